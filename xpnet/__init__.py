@@ -1,0 +1,26 @@
+"""xpnet: a small neural-network library whose math runs unchanged on NumPy, CuPy
+and any array-API backend.
+
+The tutorial's API: ``init_params``, ``forward_prop``, ``cost_function``,
+``one_layer_backward``, ``backprop``, ``update_parameters``, ``train``, plus
+``predict`` and ``accuracy``. Backends: ``set_backend``, ``get_backend``,
+``use_backend``, ``gpu_available``, ``asarray``, ``to_numpy``.
+"""
+
+__version__ = "0.1.0"
+
+from .activations import ACTIVATIONS
+from .backend import (BACKEND_NAMES, asarray, get_backend, gpu_available, set_backend, to_numpy,
+                      use_backend)
+from .errors import BackendUnavailableError, XpnetError
+from .evaluation import accuracy, predict
+from .losses import cost_function
+from .network import LayerCache, backprop, forward_prop, init_params, one_layer_backward, update_parameters
+from .training import train
+
+__all__ = [
+    "ACTIVATIONS", "BACKEND_NAMES", "BackendUnavailableError", "LayerCache", "XpnetError",
+    "accuracy", "asarray", "backprop", "cost_function", "forward_prop", "get_backend",
+    "gpu_available", "init_params", "one_layer_backward", "predict", "set_backend", "to_numpy",
+    "train", "update_parameters", "use_backend",
+]

@@ -1,0 +1,120 @@
+"""The activation table: each activation's forward and backward side by side.
+
+Every derivative here is written in terms of the activation's *output* ``A``
+(sigmoid' = A(1-A), tanh' = 1-A^2, relu' = [A>0], ...), so the forward pass only
+has to keep ``A`` for backprop, never the pre-activation ``Z``: half the memory of
+keeping both, and nothing is recomputed.
+
+To add an activation, add one entry to :data:`ACTIVATIONS`; the names accepted
+everywhere (``hidden=``, ``output=``) and listed in error messages come from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from array_api_compat import array_namespace
+
+Array = Any
+
+LEAKY_RELU_SLOPE = 0.01
+"""Slope of ``leaky_relu`` for negative inputs."""
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation: ``forward(Z) -> A`` and ``backward(dA, A) -> dZ``."""
+
+    name: str
+    forward: Callable[[Array], Array]
+    backward: Callable[[Array, Array], Array]
+
+
+def sigmoid(Z: Array) -> Array:
+    """Logistic sigmoid, without overflow for any finite ``Z``."""
+    xp = array_namespace(Z)
+    # exp(-|Z|) lies in (0, 1], so it never overflows; each branch keeps full
+    # relative precision on its own tail (1/(1+e) for Z >= 0, e/(1+e) for Z < 0).
+    E = xp.exp(-xp.abs(Z))
+    R = 1 / (1 + E)
+    return xp.where(Z >= 0, R, E * R)
+
+
+def _sigmoid_backward(dA: Array, A: Array) -> Array:
+    return dA * A * (1 - A)
+
+
+def relu(Z: Array) -> Array:
+    """max(Z, 0)."""
+    return array_namespace(Z).maximum(Z, 0.0)
+
+
+def _relu_backward(dA: Array, A: Array) -> Array:
+    return array_namespace(dA, A).where(A > 0, dA, 0.0)
+
+
+def leaky_relu(Z: Array) -> Array:
+    """Z for Z > 0, ``LEAKY_RELU_SLOPE * Z`` otherwise."""
+    return array_namespace(Z).where(Z > 0, Z, LEAKY_RELU_SLOPE * Z)
+
+
+def _leaky_relu_backward(dA: Array, A: Array) -> Array:
+    # A > 0 exactly where Z > 0, because the negative branch keeps the sign.
+    return array_namespace(dA, A).where(A > 0, dA, LEAKY_RELU_SLOPE * dA)
+
+
+def tanh(Z: Array) -> Array:
+    """Hyperbolic tangent."""
+    return array_namespace(Z).tanh(Z)
+
+
+def _tanh_backward(dA: Array, A: Array) -> Array:
+    return dA * (1 - A * A)
+
+
+def identity(Z: Array) -> Array:
+    """Z unchanged (the output of a regression network)."""
+    return Z
+
+
+def _identity_backward(dA: Array, A: Array) -> Array:
+    return dA
+
+
+def softmax(Z: Array) -> Array:
+    """Column-wise softmax (each column is one sample); stable for any finite ``Z``."""
+    xp = array_namespace(Z)
+    E = xp.exp(Z - xp.max(Z, axis=0, keepdims=True))  # largest exponent is 0: no overflow
+    return E / xp.sum(E, axis=0, keepdims=True)
+
+
+def _softmax_backward(dA: Array, A: Array) -> Array:
+    # The Jacobian diag(A) - A A^T applied to dA, one column per sample.
+    xp = array_namespace(dA, A)
+    return A * (dA - xp.sum(dA * A, axis=0, keepdims=True))
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation("sigmoid", sigmoid, _sigmoid_backward),
+        Activation("relu", relu, _relu_backward),
+        Activation("leaky_relu", leaky_relu, _leaky_relu_backward),
+        Activation("tanh", tanh, _tanh_backward),
+        Activation("identity", identity, _identity_backward),
+        Activation("softmax", softmax, _softmax_backward),
+    )
+}
+
+
+def get_activation(name: str, argument: str = "activation") -> Activation:
+    """The activation called ``name``; ``argument`` names the caller's parameter in errors."""
+    if not isinstance(name, str):
+        raise TypeError(f"{argument} must be an activation name (str), not {type(name).__name__}")
+    try:
+        return ACTIVATIONS[name]
+    except KeyError:
+        raise ValueError(f"unknown {argument} activation {name!r}; "
+                         f"valid names are: {', '.join(sorted(ACTIVATIONS))}") from None

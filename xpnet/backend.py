@@ -1,0 +1,294 @@
+"""Array backends: names to array-API namespaces, the default backend, conversions.
+
+xpnet's math never asks this module *which* backend to use: every math function
+derives its namespace from the arrays it receives (:func:`namespace_of`). The
+selected backend only decides where *new* arrays are created: initial weights and
+user data converted with :func:`asarray`.
+
+The selection lives here and nowhere else: a process-wide default (``set_backend``,
+initialised from the ``XPNET_BACKEND`` environment variable) and a per-context
+override (``use_backend``) kept in a :class:`contextvars.ContextVar`, so threads and
+async tasks that use different backends do not see each other's choice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+import importlib
+import os
+from collections.abc import Callable, Iterator
+from types import ModuleType
+from typing import Any, Union
+
+import array_api_compat
+import numpy as np
+
+from .errors import BackendUnavailableError
+
+Backend = Union[str, ModuleType]
+"""A backend name from :data:`BACKEND_NAMES`, or an array namespace module."""
+
+ENV_VAR = "XPNET_BACKEND"
+DEFAULT_BACKEND = "numpy"
+
+CUPY_INSTALL_HINT = (
+    'install the CuPy build for your CUDA version as an extra of xpnet: '
+    'pip install "xpnet[cuda12]" (CUDA 12.x) or pip install "xpnet[cuda13]" (CUDA 13.x)'
+)
+
+DTYPE_NAMES = (
+    "float32", "float64", "float16",
+    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "bool", "complex64", "complex128",
+)
+
+
+def _import(module: str, package: str, install: str) -> ModuleType:
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise BackendUnavailableError(
+            f"the package {package!r} cannot be imported ({exc}); {install}"
+        ) from exc
+
+
+@functools.cache
+def _cupy_problem() -> str | None:
+    """Why CuPy cannot compute here, or None when it can (checked once per process)."""
+    try:
+        import cupy
+    except Exception as exc:  # ImportError, or a CUDA library that fails to load
+        return f"CuPy cannot be imported ({exc}); {CUPY_INSTALL_HINT}"
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:
+        return (f"CuPy is installed but the CUDA runtime did not answer ({exc}); check the "
+                "NVIDIA driver with nvidia-smi and that the CuPy build matches your CUDA version")
+    if count == 0:
+        return "CuPy is installed but no CUDA device is visible (check nvidia-smi and CUDA_VISIBLE_DEVICES)"
+    try:
+        # Running one kernel catches a driver that is too old for the CuPy build.
+        float(cupy.arange(3.0).sum())
+    except Exception as exc:
+        return (f"CuPy sees {count} CUDA device(s) but cannot run a kernel ({exc}); "
+                "update the NVIDIA driver or install the CuPy build that matches it")
+    return None
+
+
+def gpu_available() -> bool:
+    """Whether CuPy imports and a CUDA device runs a kernel (the test behind ``"auto"``)."""
+    return _cupy_problem() is None
+
+
+def _numpy() -> ModuleType:
+    return importlib.import_module("array_api_compat.numpy")
+
+
+def _cupy() -> ModuleType:
+    problem = _cupy_problem()
+    if problem is not None:
+        raise BackendUnavailableError(f"the 'cupy' backend cannot run: {problem}")
+    return importlib.import_module("array_api_compat.cupy")
+
+
+def _torch() -> ModuleType:
+    _import("torch", "torch", "install PyTorch: pip install torch")
+    return importlib.import_module("array_api_compat.torch")
+
+
+def _jax() -> ModuleType:
+    return _import("jax.numpy", "jax", "install JAX: pip install jax")
+
+
+def _array_api_strict() -> ModuleType:
+    return _import("array_api_strict", "array-api-strict",
+                   'install it: pip install array-api-strict (or pip install "xpnet[test]")')
+
+
+def _auto() -> ModuleType:
+    return _cupy() if gpu_available() else _numpy()
+
+
+_LOADERS: dict[str, Callable[[], ModuleType]] = {
+    "numpy": _numpy,
+    "cupy": _cupy,
+    "auto": _auto,
+    "array_api_strict": _array_api_strict,
+    "torch": _torch,
+    "jax": _jax,
+}
+BACKEND_NAMES = tuple(_LOADERS)
+
+
+def resolve_backend(backend: Backend) -> ModuleType:
+    """The array-API namespace for a backend name or module.
+
+    NumPy, CuPy and PyTorch come back wrapped by ``array_api_compat`` (the same
+    namespace ``array_api_compat.array_namespace`` returns for their arrays).
+    Raises ``ValueError`` for an unknown name and :class:`BackendUnavailableError`
+    when the backend's package or device is missing.
+    """
+    if isinstance(backend, str):
+        loader = _LOADERS.get(backend.strip().lower().replace("-", "_"))
+        if loader is None:
+            raise ValueError(f"unknown backend {backend!r}; valid names are "
+                             f"{', '.join(BACKEND_NAMES)}, or pass an array namespace module")
+        return loader()
+    if isinstance(backend, ModuleType) and hasattr(backend, "asarray"):
+        # Known libraries go through their loader, which checks the device first
+        # (calling cupy.asarray on a machine without a GPU would crash inside CUDA).
+        name = backend.__name__.removeprefix("array_api_compat.").split(".")[0]
+        if name in _LOADERS:
+            return _LOADERS[name]()
+        try:
+            return array_api_compat.array_namespace(backend.asarray(0.0))
+        except TypeError as exc:
+            raise TypeError(f"backend module {backend.__name__!r} does not create "
+                            f"array-API arrays ({exc})") from exc
+    raise TypeError(f"backend must be one of the names {', '.join(BACKEND_NAMES)} or an "
+                    f"array namespace module, not {type(backend).__name__}")
+
+
+def backend_name(xp: ModuleType) -> str:
+    """A short name for a namespace: 'numpy', 'cupy', 'torch', 'jax', 'array_api_strict' or its module name."""
+    checks = (
+        ("numpy", array_api_compat.is_numpy_namespace),
+        ("cupy", array_api_compat.is_cupy_namespace),
+        ("torch", array_api_compat.is_torch_namespace),
+        ("jax", array_api_compat.is_jax_namespace),
+        ("array_api_strict", array_api_compat.is_array_api_strict_namespace),
+    )
+    for name, is_it in checks:
+        if is_it(xp):
+            return name
+    return getattr(xp, "__name__", repr(xp))
+
+
+_process_default: ModuleType | None = None
+_context_backend: contextvars.ContextVar[ModuleType | None] = contextvars.ContextVar(
+    "xpnet_backend", default=None)
+
+
+def _backend_from_environment() -> ModuleType:
+    name = os.environ.get(ENV_VAR, "").strip() or DEFAULT_BACKEND
+    try:
+        return resolve_backend(name)
+    except ValueError as exc:
+        raise ValueError(f"environment variable {ENV_VAR}={name!r}: {exc}") from exc
+    except BackendUnavailableError as exc:
+        raise BackendUnavailableError(f"environment variable {ENV_VAR}={name!r}: {exc}") from exc
+
+
+def set_backend(backend: Backend) -> ModuleType:
+    """Set the process-wide default backend; returns its namespace.
+
+    ``"auto"`` is resolved now: CuPy when a GPU is usable, else NumPy.
+    """
+    global _process_default
+    _process_default = resolve_backend(backend)
+    return _process_default
+
+
+def get_backend() -> ModuleType:
+    """The namespace new arrays are created in: ``use_backend``'s, else the process default.
+
+    The process default is ``XPNET_BACKEND`` when set, else NumPy.
+    """
+    global _process_default
+    xp = _context_backend.get()
+    if xp is not None:
+        return xp
+    if _process_default is None:
+        _process_default = _backend_from_environment()
+    return _process_default
+
+
+@contextlib.contextmanager
+def use_backend(backend: Backend) -> Iterator[ModuleType]:
+    """Create new arrays on ``backend`` inside a ``with`` block (this thread/context only)."""
+    token = _context_backend.set(resolve_backend(backend))
+    try:
+        yield _context_backend.get()
+    finally:
+        _context_backend.reset(token)
+
+
+def _library_of(x: Any) -> str:
+    return backend_name(array_api_compat.array_namespace(x))
+
+
+def namespace_of(**arrays: Any) -> ModuleType:
+    """The array namespace shared by the named arrays (``None`` values are ignored).
+
+    Raises ``TypeError`` naming the arguments when one is not an array or when
+    they come from different libraries.
+    """
+    given = {name: a for name, a in arrays.items() if a is not None}
+    for name, a in given.items():
+        if not array_api_compat.is_array_api_obj(a):
+            raise TypeError(f"{name} must be an array (NumPy, CuPy, ...), not {type(a).__name__}; "
+                            f"convert it with xpnet.asarray({name})")
+    try:
+        return array_api_compat.array_namespace(*given.values())
+    except TypeError:
+        pass
+    by_library: dict[str, list[str]] = {}
+    for name, a in given.items():
+        by_library.setdefault(_library_of(a), []).append(name)
+    parts = [f"{', '.join(names)} on {library}" for library, names in by_library.items()]
+    raise TypeError(f"arrays from different backends in one call: {' but '.join(parts)}; "
+                    "move them to one backend first with xpnet.asarray(x, backend=...)")
+
+
+def is_host_data(x: Any) -> bool:
+    """Whether ``x`` is host data (a list, scalar or NumPy array) rather than another library's array."""
+    return not array_api_compat.is_array_api_obj(x) or array_api_compat.is_numpy_array(x)
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    """A NumPy array with the values of ``x`` (any backend; copies from a GPU).
+
+    NumPy input is returned as is, without a copy.
+    """
+    if array_api_compat.is_cupy_array(x):
+        return x.get()
+    if array_api_compat.is_torch_array(x):
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def resolve_dtype(xp: ModuleType, dtype: Any) -> Any:
+    """``xp``'s dtype for a name (``"float32"``), a NumPy dtype or any library's dtype object."""
+    # Compare names, not dtype objects: libraries' dtypes do not compare equal to each other.
+    text = dtype if isinstance(dtype, str) else (
+        getattr(dtype, "name", None) or getattr(dtype, "__name__", None) or str(dtype))
+    name = str(text).rsplit(".", 1)[-1]
+    if name not in DTYPE_NAMES or not hasattr(xp, name):
+        raise ValueError(f"unknown dtype {dtype!r} for the {backend_name(xp)} backend; "
+                         "use a name such as 'float32' or 'float64'")
+    available = xp.__array_namespace_info__().dtypes()
+    if name not in available:
+        hint = " (JAX needs the environment variable JAX_ENABLE_X64=1 for 64-bit types)" \
+            if backend_name(xp) == "jax" else ""
+        raise ValueError(f"the {backend_name(xp)} backend does not provide dtype {name} here{hint}; "
+                         f"available: {', '.join(available)}")
+    return available[name]
+
+
+def asarray(x: Any, backend: Backend | None = None, dtype: Any = None) -> Any:
+    """Put ``x`` (a list, a NumPy array, or any backend's array) on a backend.
+
+    ``backend=None`` means the selected backend (:func:`get_backend`). An array that
+    is already there with the requested dtype is returned without a copy.
+    """
+    xp = get_backend() if backend is None else resolve_backend(backend)
+    target = None if dtype is None else resolve_dtype(xp, dtype)
+    if array_api_compat.is_array_api_obj(x) and array_api_compat.array_namespace(x) is xp:
+        return x if target is None else xp.astype(x, target, copy=False)
+    host = to_numpy(x) if array_api_compat.is_array_api_obj(x) else np.asarray(x)
+    if host.dtype.kind not in "biufc":
+        raise TypeError(f"cannot convert data of dtype {host.dtype} to numbers; "
+                        "pass numeric data (lists of numbers or numeric arrays)")
+    return xp.asarray(host, dtype=target)

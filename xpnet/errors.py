@@ -1,0 +1,14 @@
+"""xpnet's own exception types.
+
+User mistakes raise the built-in ``ValueError`` / ``TypeError``; the classes here
+cover problems of the environment (a backend that cannot run) so callers can catch
+them apart from bugs in their own input.
+"""
+
+
+class XpnetError(Exception):
+    """Base class of every exception defined by xpnet."""
+
+
+class BackendUnavailableError(XpnetError, RuntimeError):
+    """A requested array backend cannot run here; the message says why and how to fix it."""

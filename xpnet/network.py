@@ -1,0 +1,158 @@
+"""The network math, written once against the array API standard.
+
+The tutorial's steps, each in one function: ``init_params``, ``forward_prop``,
+``one_layer_backward``, ``backprop`` and ``update_parameters`` (``cost_function``
+lives in :mod:`xpnet.losses`, ``train`` in :mod:`xpnet.training`). Every function
+takes its array namespace from the arrays it receives, so the same code runs on
+NumPy, CuPy, PyTorch, JAX and array-api-strict.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, MutableMapping, Sequence
+from typing import Any, NamedTuple
+
+from array_api_compat import is_writeable_array
+
+from .activations import get_activation
+from .backend import Backend, asarray, get_backend, namespace_of, resolve_backend
+from .losses import match_labels, output_gradient
+from .parameters import gradient_keys, layer_keys, n_layers
+from .seeding import host_rng
+from .validation import check_input, check_layer_dims, check_learning_rate, float_dtype
+
+Array = Any
+INIT_SCALES = ("he", "xavier")
+
+
+class LayerCache(NamedTuple):
+    """What one layer's forward pass keeps for its backward pass.
+
+    ``A_prev`` is the layer's input (the previous layer's ``A``: the same array,
+    not a copy), ``A`` its output; ``Z`` is not kept because every activation's
+    derivative is computed from ``A``.
+    """
+
+    A_prev: Array
+    W: Array
+    b: Array
+    A: Array
+    activation: str
+
+
+def _init_scale(scale: float | str, fan_in: int, fan_out: int) -> float:
+    if scale == "he":
+        return math.sqrt(2.0 / fan_in)
+    if scale == "xavier":
+        return math.sqrt(2.0 / (fan_in + fan_out))
+    if isinstance(scale, str) or isinstance(scale, bool) or not isinstance(scale, (int, float)):
+        raise ValueError(f"scale must be a positive number or one of {INIT_SCALES}, got {scale!r}")
+    if not (math.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale must be a finite number > 0 or one of {INIT_SCALES}, got {scale!r}")
+    return float(scale)
+
+
+def init_params(layer_dims: Sequence[int], *, seed: int | None = 3, scale: float | str = 0.01,
+                dtype: Any = "float64", backend: Backend | None = None) -> dict[str, Array]:
+    """Initial parameters ``{"W1", "b1", ...}`` for layer sizes ``[n_0, ..., n_L]``.
+
+    ``W{l} = randn(n_l, n_{l-1}) * scale`` from ``numpy.random.RandomState(seed)``
+    (drawn on the host, so the same on every backend) and ``b{l}`` zeros of shape
+    ``(n_l, 1)``. ``scale`` is a number, ``"he"`` (sqrt(2/n_{l-1}), for relu) or
+    ``"xavier"`` (sqrt(2/(n_{l-1}+n_l)), for sigmoid/tanh). The defaults reproduce
+    the tutorial's numbers exactly. ``backend=None`` uses the selected backend.
+    """
+    dims = check_layer_dims(layer_dims)
+    xp = get_backend() if backend is None else resolve_backend(backend)
+    dtype = float_dtype(xp, dtype)
+    rng = host_rng(seed)
+    params = {}
+    for l in range(1, len(dims)):
+        W = rng.randn(dims[l], dims[l - 1]) * _init_scale(scale, dims[l - 1], dims[l])
+        W_key, b_key = layer_keys(l)
+        params[W_key] = asarray(W, xp, dtype)
+        params[b_key] = xp.zeros((dims[l], 1), dtype=dtype)
+    return params
+
+
+def forward_prop(X: Array, params: Mapping[str, Array], *, hidden: str = "sigmoid",
+                 output: str = "sigmoid") -> tuple[Array, list[LayerCache]]:
+    """Run ``X`` (shaped ``(n_features, n_samples)``) through the network.
+
+    Hidden layers use the ``hidden`` activation, the last layer ``output``. Returns
+    the output ``AL`` and one :class:`LayerCache` per layer for :func:`backprop`.
+    """
+    L = n_layers(params)
+    hidden_activation = get_activation(hidden, "hidden")
+    output_activation = get_activation(output, "output")
+    xp = namespace_of(X=X, **params)
+    check_input(X, params["W1"].shape[1], xp)
+    A, caches = X, []
+    for l in range(1, L + 1):
+        W, b = (params[key] for key in layer_keys(l))
+        activation = output_activation if l == L else hidden_activation
+        A_prev, A = A, activation.forward(W @ A + b)
+        caches.append(LayerCache(A_prev, W, b, A, activation.name))
+    return A, caches
+
+
+def _linear_backward(dZ: Array, cache: LayerCache) -> tuple[Array, Array, Array]:
+    xp = namespace_of(dZ=dZ, A_prev=cache.A_prev)
+    dW = dZ @ cache.A_prev.T
+    db = xp.sum(dZ, axis=1, keepdims=True)
+    dA_prev = cache.W.T @ dZ
+    return dA_prev, dW, db
+
+
+def one_layer_backward(dA: Array, cache: LayerCache,
+                       activation: str | None = None) -> tuple[Array, Array, Array]:
+    """Gradients ``(dA_prev, dW, db)`` of one layer, given ``dA`` = dCost/dA of its output.
+
+    ``activation`` defaults to the one recorded in ``cache`` by :func:`forward_prop`.
+    """
+    name = cache.activation if activation is None else activation
+    dZ = get_activation(name).backward(dA, cache.A)
+    return _linear_backward(dZ, cache)
+
+
+def backprop(AL: Array, Y: Array, caches: Sequence[LayerCache]) -> dict[str, Array]:
+    """Gradients of the cost with respect to every parameter and layer input.
+
+    Returns ``{"dW{l}", "db{l}", "dA{l-1}"}`` for ``l = 1..L``. The output layer
+    uses ``dZ = (AL - Y) / m`` when its activation and the loss are a canonical pair
+    (sigmoid with binary cross-entropy, softmax with categorical cross-entropy,
+    identity with squared error).
+    """
+    if not caches:
+        raise ValueError("caches is empty; pass the caches returned by forward_prop")
+    Y = match_labels(AL, Y)
+    L = len(caches)
+    dZ = output_gradient(AL, Y, caches[-1].activation)
+    grads = dict(zip(gradient_keys(L), _linear_backward(dZ, caches[-1])))
+    for l in reversed(range(1, L)):
+        dA_key = gradient_keys(l + 1)[0]
+        grads.update(zip(gradient_keys(l), one_layer_backward(grads[dA_key], caches[l - 1])))
+    return grads
+
+
+def update_parameters(params: MutableMapping[str, Array], grads: Mapping[str, Array],
+                      learning_rate: float) -> MutableMapping[str, Array]:
+    """One gradient-descent step: ``W{l} -= learning_rate * dW{l}``, same for ``b{l}``.
+
+    Arrays are updated in place where the backend allows it (NumPy, CuPy, PyTorch,
+    array-api-strict) and replaced where arrays are immutable (JAX). Returns ``params``.
+    """
+    learning_rate = check_learning_rate(learning_rate)
+    L = n_layers(params)
+    missing = [f"d{key}" for l in range(1, L + 1) for key in layer_keys(l) if f"d{key}" not in grads]
+    if missing:
+        raise ValueError(f"grads has no {', '.join(missing)}; pass the dict returned by backprop")
+    for l in range(1, L + 1):
+        for key in layer_keys(l):
+            step = learning_rate * grads[f"d{key}"]
+            if is_writeable_array(params[key]):
+                params[key] -= step
+            else:
+                params[key] = params[key] - step
+    return params

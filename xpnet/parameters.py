@@ -1,0 +1,47 @@
+"""The parameter and gradient dictionaries: their keys, in one place.
+
+Parameters are ``{"W1": ..., "b1": ..., "WL": ..., "bL": ...}`` as in the tutorial,
+``W{l}`` shaped ``(n_l, n_{l-1})`` and ``b{l}`` shaped ``(n_l, 1)``. Gradients use
+``dW{l}``, ``db{l}`` and ``dA{l-1}`` (the gradient of the cost with respect to the
+input of layer ``l``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def layer_keys(l: int) -> tuple[str, str]:
+    """The parameter keys of layer ``l`` (1-based): ``("W{l}", "b{l}")``."""
+    return f"W{l}", f"b{l}"
+
+
+def gradient_keys(l: int) -> tuple[str, str, str]:
+    """The gradient keys produced by layer ``l``: ``("dA{l-1}", "dW{l}", "db{l}")``."""
+    return f"dA{l - 1}", f"dW{l}", f"db{l}"
+
+
+def n_layers(params: Mapping[str, Any]) -> int:
+    """The number of layers ``L`` in ``params``, checking it holds exactly W1, b1 ... WL, bL."""
+    if not isinstance(params, Mapping):
+        raise TypeError(f"params must be a dict of arrays (W1, b1, ...), not {type(params).__name__}")
+    L = sum(1 for key in params if key.startswith("W"))
+    expected = [key for l in range(1, L + 1) for key in layer_keys(l)]
+    if L == 0 or sorted(params) != sorted(expected):
+        raise ValueError(f"params must hold exactly W1, b1, ..., WL, bL; got keys {sorted(params)}")
+    for l in range(1, L + 1):
+        W, b = (params[key] for key in layer_keys(l))
+        if len(W.shape) != 2 or tuple(b.shape) != (W.shape[0], 1):
+            raise ValueError(f"params: W{l} must be 2-D and b{l} shaped (W{l}.shape[0], 1); "
+                             f"got W{l} {tuple(W.shape)} and b{l} {tuple(b.shape)}")
+        if l > 1 and W.shape[1] != params[f"W{l - 1}"].shape[0]:
+            raise ValueError(f"params: W{l} has {W.shape[1]} columns but W{l - 1} has "
+                             f"{params[f'W{l - 1}'].shape[0]} rows; consecutive layers must match")
+    return L
+
+
+def layer_dims_of(params: Mapping[str, Any]) -> list[int]:
+    """The ``layer_dims`` that ``params`` was built for: ``[n_0, n_1, ..., n_L]``."""
+    L = n_layers(params)
+    return [int(params["W1"].shape[1])] + [int(params[f"W{l}"].shape[0]) for l in range(1, L + 1)]

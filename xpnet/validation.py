@@ -1,0 +1,123 @@
+"""Checks of user input, made once at the door of the public functions.
+
+Messages name the argument, say what was expected and what was given, and how to
+fix it. Checks of *values* (NaN, label ranges) read a result back from the
+device, so they run where data enters (``train``, ``predict``), never per step.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
+
+from .backend import asarray, get_backend, is_host_data, namespace_of, resolve_backend, resolve_dtype
+
+Array = Any
+
+
+def check_layer_dims(layer_dims: Sequence[int]) -> list[int]:
+    """``layer_dims`` as a list of at least two positive ints."""
+    if isinstance(layer_dims, (str, bytes)) or not isinstance(layer_dims, Sequence):
+        raise TypeError("layer_dims must be a sequence of layer sizes such as [2, 4, 1], "
+                        f"not {type(layer_dims).__name__}")
+    if len(layer_dims) < 2:
+        raise ValueError(f"layer_dims must list at least 2 layer sizes (inputs and outputs), "
+                         f"got {list(layer_dims)}")
+    for i, n in enumerate(layer_dims):
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+            raise ValueError(f"layer_dims[{i}] must be a positive int, got {n!r}")
+    return [int(n) for n in layer_dims]
+
+
+def check_positive_int(value: Any, argument: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{argument} must be an int, not {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{argument} must be >= 0, got {value}")
+    return int(value)
+
+
+def check_learning_rate(value: Any, argument: str = "learning_rate") -> float:
+    """A finite, positive Python float (a Python scalar never changes an array's dtype)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{argument} must be a number, not {type(value).__name__}")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{argument} must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+def float_dtype(xp: ModuleType, dtype: Any, argument: str = "dtype") -> Any:
+    """``xp``'s real floating dtype for ``dtype`` (a name or any dtype object)."""
+    resolved = resolve_dtype(xp, dtype)
+    if not xp.isdtype(resolved, "real floating"):
+        raise TypeError(f"{argument} must be a real floating dtype such as 'float32' or "
+                        f"'float64', got {dtype!r}")
+    return resolved
+
+
+def check_input(X: Array, n_features: int, xp: ModuleType) -> None:
+    """``X`` is a 2-D real floating array with ``n_features`` rows."""
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D, shaped (n_features, n_samples); got shape {tuple(X.shape)}"
+                         " (for a single sample or feature, reshape it to 2-D)")
+    if X.shape[0] != n_features:
+        raise ValueError(f"X has {X.shape[0]} rows (features) but the network expects {n_features} "
+                         "(layer_dims[0]); X must be shaped (n_features, n_samples)")
+    if not xp.isdtype(X.dtype, "real floating"):
+        raise TypeError(f"X has dtype {X.dtype}; the network needs a real floating dtype: "
+                        "convert it, e.g. xpnet.asarray(X, dtype='float64')")
+
+
+def check_finite(A: Array, argument: str) -> None:
+    xp = namespace_of(**{argument: A})
+    if not bool(xp.all(xp.isfinite(A))):
+        raise ValueError(f"{argument} contains NaN or inf; remove or impute those values first")
+
+
+def check_labels(Y: Array, output: str) -> None:
+    """``Y`` holds valid targets for the loss that ``output`` implies."""
+    xp = namespace_of(Y=Y)
+    check_finite(Y, "Y")
+    if output == "sigmoid" and not bool(xp.all((Y == 0) | (Y == 1))):
+        raise ValueError("Y must hold only 0 and 1 for a sigmoid output (binary cross-entropy)")
+    if output == "softmax":
+        column_sums = xp.sum(Y, axis=0)
+        if not bool(xp.all(Y >= 0) & xp.all(xp.abs(column_sums - 1) < 1e-6)):
+            raise ValueError("Y must be one-hot (or probability) columns for a softmax output: "
+                             "entries >= 0 and each column summing to 1")
+
+
+def data_namespace(X: Any, Y: Any, backend: Any) -> ModuleType:
+    """Where the data goes: ``backend`` if given, else where device arrays among ``X``/``Y``
+    already are, else the selected backend (host data: lists and NumPy arrays)."""
+    if backend is not None:
+        return resolve_backend(backend)
+    arrays = {name: a for name, a in (("X", X), ("Y", Y)) if not is_host_data(a)}
+    return namespace_of(**arrays) if arrays else get_backend()
+
+
+def prepare_data(X: Any, Y: Any, layer_dims: list[int], output: str,
+                 backend: Any = None, dtype: Any = None) -> tuple[Array, Array]:
+    """``X`` and ``Y`` on one backend, as floating arrays of the right shapes, validated."""
+    xp = data_namespace(X, Y, backend)
+    if dtype is None:
+        # Keep the floating dtype the user chose; anything else (ints, lists) trains in float64.
+        given = getattr(X, "dtype", None)
+        floating = given is not None and xp.isdtype(resolve_dtype(xp, given), "real floating")
+        dtype = given if floating else "float64"
+    dtype = float_dtype(xp, dtype)
+    X, Y = asarray(X, xp, dtype), asarray(Y, xp, dtype)
+    check_input(X, layer_dims[0], xp)
+    if Y.ndim == 1 and layer_dims[-1] == 1:
+        Y = xp.reshape(Y, (1, Y.shape[0]))
+    if Y.ndim != 2 or Y.shape != (layer_dims[-1], X.shape[1]):
+        raise ValueError(f"Y has shape {tuple(Y.shape)} but must be (layer_dims[-1], n_samples) = "
+                         f"({layer_dims[-1]}, {X.shape[1]}), with as many samples (columns) as X")
+    if X.shape[1] == 0:
+        raise ValueError("X has 0 samples (columns); training needs at least one")
+    check_finite(X, "X")
+    check_labels(Y, output)
+    return X, Y
