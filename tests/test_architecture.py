@@ -1,0 +1,41 @@
+"""Structural guarantees: the math modules reach arrays only through the array namespace."""
+
+import ast
+import pathlib
+
+import pytest
+
+PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "xpnet"
+MATH_MODULES = ["activations", "losses", "network", "parameters", "training", "evaluation",
+                "validation"]
+
+
+def numpy_uses(source: str) -> list[str]:
+    """Every import of numpy and every ``np.``/``numpy.`` attribute in ``source``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [f"import {a.name}" for a in node.names if a.name.split(".")[0] == "numpy"]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "numpy":
+            found.append(f"from {node.module} import ...")
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                and node.value.id in ("np", "numpy"):
+            found.append(f"{node.value.id}.{node.attr}")
+    return found
+
+
+@pytest.mark.parametrize("module", MATH_MODULES)
+def test_math_module_makes_no_direct_numpy_calls(module):
+    assert numpy_uses((PACKAGE / f"{module}.py").read_text()) == []
+
+
+def test_the_numpy_check_catches_a_direct_call():
+    assert numpy_uses("import numpy as np\ndef f(Z):\n    return np.exp(Z)\n") == \
+        ["import numpy", "np.exp"]
+    assert numpy_uses("from numpy import exp\n") == ["from numpy import ..."]
+
+
+def test_every_module_of_the_package_is_classified():
+    # A new module must be added to MATH_MODULES, or here as an edge module that may use NumPy.
+    edges = {"__init__", "__main__", "backend", "cli", "datasets", "errors", "seeding"}
+    assert {p.stem for p in PACKAGE.glob("*.py")} == edges | set(MATH_MODULES)
