@@ -12,3 +12,16 @@ class XpnetError(Exception):
 
 class BackendUnavailableError(XpnetError, RuntimeError):
     """A requested array backend cannot run here; the message says why and how to fix it."""
+
+
+class TrainingDivergedError(XpnetError, FloatingPointError):
+    """The loss became NaN or infinite during training.
+
+    ``params`` holds the last good weights (those before the failing epoch) and
+    ``history`` the epochs completed before it, so nothing already learned is lost.
+    """
+
+    def __init__(self, message: str, params: dict, history: object) -> None:
+        super().__init__(message)
+        self.params = params
+        self.history = history

@@ -13,12 +13,10 @@ import math
 from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any, NamedTuple
 
-from array_api_compat import is_writeable_array
-
 from .activations import get_activation
 from .backend import Backend, asarray, get_backend, namespace_of, resolve_backend
 from .losses import match_labels, output_gradient
-from .parameters import gradient_keys, layer_keys, n_layers
+from .parameters import apply_update, gradient_keys, layer_keys, n_layers, parameter_keys
 from .seeding import host_rng
 from .validation import check_input, check_layer_dims, check_learning_rate, float_dtype
 
@@ -144,15 +142,10 @@ def update_parameters(params: MutableMapping[str, Array], grads: Mapping[str, Ar
     array-api-strict) and replaced where arrays are immutable (JAX). Returns ``params``.
     """
     learning_rate = check_learning_rate(learning_rate)
-    L = n_layers(params)
-    missing = [f"d{key}" for l in range(1, L + 1) for key in layer_keys(l) if f"d{key}" not in grads]
+    keys = parameter_keys(params)
+    missing = [f"d{key}" for key in keys if f"d{key}" not in grads]
     if missing:
         raise ValueError(f"grads has no {', '.join(missing)}; pass the dict returned by backprop")
-    for l in range(1, L + 1):
-        for key in layer_keys(l):
-            step = learning_rate * grads[f"d{key}"]
-            if is_writeable_array(params[key]):
-                params[key] -= step
-            else:
-                params[key] = params[key] - step
+    for key in keys:
+        apply_update(params, key, -learning_rate * grads[f"d{key}"])
     return params

@@ -8,8 +8,10 @@ input of layer ``l``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
+
+from array_api_compat import array_namespace, is_writeable_array
 
 
 def layer_keys(l: int) -> tuple[str, str]:
@@ -45,3 +47,21 @@ def layer_dims_of(params: Mapping[str, Any]) -> list[int]:
     """The ``layer_dims`` that ``params`` was built for: ``[n_0, n_1, ..., n_L]``."""
     L = n_layers(params)
     return [int(params["W1"].shape[1])] + [int(params[f"W{l}"].shape[0]) for l in range(1, L + 1)]
+
+
+def parameter_keys(params: Mapping[str, Any]) -> list[str]:
+    """``["W1", "b1", ..., "WL", "bL"]`` for a checked ``params``."""
+    return [key for l in range(1, n_layers(params) + 1) for key in layer_keys(l)]
+
+
+def apply_update(params: MutableMapping[str, Any], key: str, delta: Any) -> None:
+    """``params[key] += delta``: in place where the array is writeable, replaced where it is not (JAX)."""
+    if is_writeable_array(params[key]):
+        params[key] += delta
+    else:
+        params[key] = params[key] + delta
+
+
+def copy_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of every array in ``params``, on the same backend."""
+    return {key: array_namespace(value).asarray(value, copy=True) for key, value in params.items()}

@@ -1,44 +1,287 @@
-"""``train``: the tutorial's full-batch gradient-descent loop."""
+"""Training: ``fit``, the one training loop, and the tutorial's ``train`` on top of it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from .backend import Backend, namespace_of, to_numpy
-from .losses import cost_function
-from .network import backprop, forward_prop, init_params, update_parameters
 from .activations import get_activation
+from .backend import Backend, asarray, namespace_of, to_numpy
+from .errors import TrainingDivergedError
+from .evaluation import CLASSIFICATION_OUTPUTS, correct_count
+from .history import EarlyStopping, History
+from .losses import cost_function
+from .network import backprop, forward_prop, init_params
+from .optimizers import Optimizer, get_optimizer
+from .parameters import copy_params, layer_dims_of, layer_keys, n_layers
+from .progress import epoch_progress, show_metrics
+from .schedules import Schedule, get_schedule
+from .seeding import host_rng
 from .validation import check_layer_dims, check_learning_rate, check_positive_int, prepare_data
 
 Array = Any
+Callback = Callable[[int, Mapping[str, float], Mapping[str, Array]], Any]
+
+
+@dataclass
+class _Run:
+    """A validated training run: the data on its backend, the network, and how to step it."""
+
+    X: Array
+    Y: Array
+    X_val: Array | None
+    Y_val: Array | None
+    params: dict[str, Array]
+    hidden: str
+    output: str
+    optimizer: Optimizer
+    schedule: Schedule
+    lr: float
+    batch_size: int
+    shuffle: bool
+    weight_decay: float
+    rng: Any
+
+    @property
+    def classifier(self) -> bool:
+        return self.output in CLASSIFICATION_OUTPUTS
+
+
+def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: float = 0.01,
+        batch_size: int | None = None, shuffle: bool = True,
+        optimizer: str | Optimizer = "sgd", schedule: str | Schedule = "constant",
+        weight_decay: float = 0.0, hidden: str = "sigmoid", output: str = "sigmoid",
+        seed: int | None = 3, scale: float | str = 0.01, dtype: Any = None,
+        backend: Backend | None = None, params: dict[str, Array] | None = None,
+        validation_data: tuple[Any, Any] | None = None, validation_split: float = 0.0,
+        early_stopping: int | None = None, min_delta: float = 0.0,
+        callbacks: Sequence[Callback] = (), on_nan: str = "raise",
+        verbose: int = 1) -> tuple[dict[str, Array], History]:
+    """Train a network; returns ``(params, history)``.
+
+    Data: ``X`` ``(n_features, n_samples)``, ``Y`` ``(n_outputs, n_samples)``, moved to
+    ``backend`` if given (else they stay where they are; host data goes to the
+    selected backend). ``validation_data=(X_val, Y_val)`` or ``validation_split``
+    (a fraction held out at random) adds ``val_loss``/``val_accuracy``.
+
+    Steps: mini-batches of ``batch_size`` (``None``: the full batch), reshuffled
+    every epoch on the device when ``shuffle``; ``optimizer`` ``"sgd"``,
+    ``"momentum"``, ``"nesterov"``, ``"adam"`` or an instance; ``schedule``
+    ``"constant"``, ``"step"``, ``"exponential"``, ``"inverse_scaling"`` or an
+    instance; ``weight_decay`` adds the L2 penalty ``weight_decay/2 * sum(W**2)``
+    (weights only). ``params`` continues training existing parameters (in place).
+
+    Stopping: ``early_stopping=patience`` stops when the monitored loss
+    (``val_loss`` if there is validation data, else ``loss``) has not improved by
+    ``min_delta`` for ``patience`` epochs, and restores the best weights. Each
+    ``callback(epoch, logs, params)`` runs after every epoch; a true return value
+    stops training. A NaN/inf loss restores the weights from before that epoch
+    and raises :class:`~xpnet.errors.TrainingDivergedError` (``on_nan="raise"``)
+    or stops (``on_nan="stop"``). ``verbose``: 0 silent, 1 a progress bar when
+    stderr is a terminal, 2 always.
+
+    Each epoch reads its metrics back from the device once; nothing else leaves it.
+    """
+    epochs = check_positive_int(epochs, "epochs")
+    if on_nan not in ("raise", "stop"):
+        raise ValueError(f"on_nan must be 'raise' or 'stop', got {on_nan!r}")
+    run = _prepare_run(X, Y, layer_dims, lr=lr, batch_size=batch_size, shuffle=shuffle,
+                       optimizer=optimizer, schedule=schedule, weight_decay=weight_decay,
+                       hidden=hidden, output=output, seed=seed, scale=scale, dtype=dtype,
+                       backend=backend, params=params, validation_data=validation_data,
+                       validation_split=validation_split)
+    callbacks = _check_callbacks(callbacks)
+    monitor = "val_loss" if run.X_val is not None else "loss"
+    stopper = None if early_stopping is None else EarlyStopping(early_stopping, monitor, min_delta)
+    history = History()
+    with epoch_progress(epochs, verbose) as bar:
+        for epoch in range(epochs):
+            last_good = copy_params(run.params)
+            logs = _train_epoch(run, epoch)
+            if not all(math.isfinite(value) for value in logs.values()):
+                run.params.update(last_good)
+                history.stop_reason = "non_finite_loss"
+                if on_nan == "raise":
+                    raise TrainingDivergedError(_divergence_message(logs, epoch), run.params, history)
+                break
+            history.record(logs)
+            show_metrics(bar, logs)
+            if stopper is not None and stopper.should_stop(epoch, logs, run.params):
+                history.stop_reason = "early_stopping"
+                break
+            if any([callback(epoch, logs, run.params) for callback in callbacks]):
+                history.stop_reason = "callback"
+                break
+    if stopper is not None and stopper.best_params is not None:
+        run.params.update(stopper.best_params)
+        history.best_epoch = stopper.best_epoch
+    return run.params, history
 
 
 def train(X: Any, Y: Any, layer_dims: Sequence[int], epochs: int, lr: float, *,
           hidden: str = "sigmoid", output: str = "sigmoid", seed: int | None = 3,
           scale: float | str = 0.01, dtype: Any = None,
           backend: Backend | None = None) -> tuple[dict[str, Array], list[float]]:
-    """Train a network by full-batch gradient descent; returns ``(params, cost_history)``.
+    """The tutorial's loop: full-batch gradient descent; returns ``(params, cost_history)``.
 
     ``X`` is ``(n_features, n_samples)`` and ``Y`` ``(n_outputs, n_samples)`` (a 1-D
-    ``Y`` is fine for one output). With ``backend`` given, ``X`` and ``Y`` are moved
-    there; otherwise they stay where they are (lists go to the selected backend).
-    ``dtype`` defaults to ``X``'s floating dtype, else float64. ``hidden``/``output``
-    go to :func:`forward_prop`, ``seed``/``scale`` to :func:`init_params`.
-    ``cost_history`` holds one Python float per epoch.
+    ``Y`` is fine for one output). ``cost_history`` holds one Python float per
+    epoch: the cost before that epoch's update. The options are :func:`fit`'s.
     """
+    params, history = fit(X, Y, layer_dims, epochs=epochs, lr=lr, hidden=hidden, output=output,
+                          seed=seed, scale=scale, dtype=dtype, backend=backend, verbose=0)
+    return params, history.loss
+
+
+def _prepare_run(X, Y, layer_dims, *, lr, batch_size, shuffle, optimizer, schedule, weight_decay,
+                 hidden, output, seed, scale, dtype, backend, params, validation_data,
+                 validation_split) -> _Run:
     layer_dims = check_layer_dims(layer_dims)
-    epochs = check_positive_int(epochs, "epochs")
     lr = check_learning_rate(lr, "lr")
-    get_activation(hidden, "hidden")
-    X, Y = prepare_data(X, Y, layer_dims, get_activation(output, "output").name, backend, dtype)
+    hidden = get_activation(hidden, "hidden").name
+    output = get_activation(output, "output").name
+    X, Y = prepare_data(X, Y, layer_dims, output, backend, dtype)
     xp = namespace_of(X=X)
-    params = init_params(layer_dims, seed=seed, scale=scale, dtype=X.dtype, backend=xp)
-    costs = []
-    for _ in range(epochs):
-        AL, caches = forward_prop(X, params, hidden=hidden, output=output)
-        costs.append(cost_function(AL, Y, output=output))
-        grads = backprop(AL, Y, caches)
-        params = update_parameters(params, grads, lr)
-    # The costs stay on the device until training ends: one transfer, not one per epoch.
-    return params, to_numpy(xp.stack(costs)).tolist() if costs else []
+    rng = host_rng(seed)
+    X_val = Y_val = None
+    if validation_data is not None:
+        if validation_split:
+            raise ValueError("pass either validation_data or validation_split, not both")
+        X_val, Y_val = _validation_pair(validation_data, layer_dims, output, xp, X.dtype)
+    elif validation_split:
+        X, Y, X_val, Y_val = _split(X, Y, validation_split, rng)
+    if params is None:
+        params = init_params(layer_dims, seed=seed, scale=scale, dtype=X.dtype, backend=xp)
+    else:
+        _check_initial_params(params, layer_dims, X)
+    return _Run(X, Y, X_val, Y_val, params, hidden, output, get_optimizer(optimizer),
+                get_schedule(schedule), lr, _check_batch_size(batch_size, X.shape[1]),
+                bool(shuffle), _check_weight_decay(weight_decay), rng)
+
+
+def _train_epoch(run: _Run, epoch: int) -> dict[str, float]:
+    """One pass over the data; returns the epoch's metrics as Python floats."""
+    xp = namespace_of(X=run.X)
+    lr = run.schedule(run.lr, epoch)
+    m = run.X.shape[1]
+    order = _epoch_order(run, xp)
+    loss = correct = 0.0
+    for start in range(0, m, run.batch_size):
+        Xb, Yb = _batch(run, order, start, xp)
+        AL, caches = forward_prop(Xb, run.params, hidden=run.hidden, output=run.output)
+        # Weighting by the batch's share keeps a single batch's cost exact.
+        loss = loss + cost_function(AL, Yb, output=run.output) * (Xb.shape[1] / m)
+        if run.classifier:
+            correct = correct + correct_count(AL, Yb, run.output)
+        grads = backprop(AL, Yb, caches)
+        _add_weight_decay(grads, run.params, run.weight_decay)
+        run.optimizer.step(run.params, grads, lr)
+    metrics = {"loss": loss}
+    if run.classifier:
+        metrics["accuracy"] = correct / m
+    if run.X_val is not None:
+        metrics.update(_validation_metrics(run))
+    # The epoch's one device -> host transfer: every metric at once.
+    values = to_numpy(xp.stack([xp.asarray(v, dtype=run.X.dtype) for v in metrics.values()]))
+    return {**dict(zip(metrics, values.tolist())), "lr": lr}
+
+
+def _validation_metrics(run: _Run) -> dict[str, Array]:
+    AL, _ = forward_prop(run.X_val, run.params, hidden=run.hidden, output=run.output)
+    metrics = {"val_loss": cost_function(AL, run.Y_val, output=run.output)}
+    if run.classifier:
+        metrics["val_accuracy"] = correct_count(AL, run.Y_val, run.output) / AL.shape[1]
+    return metrics
+
+
+def _epoch_order(run: _Run, xp: Any) -> Array | None:
+    """This epoch's sample order on the device, or None to take the samples as they are."""
+    m = run.X.shape[1]
+    if not run.shuffle or run.batch_size >= m:
+        return None
+    # Drawn on the host from the seed (the same on every backend), gathered on the device.
+    return asarray(run.rng.permutation(m), xp)
+
+
+def _batch(run: _Run, order: Array | None, start: int, xp: Any) -> tuple[Array, Array]:
+    m = run.X.shape[1]
+    stop = min(start + run.batch_size, m)  # array-api-strict refuses slices that run past the end
+    if order is None:
+        if start == 0 and stop == m:
+            return run.X, run.Y
+        return run.X[:, start:stop], run.Y[:, start:stop]
+    indices = order[start:stop]
+    return xp.take(run.X, indices, axis=1), xp.take(run.Y, indices, axis=1)
+
+
+def _add_weight_decay(grads: dict[str, Array], params: Mapping[str, Array], weight_decay: float) -> None:
+    if weight_decay:
+        for l in range(1, n_layers(params) + 1):
+            W_key, _ = layer_keys(l)
+            grads[f"d{W_key}"] = grads[f"d{W_key}"] + weight_decay * params[W_key]
+
+
+def _split(X: Array, Y: Array, fraction: float, rng: Any) -> tuple[Array, Array, Array, Array]:
+    """A random ``fraction`` of the samples held out for validation."""
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
+        raise ValueError(f"validation_split must be a fraction in (0, 1), got {fraction!r}")
+    m = X.shape[1]
+    n_val = int(round(fraction * m))
+    if not 1 <= n_val < m:
+        raise ValueError(f"validation_split={fraction} of {m} samples leaves {n_val} for validation "
+                         "and needs at least one on each side; use more data or another fraction")
+    xp = namespace_of(X=X)
+    order = asarray(rng.permutation(m), xp)
+    train_idx, val_idx = order[n_val:], order[:n_val]
+    return (xp.take(X, train_idx, axis=1), xp.take(Y, train_idx, axis=1),
+            xp.take(X, val_idx, axis=1), xp.take(Y, val_idx, axis=1))
+
+
+def _validation_pair(validation_data: Any, layer_dims: list[int], output: str, xp: Any,
+                     dtype: Any) -> tuple[Array, Array]:
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        raise TypeError("validation_data must be a pair (X_val, Y_val)")
+    return prepare_data(validation_data[0], validation_data[1], layer_dims, output, xp, dtype,
+                        names=("validation_data[0]", "validation_data[1]"))
+
+
+def _check_initial_params(params: Any, layer_dims: list[int], X: Array) -> None:
+    if layer_dims_of(params) != layer_dims:
+        raise ValueError(f"params were built for layer_dims {layer_dims_of(params)}, not {layer_dims}")
+    namespace_of(X=X, **params)
+    if params["W1"].dtype != X.dtype:
+        raise TypeError(f"params have dtype {params['W1'].dtype} but X has {X.dtype}; "
+                        "pass dtype= to match the parameters")
+
+
+def _check_batch_size(batch_size: Any, m: int) -> int:
+    if batch_size is None:
+        return m
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an int >= 1 or None (full batch), got {batch_size!r}")
+    return min(batch_size, m)
+
+
+def _check_weight_decay(weight_decay: Any) -> float:
+    if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) \
+            or not math.isfinite(weight_decay) or weight_decay < 0:
+        raise ValueError(f"weight_decay must be a finite number >= 0, got {weight_decay!r}")
+    return float(weight_decay)
+
+
+def _check_callbacks(callbacks: Any) -> list[Callback]:
+    callbacks = list(callbacks)
+    for i, callback in enumerate(callbacks):
+        if not callable(callback):
+            raise TypeError(f"callbacks[{i}] must be callable as callback(epoch, logs, params), "
+                            f"not {type(callback).__name__}")
+    return callbacks
+
+
+def _divergence_message(logs: Mapping[str, float], epoch: int) -> str:
+    bad = ", ".join(f"{name}={value}" for name, value in logs.items() if not math.isfinite(value))
+    return (f"training diverged at epoch {epoch}: {bad}. The weights from before that epoch are "
+            "kept (error.params, with error.history); lower the learning rate (lr) or scale the "
+            "input features")

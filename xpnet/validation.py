@@ -58,17 +58,17 @@ def float_dtype(xp: ModuleType, dtype: Any, argument: str = "dtype") -> Any:
     return resolved
 
 
-def check_input(X: Array, n_features: int, xp: ModuleType) -> None:
+def check_input(X: Array, n_features: int, xp: ModuleType, name: str = "X") -> None:
     """``X`` is a 2-D real floating array with ``n_features`` rows."""
     if X.ndim != 2:
-        raise ValueError(f"X must be 2-D, shaped (n_features, n_samples); got shape {tuple(X.shape)}"
-                         " (for a single sample or feature, reshape it to 2-D)")
+        raise ValueError(f"{name} must be 2-D, shaped (n_features, n_samples); got shape "
+                         f"{tuple(X.shape)} (for a single sample or feature, reshape it to 2-D)")
     if X.shape[0] != n_features:
-        raise ValueError(f"X has {X.shape[0]} rows (features) but the network expects {n_features} "
-                         "(layer_dims[0]); X must be shaped (n_features, n_samples)")
+        raise ValueError(f"{name} has {X.shape[0]} rows (features) but the network expects "
+                         f"{n_features} (layer_dims[0]); {name} must be shaped (n_features, n_samples)")
     if not xp.isdtype(X.dtype, "real floating"):
-        raise TypeError(f"X has dtype {X.dtype}; the network needs a real floating dtype: "
-                        "convert it, e.g. xpnet.asarray(X, dtype='float64')")
+        raise TypeError(f"{name} has dtype {X.dtype}; the network needs a real floating dtype: "
+                        f"convert it, e.g. xpnet.asarray({name}, dtype='float64')")
 
 
 def check_finite(A: Array, argument: str) -> None:
@@ -77,16 +77,16 @@ def check_finite(A: Array, argument: str) -> None:
         raise ValueError(f"{argument} contains NaN or inf; remove or impute those values first")
 
 
-def check_labels(Y: Array, output: str) -> None:
+def check_labels(Y: Array, output: str, name: str = "Y") -> None:
     """``Y`` holds valid targets for the loss that ``output`` implies."""
-    xp = namespace_of(Y=Y)
-    check_finite(Y, "Y")
+    xp = namespace_of(**{name: Y})
+    check_finite(Y, name)
     if output == "sigmoid" and not bool(xp.all((Y == 0) | (Y == 1))):
-        raise ValueError("Y must hold only 0 and 1 for a sigmoid output (binary cross-entropy)")
+        raise ValueError(f"{name} must hold only 0 and 1 for a sigmoid output (binary cross-entropy)")
     if output == "softmax":
         column_sums = xp.sum(Y, axis=0)
         if not bool(xp.all(Y >= 0) & xp.all(xp.abs(column_sums - 1) < 1e-6)):
-            raise ValueError("Y must be one-hot (or probability) columns for a softmax output: "
+            raise ValueError(f"{name} must be one-hot (or probability) columns for a softmax output: "
                              "entries >= 0 and each column summing to 1")
 
 
@@ -99,9 +99,13 @@ def data_namespace(X: Any, Y: Any, backend: Any) -> ModuleType:
     return namespace_of(**arrays) if arrays else get_backend()
 
 
-def prepare_data(X: Any, Y: Any, layer_dims: list[int], output: str,
-                 backend: Any = None, dtype: Any = None) -> tuple[Array, Array]:
-    """``X`` and ``Y`` on one backend, as floating arrays of the right shapes, validated."""
+def prepare_data(X: Any, Y: Any, layer_dims: list[int], output: str, backend: Any = None,
+                 dtype: Any = None, names: tuple[str, str] = ("X", "Y")) -> tuple[Array, Array]:
+    """``X`` and ``Y`` on one backend, as floating arrays of the right shapes, validated.
+
+    ``names`` are the arguments' names in error messages.
+    """
+    x_name, y_name = names
     xp = data_namespace(X, Y, backend)
     if dtype is None:
         # Keep the floating dtype the user chose; anything else (ints, lists) trains in float64.
@@ -110,14 +114,14 @@ def prepare_data(X: Any, Y: Any, layer_dims: list[int], output: str,
         dtype = given if floating else "float64"
     dtype = float_dtype(xp, dtype)
     X, Y = asarray(X, xp, dtype), asarray(Y, xp, dtype)
-    check_input(X, layer_dims[0], xp)
+    check_input(X, layer_dims[0], xp, x_name)
     if Y.ndim == 1 and layer_dims[-1] == 1:
         Y = xp.reshape(Y, (1, Y.shape[0]))
     if Y.ndim != 2 or Y.shape != (layer_dims[-1], X.shape[1]):
-        raise ValueError(f"Y has shape {tuple(Y.shape)} but must be (layer_dims[-1], n_samples) = "
-                         f"({layer_dims[-1]}, {X.shape[1]}), with as many samples (columns) as X")
+        raise ValueError(f"{y_name} has shape {tuple(Y.shape)} but must be (layer_dims[-1], n_samples)"
+                         f" = ({layer_dims[-1]}, {X.shape[1]}), with as many samples (columns) as {x_name}")
     if X.shape[1] == 0:
-        raise ValueError("X has 0 samples (columns); training needs at least one")
-    check_finite(X, "X")
-    check_labels(Y, output)
+        raise ValueError(f"{x_name} has 0 samples (columns); training needs at least one")
+    check_finite(X, x_name)
+    check_labels(Y, output, y_name)
     return X, Y

@@ -1,0 +1,118 @@
+"""Optimizers: small objects that turn gradients into parameter updates.
+
+Their state (velocities, Adam's moments) is created lazily next to the
+parameters, on the parameters' backend, so a training step never leaves the
+device. Scalars that change per step (learning rate, Adam's bias correction) are
+Python floats computed on the host: they cost no transfer and never change an
+array's dtype.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+from array_api_compat import array_namespace
+
+from .parameters import apply_update, parameter_keys
+
+Array = Any
+
+
+def _check_fraction(value: Any, argument: str, allow_zero: bool = True) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not (0 <= value < 1) or (value == 0 and not allow_zero):
+        bounds = "[0, 1)" if allow_zero else "(0, 1)"
+        raise ValueError(f"{argument} must be a number in {bounds}, got {value!r}")
+    return float(value)
+
+
+class Optimizer:
+    """Base class: ``step(params, grads, learning_rate)`` updates ``params`` from ``grads``."""
+
+    name = "optimizer"
+
+    def step(self, params: MutableMapping[str, Array], grads: Mapping[str, Array],
+             learning_rate: float) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({settings})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with (Nesterov) momentum.
+
+    With momentum ``mu``: ``v = mu * v - lr * g``; the step is ``v``, or
+    ``mu * v - lr * g`` with ``nesterov=True``.
+    """
+
+    name = "sgd"
+
+    def __init__(self, momentum: float = 0.0, nesterov: bool = False) -> None:
+        self.momentum = _check_fraction(momentum, "momentum")
+        if nesterov and self.momentum == 0:
+            raise ValueError("nesterov=True needs momentum > 0, e.g. SGD(momentum=0.9, nesterov=True)")
+        self.nesterov = bool(nesterov)
+        self._velocity: dict[str, Array] = {}
+
+    def step(self, params, grads, learning_rate):
+        for key in parameter_keys(params):
+            g = grads[f"d{key}"]
+            if self.momentum == 0:
+                apply_update(params, key, -learning_rate * g)
+                continue
+            v = self._velocity.get(key)
+            v = -learning_rate * g if v is None else self.momentum * v - learning_rate * g
+            self._velocity[key] = v
+            apply_update(params, key, self.momentum * v - learning_rate * g if self.nesterov else v)
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015) with bias-corrected moment estimates."""
+
+    name = "adam"
+
+    def __init__(self, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8) -> None:
+        self.beta1 = _check_fraction(beta1, "beta1")
+        self.beta2 = _check_fraction(beta2, "beta2")
+        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon > 0:
+            raise ValueError(f"epsilon must be a number > 0, got {epsilon!r}")
+        self.epsilon = float(epsilon)
+        self._t = 0
+        self._m: dict[str, Array] = {}
+        self._v: dict[str, Array] = {}
+
+    def step(self, params, grads, learning_rate):
+        self._t += 1
+        b1, b2 = self.beta1, self.beta2
+        step_size = learning_rate * math.sqrt(1 - b2 ** self._t) / (1 - b1 ** self._t)
+        for key in parameter_keys(params):
+            g = grads[f"d{key}"]
+            xp = array_namespace(g)
+            m = self._m.get(key)
+            v = self._v.get(key)
+            m = (1 - b1) * g if m is None else b1 * m + (1 - b1) * g
+            v = (1 - b2) * (g * g) if v is None else b2 * v + (1 - b2) * (g * g)
+            self._m[key], self._v[key] = m, v
+            apply_update(params, key, -step_size * m / (xp.sqrt(v) + self.epsilon))
+
+
+OPTIMIZERS = {
+    "sgd": lambda: SGD(),
+    "momentum": lambda: SGD(momentum=0.9),
+    "nesterov": lambda: SGD(momentum=0.9, nesterov=True),
+    "adam": lambda: Adam(),
+}
+
+
+def get_optimizer(optimizer: str | Optimizer) -> Optimizer:
+    """An optimizer from a name (``"sgd"``, ``"momentum"``, ``"nesterov"``, ``"adam"``) or an instance."""
+    if isinstance(optimizer, Optimizer):
+        return optimizer
+    if isinstance(optimizer, str) and optimizer in OPTIMIZERS:
+        return OPTIMIZERS[optimizer]()
+    raise ValueError(f"unknown optimizer {optimizer!r}; valid names are {', '.join(OPTIMIZERS)}, "
+                     "or pass an instance such as xpnet.SGD(momentum=0.8)")
