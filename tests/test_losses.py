@@ -51,9 +51,15 @@ def test_a_one_dimensional_y_fits_a_single_output(xp):
         pytest.approx(float(xpnet.cost_function(AL, xpnet.asarray(Y_HOST, xp))))
 
 
-def test_integer_labels_are_accepted(xp):
-    cost = xpnet.cost_function(xpnet.asarray(AL_HOST, xp), xpnet.asarray([[1, 0, 1, 0]], xp))
-    assert np.isfinite(float(cost))
+def test_integer_labels_give_the_same_cost_as_float_labels(xp):
+    AL = xpnet.asarray(AL_HOST, xp)
+    as_int = xpnet.cost_function(AL, xpnet.asarray([[1, 0, 1, 0]], xp))
+    assert float(as_int) == float(xpnet.cost_function(AL, xpnet.asarray(Y_HOST, xp)))
+
+
+def test_one_dimensional_al_is_refused(xp):
+    with pytest.raises(ValueError, match="AL must be 2-D"):
+        xpnet.cost_function(xpnet.asarray(AL_HOST[0], xp), xpnet.asarray(Y_HOST[0], xp))
 
 
 def test_mismatched_shapes_name_both(xp):

@@ -1,5 +1,9 @@
 """init_params, forward_prop, backprop and update_parameters: the tutorial's steps."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -197,3 +201,57 @@ def test_update_parameters_rejects_bad_learning_rates(lr):
     params = xpnet.init_params([2, 2])
     with pytest.raises(ValueError, match="learning_rate must be a finite number > 0"):
         xpnet.update_parameters(params, {"dW1": np.ones((2, 2)), "db1": np.ones((2, 1))}, lr)
+
+
+def test_x_and_params_of_different_dtypes_are_refused_on_every_backend(xp):
+    params = xpnet.init_params([3, 1], dtype="float32", backend=xp)
+    with pytest.raises(TypeError, match="X has dtype .*float64 but the parameters have .*float32"):
+        xpnet.forward_prop(xpnet.asarray(np.zeros((3, 2)), xp, "float64"), params)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_forward_and_backprop_keep_the_dtype(xp, dtype):
+    params = xpnet.init_params([3, 4, 2], dtype=dtype, backend=xp)
+    X = xpnet.asarray(np.random.RandomState(0).randn(3, 5), xp, dtype)
+    for output in ("sigmoid", "softmax", "identity", "tanh"):
+        AL, caches = xpnet.forward_prop(X, params, hidden="relu", output=output)
+        Y = xpnet.asarray(np.eye(2)[:, [0, 1, 0, 1, 1]], xp, dtype)
+        grads = xpnet.backprop(AL, Y, caches)
+        cost = xpnet.cost_function(AL, Y, output=output)
+        assert AL.dtype == cost.dtype == X.dtype
+        assert all(g.dtype == X.dtype for g in grads.values())
+
+
+def test_update_parameters_refuses_gradients_of_the_wrong_shape(xp):
+    params = xpnet.init_params([2, 1], backend=xp)
+    grads = {"dW1": xpnet.asarray(np.ones((3, 2)), xp), "db1": xpnet.asarray(np.ones((1, 1)), xp)}
+    with pytest.raises(ValueError, match=r"grads\['dW1'\] is \(3, 2\) .* but params\['W1'\] is \(1, 2\)"):
+        xpnet.update_parameters(params, grads, 0.1)
+
+
+def test_update_parameters_refuses_gradients_from_another_backend():
+    strict = backend_module.resolve_backend("array_api_strict")
+    params = xpnet.init_params([2, 1])
+    grads = {"dW1": strict.ones((1, 2), dtype=strict.float64), "db1": strict.ones((1, 1), dtype=strict.float64)}
+    with pytest.raises(TypeError, match="W1, b1 on numpy but dW1, db1 on array_api_strict"):
+        xpnet.update_parameters(params, grads, 0.1)
+
+
+def test_params_with_non_string_keys_are_refused():
+    with pytest.raises(TypeError, match="params keys must be the strings W1, b1"):
+        xpnet.forward_prop(np.zeros((2, 1)), {1: np.zeros((1, 2)), "b1": np.zeros((1, 1))})
+
+
+def test_jax_without_64_bit_mode_trains_in_float32():
+    # JAX's default mode has no float64: the defaults must fall back to float32, not fail.
+    pytest.importorskip("jax")
+    code = ("import xpnet, numpy as np\n"
+            "p = xpnet.init_params([2, 3, 1], backend='jax')\n"
+            "params, costs = xpnet.train(np.random.RandomState(0).randn(2, 20), np.ones((1, 20)),"
+            " [2, 3, 1], 5, 0.1, backend='jax')\n"
+            "print(p['W1'].dtype, params['W1'].dtype, len(costs))\n")
+    env = {k: v for k, v in os.environ.items() if k != "JAX_ENABLE_X64"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["float32", "float32", "5"]

@@ -28,4 +28,5 @@ def test_readme_example_runs(index):
 def test_ci_runs_the_readme_test_command():
     commands = re.findall(r"```bash\n(.*?)\n```", README)
     test_command = next(c for c in commands if "pytest" in c)
-    assert test_command in (ROOT / "ci" / "run-tests.sh").read_text()
+    script_lines = [line.strip() for line in (ROOT / "ci" / "run-tests.sh").read_text().splitlines()]
+    assert any(line.startswith(test_command) for line in script_lines)

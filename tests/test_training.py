@@ -163,3 +163,20 @@ def test_accuracy_needs_a_classification_output():
     params = xpnet.init_params([2, 1])
     with pytest.raises(ValueError, match="accuracy needs a sigmoid or softmax output"):
         xpnet.accuracy(np.zeros((2, 3)), np.zeros((1, 3)), params, output="identity")
+
+
+def test_half_precision_data_trains_in_float64():
+    X, Y = make_moons(30, seed=0)
+    params, _ = xpnet.train(X.astype(np.float16), Y, [2, 3, 1], 2, 0.1)
+    assert params["W1"].dtype == np.float64
+
+
+def test_accuracy_refuses_labels_that_are_not_zero_or_one():
+    params = xpnet.init_params([2, 1])
+    with pytest.raises(ValueError, match="Y must hold only 0 and 1"):
+        xpnet.accuracy(np.zeros((2, 3)), np.full((1, 3), 0.7), params)
+
+
+def test_predict_refuses_a_bad_threshold():
+    with pytest.raises(ValueError, match=r"threshold must be a number in \[0, 1\]"):
+        xpnet.predict(np.zeros((2, 3)), xpnet.init_params([2, 1]), threshold="0.5")

@@ -39,10 +39,11 @@ CUPY_INSTALL_HINT = (
 )
 
 DTYPE_NAMES = (
-    "float32", "float64", "float16",
+    "float32", "float64",
     "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
     "bool", "complex64", "complex128",
 )
+_PYTHON_TYPES = {float: "float64", int: "int64", bool: "bool", complex: "complex128"}
 
 
 def _import(module: str, package: str, install: str) -> ModuleType:
@@ -259,12 +260,26 @@ def to_numpy(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
-def resolve_dtype(xp: ModuleType, dtype: Any) -> Any:
-    """``xp``'s dtype for a name (``"float32"``), a NumPy dtype or any library's dtype object."""
-    # Compare names, not dtype objects: libraries' dtypes do not compare equal to each other.
+def dtype_name(dtype: Any) -> str:
+    """The standard name (``"float32"``) of a dtype given as a name, a Python type or any library's dtype."""
+    # Names, not dtype objects, are compared: libraries' dtypes do not compare equal to each other.
+    if dtype in _PYTHON_TYPES:
+        return _PYTHON_TYPES[dtype]
     text = dtype if isinstance(dtype, str) else (
         getattr(dtype, "name", None) or getattr(dtype, "__name__", None) or str(dtype))
-    name = str(text).rsplit(".", 1)[-1]
+    return str(text).rsplit(".", 1)[-1]
+
+
+def default_float_dtype(xp: ModuleType) -> Any:
+    """float64 where the backend has it, else its default floating dtype (JAX without x64: float32)."""
+    info = xp.__array_namespace_info__()
+    available = info.dtypes(kind="real floating")
+    return available["float64"] if "float64" in available else info.default_dtypes()["real floating"]
+
+
+def resolve_dtype(xp: ModuleType, dtype: Any) -> Any:
+    """``xp``'s dtype for a name (``"float32"``), a Python type, a NumPy dtype or any library's dtype."""
+    name = dtype_name(dtype)
     if name not in DTYPE_NAMES or not hasattr(xp, name):
         raise ValueError(f"unknown dtype {dtype!r} for the {backend_name(xp)} backend; "
                          "use a name such as 'float32' or 'float64'")
@@ -277,6 +292,12 @@ def resolve_dtype(xp: ModuleType, dtype: Any) -> Any:
     return available[name]
 
 
+def _check_real(xp: ModuleType, dtype: Any) -> None:
+    if not xp.isdtype(dtype, ("bool", "integral", "real floating")):
+        raise TypeError(f"cannot use data of dtype {dtype}: xpnet needs real numbers "
+                        "(lists of numbers, or integer, boolean or floating arrays)")
+
+
 def asarray(x: Any, backend: Backend | None = None, dtype: Any = None) -> Any:
     """Put ``x`` (a list, a NumPy array, or any backend's array) on a backend.
 
@@ -286,9 +307,12 @@ def asarray(x: Any, backend: Backend | None = None, dtype: Any = None) -> Any:
     xp = get_backend() if backend is None else resolve_backend(backend)
     target = None if dtype is None else resolve_dtype(xp, dtype)
     if array_api_compat.is_array_api_obj(x) and array_api_compat.array_namespace(x) is xp:
+        _check_real(xp, x.dtype)
         return x if target is None else xp.astype(x, target, copy=False)
     host = to_numpy(x) if array_api_compat.is_array_api_obj(x) else np.asarray(x)
-    if host.dtype.kind not in "biufc":
-        raise TypeError(f"cannot convert data of dtype {host.dtype} to numbers; "
-                        "pass numeric data (lists of numbers or numeric arrays)")
+    _check_real(_numpy(), host.dtype)
+    if not array_api_compat.is_numpy_namespace(xp):
+        # Other libraries may share memory with a NumPy array; a private C-ordered copy
+        # keeps in-place training from writing into the caller's data.
+        host = np.array(host, order="C", copy=True)
     return xp.asarray(host, dtype=target)

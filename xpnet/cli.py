@@ -80,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--hidden-sizes", type=_positive_int, nargs="+", default=[16, 16],
                       metavar="N", help="hidden layer sizes (default: 16 16)")
     demo.add_argument("--samples", type=_positive_int, default=500, help="default: 500")
-    demo.add_argument("--dtype", default="float64", choices=["float32", "float64"])
+    demo.add_argument("--dtype", choices=["float32", "float64"],
+                      help="default: float64, or the backend's default float where it has none")
     demo.add_argument("--seed", type=int, default=0, help="default: 0")
     demo.set_defaults(run=_demo)
     info = commands.add_parser("info", help="show versions and which backends can run here")

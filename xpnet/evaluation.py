@@ -9,7 +9,7 @@ from .backend import asarray, is_host_data, namespace_of
 from .losses import match_labels
 from .network import forward_prop
 from .parameters import n_layers
-from .validation import check_finite
+from .validation import check_finite, check_labels
 
 Array = Any
 CLASSIFICATION_OUTPUTS = ("sigmoid", "softmax")
@@ -38,6 +38,9 @@ def predict(X: Any, params: Mapping[str, Array], *, hidden: str = "sigmoid",
     shaped ``(1, n_samples)``; any other output its values ``AL`` (regression).
     Use the ``hidden``/``output`` the network was trained with.
     """
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) \
+            or not 0 <= threshold <= 1:
+        raise ValueError(f"threshold must be a number in [0, 1], got {threshold!r}")
     AL = _network_output(X, params, hidden, output)
     xp = namespace_of(AL=AL)
     if output == "sigmoid":
@@ -69,4 +72,5 @@ def accuracy(X: Any, Y: Any, params: Mapping[str, Array], *, hidden: str = "sigm
                          "for regression compare predict(...) with Y")
     AL = _network_output(X, params, hidden, output)
     Y = match_labels(AL, _like_params(Y, params))
+    check_labels(Y, output)
     return float(correct_count(AL, Y, output)) / AL.shape[1]

@@ -35,18 +35,9 @@ def _binary_cross_entropy(AL: Array, Y: Array) -> Array:
     return -xp.sum(Y * xp.log(P) + (1 - Y) * xp.log1p(-P)) / AL.shape[1]
 
 
-def _binary_cross_entropy_gradient(AL: Array, Y: Array) -> Array:
-    P = _clipped(AL, upper_gap=True)
-    return (P - Y) / (P * (1 - P))
-
-
 def _categorical_cross_entropy(AL: Array, Y: Array) -> Array:
     xp = array_namespace(AL, Y)
     return -xp.sum(Y * xp.log(_clipped(AL, upper_gap=False))) / AL.shape[1]
-
-
-def _categorical_cross_entropy_gradient(AL: Array, Y: Array) -> Array:
-    return -Y / _clipped(AL, upper_gap=False)
 
 
 def _squared_error(AL: Array, Y: Array) -> Array:
@@ -61,19 +52,20 @@ def _squared_error_gradient(AL: Array, Y: Array) -> Array:
 
 @dataclass(frozen=True)
 class Loss:
-    """A cost (mean over samples) and its per-sample gradient with respect to ``AL``."""
+    """A cost (mean over samples), its canonical output activation, and its per-sample
+    gradient with respect to ``AL`` where it is also paired with other outputs."""
 
     name: str
     cost: Callable[[Array, Array], Array]
-    gradient: Callable[[Array, Array], Array]
     canonical_output: str
+    gradient: Callable[[Array, Array], Array] | None = None
 
 
-BINARY_CROSS_ENTROPY = Loss("binary_cross_entropy", _binary_cross_entropy,
-                            _binary_cross_entropy_gradient, "sigmoid")
-CATEGORICAL_CROSS_ENTROPY = Loss("categorical_cross_entropy", _categorical_cross_entropy,
-                                 _categorical_cross_entropy_gradient, "softmax")
-SQUARED_ERROR = Loss("squared_error", _squared_error, _squared_error_gradient, "identity")
+# The cross-entropies only ever meet their canonical output (loss_for_output picks
+# them for nothing else), so they need no gradient with respect to AL.
+BINARY_CROSS_ENTROPY = Loss("binary_cross_entropy", _binary_cross_entropy, "sigmoid")
+CATEGORICAL_CROSS_ENTROPY = Loss("categorical_cross_entropy", _categorical_cross_entropy, "softmax")
+SQUARED_ERROR = Loss("squared_error", _squared_error, "identity", _squared_error_gradient)
 
 _LOSS_FOR_OUTPUT = {"sigmoid": BINARY_CROSS_ENTROPY, "softmax": CATEGORICAL_CROSS_ENTROPY}
 
@@ -87,6 +79,8 @@ def loss_for_output(output: str) -> Loss:
 def match_labels(AL: Array, Y: Array) -> Array:
     """``Y`` shaped and typed like ``AL``; a 1-D ``Y`` of length m fits a ``(1, m)`` ``AL``."""
     xp = namespace_of(AL=AL, Y=Y)
+    if AL.ndim != 2:
+        raise ValueError(f"AL must be 2-D, shaped (n_outputs, n_samples); got shape {tuple(AL.shape)}")
     if Y.ndim == 1 and AL.ndim == 2 and AL.shape[0] == 1 and Y.shape[0] == AL.shape[1]:
         Y = xp.reshape(Y, AL.shape)
     if Y.shape != AL.shape:

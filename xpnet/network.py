@@ -14,9 +14,9 @@ from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any, NamedTuple
 
 from .activations import get_activation
-from .backend import Backend, asarray, get_backend, namespace_of, resolve_backend
+from .backend import Backend, asarray, default_float_dtype, get_backend, namespace_of, resolve_backend
 from .losses import match_labels, output_gradient
-from .parameters import apply_update, gradient_keys, layer_keys, n_layers, parameter_keys
+from .parameters import apply_update, gradient_key, gradient_keys, layer_keys, n_layers, parameter_keys
 from .seeding import host_rng
 from .validation import check_input, check_layer_dims, check_learning_rate, float_dtype
 
@@ -52,18 +52,20 @@ def _init_scale(scale: float | str, fan_in: int, fan_out: int) -> float:
 
 
 def init_params(layer_dims: Sequence[int], *, seed: int | None = 3, scale: float | str = 0.01,
-                dtype: Any = "float64", backend: Backend | None = None) -> dict[str, Array]:
+                dtype: Any = None, backend: Backend | None = None) -> dict[str, Array]:
     """Initial parameters ``{"W1", "b1", ...}`` for layer sizes ``[n_0, ..., n_L]``.
 
     ``W{l} = randn(n_l, n_{l-1}) * scale`` from ``numpy.random.RandomState(seed)``
     (drawn on the host, so the same on every backend) and ``b{l}`` zeros of shape
     ``(n_l, 1)``. ``scale`` is a number, ``"he"`` (sqrt(2/n_{l-1}), for relu) or
     ``"xavier"`` (sqrt(2/(n_{l-1}+n_l)), for sigmoid/tanh). The defaults reproduce
-    the tutorial's numbers exactly. ``backend=None`` uses the selected backend.
+    the tutorial's numbers exactly. ``dtype=None`` means float64 (or, on a backend
+    without it such as JAX in its default mode, the backend's default float).
+    ``backend=None`` uses the selected backend.
     """
     dims = check_layer_dims(layer_dims)
     xp = get_backend() if backend is None else resolve_backend(backend)
-    dtype = float_dtype(xp, dtype)
+    dtype = default_float_dtype(xp) if dtype is None else float_dtype(xp, dtype)
     rng = host_rng(seed)
     params = {}
     for l in range(1, len(dims)):
@@ -85,7 +87,11 @@ def forward_prop(X: Array, params: Mapping[str, Array], *, hidden: str = "sigmoi
     hidden_activation = get_activation(hidden, "hidden")
     output_activation = get_activation(output, "output")
     xp = namespace_of(X=X, **params)
-    check_input(X, params["W1"].shape[1], xp)
+    W1 = params[layer_keys(1)[0]]
+    check_input(X, W1.shape[1], xp)
+    if X.dtype != W1.dtype:
+        raise TypeError(f"X has dtype {X.dtype} but the parameters have {W1.dtype}; convert X "
+                        f"with xpnet.asarray(X, dtype=...) to the parameters' dtype")
     A, caches = X, []
     for l in range(1, L + 1):
         W, b = (params[key] for key in layer_keys(l))
@@ -143,9 +149,20 @@ def update_parameters(params: MutableMapping[str, Array], grads: Mapping[str, Ar
     """
     learning_rate = check_learning_rate(learning_rate)
     keys = parameter_keys(params)
-    missing = [f"d{key}" for key in keys if f"d{key}" not in grads]
+    _check_gradients(params, grads, keys)
+    for key in keys:
+        apply_update(params, key, -learning_rate * grads[gradient_key(key)])
+    return params
+
+
+def _check_gradients(params: Mapping[str, Array], grads: Mapping[str, Array], keys: list[str]) -> None:
+    # Shapes, dtypes and libraries only: metadata, so nothing waits for the device.
+    missing = [gradient_key(key) for key in keys if gradient_key(key) not in grads]
     if missing:
         raise ValueError(f"grads has no {', '.join(missing)}; pass the dict returned by backprop")
+    namespace_of(**params, **{gradient_key(key): grads[gradient_key(key)] for key in keys})
     for key in keys:
-        apply_update(params, key, -learning_rate * grads[f"d{key}"])
-    return params
+        g, p = grads[gradient_key(key)], params[key]
+        if tuple(g.shape) != tuple(p.shape) or g.dtype != p.dtype:
+            raise ValueError(f"grads[{gradient_key(key)!r}] is {tuple(g.shape)} {g.dtype} but "
+                             f"params[{key!r}] is {tuple(p.shape)} {p.dtype}; they must match")

@@ -15,7 +15,8 @@ from typing import Any
 
 from array_api_compat import array_namespace
 
-from .parameters import apply_update, parameter_keys
+from .parameters import apply_update, gradient_key, parameter_keys
+from .validation import make_named
 
 Array = Any
 
@@ -60,7 +61,7 @@ class SGD(Optimizer):
 
     def step(self, params, grads, learning_rate):
         for key in parameter_keys(params):
-            g = grads[f"d{key}"]
+            g = grads[gradient_key(key)]
             if self.momentum == 0:
                 apply_update(params, key, -learning_rate * g)
                 continue
@@ -90,7 +91,7 @@ class Adam(Optimizer):
         b1, b2 = self.beta1, self.beta2
         step_size = learning_rate * math.sqrt(1 - b2 ** self._t) / (1 - b1 ** self._t)
         for key in parameter_keys(params):
-            g = grads[f"d{key}"]
+            g = grads[gradient_key(key)]
             xp = array_namespace(g)
             m = self._m.get(key)
             v = self._v.get(key)
@@ -110,9 +111,4 @@ OPTIMIZERS = {
 
 def get_optimizer(optimizer: str | Optimizer) -> Optimizer:
     """An optimizer from a name (``"sgd"``, ``"momentum"``, ``"nesterov"``, ``"adam"``) or an instance."""
-    if isinstance(optimizer, Optimizer):
-        return optimizer
-    if isinstance(optimizer, str) and optimizer in OPTIMIZERS:
-        return OPTIMIZERS[optimizer]()
-    raise ValueError(f"unknown optimizer {optimizer!r}; valid names are {', '.join(OPTIMIZERS)}, "
-                     "or pass an instance such as xpnet.SGD(momentum=0.8)")
+    return make_named(optimizer, OPTIMIZERS, Optimizer, "optimizer", "xpnet.SGD(momentum=0.8)")

@@ -19,6 +19,11 @@ def layer_keys(l: int) -> tuple[str, str]:
     return f"W{l}", f"b{l}"
 
 
+def gradient_key(key: str) -> str:
+    """The gradient key of a parameter key: ``"W1"`` -> ``"dW1"``."""
+    return f"d{key}"
+
+
 def gradient_keys(l: int) -> tuple[str, str, str]:
     """The gradient keys produced by layer ``l``: ``("dA{l-1}", "dW{l}", "db{l}")``."""
     return f"dA{l - 1}", f"dW{l}", f"db{l}"
@@ -28,6 +33,8 @@ def n_layers(params: Mapping[str, Any]) -> int:
     """The number of layers ``L`` in ``params``, checking it holds exactly W1, b1 ... WL, bL."""
     if not isinstance(params, Mapping):
         raise TypeError(f"params must be a dict of arrays (W1, b1, ...), not {type(params).__name__}")
+    if not all(isinstance(key, str) for key in params):
+        raise TypeError(f"params keys must be the strings W1, b1, ..., WL, bL; got {list(params)}")
     L = sum(1 for key in params if key.startswith("W"))
     expected = [key for l in range(1, L + 1) for key in layer_keys(l)]
     if L == 0 or sorted(params) != sorted(expected):
@@ -38,15 +45,17 @@ def n_layers(params: Mapping[str, Any]) -> int:
             raise ValueError(f"params: W{l} must be 2-D and b{l} shaped (W{l}.shape[0], 1); "
                              f"got W{l} {tuple(W.shape)} and b{l} {tuple(b.shape)}")
         if l > 1 and W.shape[1] != params[f"W{l - 1}"].shape[0]:
+            previous = params[layer_keys(l - 1)[0]]
             raise ValueError(f"params: W{l} has {W.shape[1]} columns but W{l - 1} has "
-                             f"{params[f'W{l - 1}'].shape[0]} rows; consecutive layers must match")
+                             f"{previous.shape[0]} rows; consecutive layers must match")
     return L
 
 
 def layer_dims_of(params: Mapping[str, Any]) -> list[int]:
     """The ``layer_dims`` that ``params`` was built for: ``[n_0, n_1, ..., n_L]``."""
     L = n_layers(params)
-    return [int(params["W1"].shape[1])] + [int(params[f"W{l}"].shape[0]) for l in range(1, L + 1)]
+    weights = [params[layer_keys(l)[0]] for l in range(1, L + 1)]
+    return [int(weights[0].shape[1])] + [int(W.shape[0]) for W in weights]
 
 
 def parameter_keys(params: Mapping[str, Any]) -> list[str]:

@@ -6,6 +6,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from .validation import make_named
+
 
 def _positive(value: Any, argument: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
@@ -74,9 +76,5 @@ SCHEDULES: dict[str, Callable[[], Schedule]] = {
 
 def get_schedule(schedule: str | Schedule) -> Schedule:
     """A schedule from a name (defaults as above) or an instance."""
-    if isinstance(schedule, Schedule):
-        return schedule
-    if isinstance(schedule, str) and schedule in SCHEDULES:
-        return SCHEDULES[schedule]()
-    raise ValueError(f"unknown schedule {schedule!r}; valid names are {', '.join(SCHEDULES)}, "
-                     "or pass an instance such as xpnet.StepDecay(step_size=20, gamma=0.1)")
+    return make_named(schedule, SCHEDULES, Schedule, "schedule",
+                      "xpnet.StepDecay(step_size=20, gamma=0.1)")

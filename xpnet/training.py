@@ -15,7 +15,7 @@ from .history import EarlyStopping, History
 from .losses import cost_function
 from .network import backprop, forward_prop, init_params
 from .optimizers import Optimizer, get_optimizer
-from .parameters import copy_params, layer_dims_of, layer_keys, n_layers
+from .parameters import copy_params, gradient_key, layer_dims_of, layer_keys, n_layers
 from .progress import epoch_progress, show_metrics
 from .schedules import Schedule, get_schedule
 from .seeding import host_rng
@@ -220,7 +220,7 @@ def _add_weight_decay(grads: dict[str, Array], params: Mapping[str, Array], weig
     if weight_decay:
         for l in range(1, n_layers(params) + 1):
             W_key, _ = layer_keys(l)
-            grads[f"d{W_key}"] = grads[f"d{W_key}"] + weight_decay * params[W_key]
+            grads[gradient_key(W_key)] = grads[gradient_key(W_key)] + weight_decay * params[W_key]
 
 
 def _split(X: Array, Y: Array, fraction: float, rng: Any) -> tuple[Array, Array, Array, Array]:
@@ -251,8 +251,9 @@ def _check_initial_params(params: Any, layer_dims: list[int], X: Array) -> None:
     if layer_dims_of(params) != layer_dims:
         raise ValueError(f"params were built for layer_dims {layer_dims_of(params)}, not {layer_dims}")
     namespace_of(X=X, **params)
-    if params["W1"].dtype != X.dtype:
-        raise TypeError(f"params have dtype {params['W1'].dtype} but X has {X.dtype}; "
+    W1 = params[layer_keys(1)[0]]
+    if W1.dtype != X.dtype:
+        raise TypeError(f"params have dtype {W1.dtype} but X has {X.dtype}; "
                         "pass dtype= to match the parameters")
 
 

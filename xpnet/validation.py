@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
-from .backend import asarray, get_backend, is_host_data, namespace_of, resolve_backend, resolve_dtype
+from .backend import (asarray, default_float_dtype, dtype_name, get_backend, is_host_data,
+                      namespace_of, resolve_backend, resolve_dtype)
 
 Array = Any
 
@@ -30,6 +31,17 @@ def check_layer_dims(layer_dims: Sequence[int]) -> list[int]:
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
             raise ValueError(f"layer_dims[{i}] must be a positive int, got {n!r}")
     return [int(n) for n in layer_dims]
+
+
+def make_named(spec: Any, table: Mapping[str, Callable[[], Any]], base: type, argument: str,
+               example: str) -> Any:
+    """``spec`` itself if it is a ``base`` instance, else ``table[spec]()``; the error lists the names."""
+    if isinstance(spec, base):
+        return spec
+    if isinstance(spec, str) and spec in table:
+        return table[spec]()
+    raise ValueError(f"unknown {argument} {spec!r}; valid names are {', '.join(table)}, "
+                     f"or pass an instance such as {example}")
 
 
 def check_positive_int(value: Any, argument: str) -> int:
@@ -108,10 +120,11 @@ def prepare_data(X: Any, Y: Any, layer_dims: list[int], output: str, backend: An
     x_name, y_name = names
     xp = data_namespace(X, Y, backend)
     if dtype is None:
-        # Keep the floating dtype the user chose; anything else (ints, lists) trains in float64.
-        given = getattr(X, "dtype", None)
-        floating = given is not None and xp.isdtype(resolve_dtype(xp, given), "real floating")
-        dtype = given if floating else "float64"
+        # Keep the floating dtype the user chose; anything else (ints, lists, float16)
+        # trains in float64, or the backend's default float where it has no float64.
+        given = dtype_name(getattr(X, "dtype", None))
+        keep = given in ("float32", "float64") and given in xp.__array_namespace_info__().dtypes()
+        dtype = given if keep else default_float_dtype(xp)
     dtype = float_dtype(xp, dtype)
     X, Y = asarray(X, xp, dtype), asarray(Y, xp, dtype)
     check_input(X, layer_dims[0], xp, x_name)
