@@ -3,6 +3,10 @@
 import subprocess
 import sys
 
+import pytest
+
+import xpnet
+
 
 def run(*args):
     return subprocess.run([sys.executable, "-m", "xpnet", *args], capture_output=True, text=True,
@@ -38,4 +42,62 @@ def test_info_lists_the_backends():
 
 def test_help_describes_every_command():
     result = run("--help")
-    assert result.returncode == 0 and "demo" in result.stdout and "info" in result.stdout
+    assert result.returncode == 0
+    assert all(command in result.stdout for command in ("train", "demo", "info"))
+
+
+def test_train_with_no_arguments_reaches_95_percent_on_the_shipped_digits():
+    result = run("train")
+    assert result.returncode == 0, result.stderr
+    assert "digits (1438 train / 359 test samples)" in result.stdout
+    accuracy = float(result.stdout.split("test accuracy ")[1].split("%")[0])
+    assert accuracy >= 95
+    assert "Traceback" not in result.stderr
+
+
+def test_train_saves_parameters_and_curves(tmp_path):
+    pytest.importorskip("matplotlib")
+    model, curves = tmp_path / "model.npz", tmp_path / "curves.png"
+    result = run("train", "--dataset", "blobs", "--layers", "8", "--epochs", "3",
+                 "--save", str(model), "--plot", str(curves))
+    assert result.returncode == 0, result.stderr
+    params, metadata = xpnet.load_params(model)
+    assert metadata["dataset"] == "blobs" and metadata["output"] == "softmax"
+    assert params["W1"].shape == (8, 2)
+    assert curves.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_train_refuses_to_overwrite_without_force(tmp_path):
+    target = tmp_path / "model.npz"
+    target.write_bytes(b"precious")
+    result = run("train", "--epochs", "1", "--save", str(target))
+    assert result.returncode == 1 and "exists; pass --force" in result.stderr
+    assert target.read_bytes() == b"precious"
+    assert run("train", "--epochs", "1", "--save", str(target), "--force").returncode == 0
+    assert xpnet.load_params(target)[1]["dataset"] == "digits"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--dataset", "cifar"], "invalid choice: 'cifar'"),
+    (["train", "--lr", "-1"], "must be a finite number > 0"),
+    (["train", "--optimizer", "rmsprop"], "invalid choice: 'rmsprop'"),
+    (["train", "--unknown-flag"], "unrecognized arguments"),
+])
+def test_bad_train_options_exit_2_with_usage(args, message):
+    result = run(*args)
+    assert result.returncode == 2 and "usage:" in result.stderr and message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["train", "demo", "info"])
+def test_each_command_has_complete_help(command):
+    result = run(command, "--help")
+    assert result.returncode == 0 and result.stdout.startswith(f"usage: xpnet {command}")
+    if command == "train":
+        for flag in ("--dataset", "--layers", "--hidden", "--epochs", "--batch-size", "--lr",
+                     "--optimizer", "--backend", "--dtype", "--seed", "--save", "--plot", "--force"):
+            assert flag in result.stdout
+
+
+def test_info_reports_the_gpu():
+    assert "GPU:" in run("info").stdout

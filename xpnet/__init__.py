@@ -4,7 +4,8 @@ and any array-API backend.
 The tutorial's API: ``init_params``, ``forward_prop``, ``cost_function``,
 ``one_layer_backward``, ``backprop``, ``update_parameters``, ``train``, plus
 ``predict`` and ``accuracy``; ``fit`` is the full training loop (mini-batches,
-optimizers, schedules, validation, early stopping). Backends: ``set_backend``, ``get_backend``,
+optimizers, schedules, validation, early stopping); ``MLPClassifier`` and
+``MLPRegressor`` wrap it with scikit-learn's interface. Backends: ``set_backend``, ``get_backend``,
 ``use_backend``, ``gpu_available``, ``asarray``, ``to_numpy``.
 """
 
@@ -13,20 +14,27 @@ __version__ = "0.1.0"
 from .activations import ACTIVATIONS
 from .backend import (BACKEND_NAMES, asarray, get_backend, gpu_available, set_backend, to_numpy,
                       use_backend)
-from .errors import BackendUnavailableError, TrainingDivergedError, XpnetError
+from . import datasets
+from .errors import (BackendUnavailableError, DataFileError, ModelFileError, TrainingDivergedError,
+                     XpnetError)
+from .estimators import MLPClassifier, MLPRegressor, NotFittedError, load
 from .evaluation import accuracy, predict
 from .history import History
+from .io import load_params, save_params
 from .losses import cost_function
 from .network import LayerCache, backprop, forward_prop, init_params, one_layer_backward, update_parameters
 from .optimizers import SGD, Adam, Optimizer
+from .plotting import plot_history
 from .schedules import Constant, ExponentialDecay, InverseScaling, Schedule, StepDecay
 from .training import fit, train
 
 __all__ = [
     "ACTIVATIONS", "BACKEND_NAMES", "Adam", "BackendUnavailableError", "Constant",
-    "ExponentialDecay", "History", "InverseScaling", "LayerCache", "Optimizer", "SGD", "Schedule",
-    "StepDecay", "TrainingDivergedError", "XpnetError", "accuracy", "asarray", "backprop",
-    "cost_function", "fit", "forward_prop", "get_backend", "gpu_available", "init_params",
-    "one_layer_backward", "predict", "set_backend", "to_numpy", "train", "update_parameters",
+    "DataFileError", "ExponentialDecay", "History", "InverseScaling", "LayerCache",
+    "MLPClassifier", "MLPRegressor", "ModelFileError", "NotFittedError", "Optimizer", "SGD",
+    "Schedule", "StepDecay", "TrainingDivergedError", "XpnetError", "accuracy", "asarray",
+    "backprop", "cost_function", "datasets", "fit", "forward_prop", "get_backend",
+    "gpu_available", "init_params", "load", "load_params", "one_layer_backward", "plot_history",
+    "predict", "save_params", "set_backend", "to_numpy", "train", "update_parameters",
     "use_backend",
 ]

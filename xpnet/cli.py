@@ -1,20 +1,72 @@
-"""The command line: ``python -m xpnet demo`` and ``python -m xpnet info``."""
+"""The command line: ``xpnet train``, ``xpnet demo`` and ``xpnet info`` (also ``python -m xpnet``)."""
 
 from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import pathlib
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from . import __version__
 from .activations import ACTIVATIONS
-from .backend import BACKEND_NAMES, backend_name, resolve_backend
-from .datasets import make_moons
-from .errors import BackendUnavailableError
+from .backend import BACKEND_NAMES, backend_name, gpu_available, resolve_backend
+from .datasets import (load_digits, load_mnist, make_blobs, make_moons, make_spirals,
+                       train_test_split)
+from .errors import BackendUnavailableError, XpnetError
 from .evaluation import accuracy
-from .training import train
+from .io import save_params
+from .optimizers import OPTIMIZERS
+from .plotting import plot_history
+from .training import fit, train
+
+DataSplit = tuple[Any, Any, Any, Any]
+
+
+def _split(data: tuple[Any, Any], seed: int) -> DataSplit:
+    return train_test_split(*data, test_fraction=0.2, seed=seed)
+
+
+DATASETS: dict[str, Callable[[int], DataSplit]] = {
+    "digits": lambda seed: _split(load_digits(), seed),
+    "moons": lambda seed: _split(make_moons(1000, noise=0.2, seed=seed), seed),
+    "spirals": lambda seed: _split(make_spirals(900, noise=0.2, seed=seed), seed),
+    "blobs": lambda seed: _split(make_blobs(900, seed=seed), seed),
+    "mnist": lambda seed: load_mnist(),
+}
+
+
+def _train(args: argparse.Namespace) -> int:
+    for target in (args.save, args.plot):
+        if target is not None and target.exists() and not args.force:
+            raise FileExistsError(f"{target} exists; pass --force to overwrite it")
+    X_train, Y_train, X_test, Y_test = DATASETS[args.dataset](args.seed)
+    output = "sigmoid" if Y_train.shape[0] == 1 else "softmax"
+    layer_dims = [X_train.shape[0], *args.layers, Y_train.shape[0]]
+    xp = resolve_backend(args.backend)
+    print(f"xpnet {__version__}: {args.dataset} ({X_train.shape[1]} train / {X_test.shape[1]} test "
+          f"samples) on the {backend_name(xp)} backend; layers {layer_dims}, {args.hidden} hidden, "
+          f"{output} output, {args.optimizer} lr {args.lr}, batch {args.batch_size}", flush=True)
+    start = time.perf_counter()
+    net = {"hidden": args.hidden, "output": output}
+    params, history = fit(X_train, Y_train, layer_dims, epochs=args.epochs, lr=args.lr,
+                          batch_size=args.batch_size, optimizer=args.optimizer, seed=args.seed,
+                          scale="he" if args.hidden in ("relu", "leaky_relu") else "xavier",
+                          dtype=args.dtype, backend=xp, verbose=1, **net)
+    seconds = time.perf_counter() - start
+    train_acc = accuracy(X_train, Y_train, params, **net)
+    test_acc = accuracy(X_test, Y_test, params, **net)
+    print(f"final loss {history.loss[-1]:.4f}; train accuracy {train_acc:.1%}, test accuracy "
+          f"{test_acc:.1%}; {history.epochs} epochs in {seconds:.1f} s")
+    if args.save is not None:
+        save_params(args.save, params, dataset=args.dataset, test_accuracy=test_acc, **net)
+        print(f"saved the parameters to {args.save}")
+    if args.plot is not None:
+        plot_history(history, args.plot)
+        print(f"saved the training curves to {args.plot}")
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -39,9 +91,21 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gpu_line() -> str:
+    if not gpu_available():
+        return "GPU: none usable"
+    import cupy
+
+    properties = cupy.cuda.runtime.getDeviceProperties(0)
+    free, total = cupy.cuda.Device(0).mem_info
+    name = properties["name"].decode() if isinstance(properties["name"], bytes) else properties["name"]
+    return f"GPU: {name}, {total / 2**30:.1f} GiB ({free / 2**30:.1f} GiB free)"
+
+
 def _info(args: argparse.Namespace) -> int:
     print(f"xpnet {__version__}, Python {sys.version.split()[0]}")
-    for package in ("numpy", "array-api-compat", "array-api-strict", "cupy", "torch", "jax"):
+    for package in ("numpy", "array-api-compat", "array-api-strict", "cupy", "torch", "jax",
+                    "scikit-learn", "matplotlib", "pooch", "tqdm"):
         try:
             print(f"  {package:17s} {importlib.metadata.version(package)}")
         except importlib.metadata.PackageNotFoundError:
@@ -53,6 +117,7 @@ def _info(args: argparse.Namespace) -> int:
             print(f"  {name:17s} usable ({backend_name(xp)})")
         except BackendUnavailableError as exc:
             print(f"  {name:17s} unavailable: {exc}")
+    print(_gpu_line())
     return 0
 
 
@@ -63,18 +128,47 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="xpnet", description=(
-        "xpnet: a small neural-network library running the same code on NumPy and CuPy."))
-    parser.add_argument("--version", action="version", version=f"xpnet {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    demo = commands.add_parser("demo", help="train a small network on generated two-moons data",
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
+
+
+def _add_train(commands: Any) -> None:
+    train_parser = commands.add_parser(
+        "train", help="train a network on a dataset and report its accuracy",
+        description="Train a network with mini-batches on a shipped, generated or downloaded "
+                    "dataset (80%% train / 20%% test), show a progress bar, and report the train "
+                    "and test accuracy. With no options: the 8x8 digits shipped with xpnet.")
+    add = train_parser.add_argument
+    add("--dataset", default="digits", choices=sorted(DATASETS),
+        help="digits (shipped, default), moons/spirals/blobs (generated), mnist (downloaded once)")
+    add("--layers", type=_positive_int, nargs="+", default=[64], metavar="N",
+        help="hidden layer sizes (default: 64)")
+    add("--hidden", default="relu", choices=sorted(ACTIVATIONS), help="hidden activation (default: relu)")
+    add("--epochs", type=_positive_int, default=30, help="default: 30")
+    add("--batch-size", type=_positive_int, default=32, help="default: 32")
+    add("--lr", type=_positive_float, default=0.01, help="learning rate (default: 0.01)")
+    add("--optimizer", default="adam", choices=list(OPTIMIZERS), help="default: adam")
+    add("--backend", default="auto", help=f"array backend: {', '.join(BACKEND_NAMES)} (default: auto)")
+    add("--dtype", choices=["float32", "float64"],
+        help="default: float64, or the backend's default float where it has none")
+    add("--seed", type=int, default=0, help="default: 0")
+    add("--save", type=pathlib.Path, metavar="PATH", help="save the trained parameters (.npz)")
+    add("--plot", type=pathlib.Path, metavar="PATH", help="draw the training curves (needs matplotlib)")
+    add("--force", action="store_true", help="overwrite existing --save/--plot files")
+    train_parser.set_defaults(run=_train)
+
+
+def _add_demo(commands: Any) -> None:
+    demo = commands.add_parser("demo", help="the tutorial's full-batch loop on generated two-moons data",
                                description="Train a network on generated two-moons data with "
                                            "full-batch gradient descent and report its accuracy.")
     demo.add_argument("--backend", default="numpy",
                       help=f"array backend: {', '.join(BACKEND_NAMES)} (default: numpy)")
     demo.add_argument("--epochs", type=_positive_int, default=3000, help="default: 3000")
-    demo.add_argument("--lr", type=float, default=0.5, help="learning rate (default: 0.5)")
+    demo.add_argument("--lr", type=_positive_float, default=0.5, help="learning rate (default: 0.5)")
     demo.add_argument("--hidden", default="tanh", choices=sorted(ACTIVATIONS),
                       help="hidden activation (default: tanh)")
     demo.add_argument("--hidden-sizes", type=_positive_int, nargs="+", default=[16, 16],
@@ -84,16 +178,29 @@ def build_parser() -> argparse.ArgumentParser:
                       help="default: float64, or the backend's default float where it has none")
     demo.add_argument("--seed", type=int, default=0, help="default: 0")
     demo.set_defaults(run=_demo)
-    info = commands.add_parser("info", help="show versions and which backends can run here")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xpnet", description=(
+        "xpnet: a small neural-network library running the same code on NumPy and CuPy."))
+    parser.add_argument("--version", action="version", version=f"xpnet {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_train(commands)
+    _add_demo(commands)
+    info = commands.add_parser("info", help="show versions and which backends and GPUs can run here",
+                               description="Show versions and which backends and GPUs can run here.")
     info.set_defaults(run=_info)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status (1 for errors, 2 for bad usage)."""
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (BackendUnavailableError, ValueError, TypeError) as exc:
+    except (XpnetError, ValueError, TypeError, OSError, ImportError) as exc:
         print(f"xpnet {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"xpnet {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -25,3 +25,14 @@ class TrainingDivergedError(XpnetError, FloatingPointError):
         super().__init__(message)
         self.params = params
         self.history = history
+
+
+class ModelFileError(XpnetError, ValueError):
+    """A model file is damaged, foreign or too new; the message names the file and what is wrong.
+
+    A file that does not exist raises the built-in ``FileNotFoundError`` instead.
+    """
+
+
+class DataFileError(XpnetError, ValueError):
+    """A data file is damaged or not in the expected format; the message names the file."""

@@ -1,0 +1,430 @@
+"""Saving and loading parameters: one ``.npz`` file, arrays plus a JSON header, no pickle.
+
+The file is a NumPy ``.npz`` archive (an uncompressed zip of ``.npy`` members). It
+holds one member per named array and, under the reserved name ``__header__``, a
+JSON object encoded as a 1-D ``uint8`` array. The header is plain data only (it
+never names code to import); xpnet adds its keys ``format`` (``"xpnet"``),
+``format_version`` (:data:`FORMAT_VERSION`) and ``xpnet_version``. Files are read
+with ``allow_pickle=False`` and only numeric arrays are accepted.
+
+The file is written exactly at the path given: no ``.npz`` suffix is added (use one
+by convention), so ``save_params(p, ...)`` and ``load_params(p)`` name the same file.
+Writes are atomic: a temporary file in the target's directory is written, flushed,
+fsynced and renamed over the target, so a failed save leaves the old file intact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import math
+import os
+import re
+import struct
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import array_api_compat
+import numpy as np
+
+from . import __version__
+from .backend import (Backend, asarray, dtype_name, get_backend, namespace_of, resolve_backend,
+                      to_numpy)
+from .errors import ModelFileError
+from .parameters import layer_dims_of, parameter_keys
+
+FORMAT_NAME = "xpnet"
+FORMAT_VERSION = 1
+"""The newest file format this xpnet reads and the one it writes."""
+HEADER_KEY = "__header__"
+MAX_HEADER_BYTES = 1 << 20
+"""A header larger than this (1 MiB of JSON) is refused, on writing and on reading."""
+MAX_TOTAL_BYTES = 4 << 30
+"""A file whose arrays declare more than this (4 GiB uncompressed) is refused before loading."""
+PARAMS_KIND = "params"
+PARAM_DTYPES = ("float32", "float64")
+
+_FORMAT_KEYS = ("format", "format_version", "xpnet_version")
+_NAME = re.compile(r"[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*")
+_PARAM_KEY = re.compile(r"[Wb][0-9]+")
+_MAX_DEPTH = 100
+# What a damaged archive raises from zipfile, zlib, json or numpy's .npy reader
+# (RuntimeError: a flag bit claiming encryption).
+_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, KeyError, RuntimeError,
+           OverflowError, struct.error)
+
+_TYPE_NAMES = {int: "an int", str: "a str", list: "a list", dict: "a dict"}
+
+Array = Any
+
+
+def save_params(path: str | os.PathLike, params: Mapping[str, Array], /, **metadata: Any) -> Path:
+    """Save ``params`` (``W1, b1, ..., WL, bL`` on any backend) and ``metadata`` to one file.
+
+    ``metadata`` values must be JSON plain data: None, bool, int, finite float, str,
+    and lists/tuples/dicts (str keys) of those; tuples come back as lists.
+    Returns the path written.
+    """
+    return write_network(path, params, PARAMS_KIND, metadata)
+
+
+def write_network(path: str | os.PathLike, params: Mapping[str, Array], kind: str,
+                  metadata: Mapping[str, Any]) -> Path:
+    """Save a network's ``params`` as a model of ``kind`` (``"params"``, an estimator's class
+    name) with plain-data ``metadata``; what :func:`save_params` and ``est.save`` write."""
+    if not isinstance(params, Mapping):
+        raise TypeError(f"params must be a dict of arrays (W1, b1, ...), not {type(params).__name__}")
+    namespace_of(**{str(key): a for key, a in params.items()})
+    layer_dims = layer_dims_of(params)
+    dtypes = {key: dtype_name(params[key].dtype) for key in parameter_keys(params)}
+    if len(set(dtypes.values())) != 1 or dtypes["W1"] not in PARAM_DTYPES:
+        raise ValueError(f"params must all be float32 or all float64; got {dtypes}; "
+                         "convert them with xpnet.asarray(a, dtype=...)")
+    _check_plain(dict(metadata), "metadata")
+    header = {"kind": kind, "layer_dims": layer_dims, "dtype": dtypes["W1"],
+              "metadata": dict(metadata)}
+    return write_model(path, dict(params), header)
+
+
+def load_params(path: str | os.PathLike,
+                backend: Backend | None = None) -> tuple[dict[str, Array], dict[str, Any]]:
+    """The ``(params, metadata)`` saved by :func:`save_params`.
+
+    The arrays are put on ``backend`` (``None``: the selected backend,
+    :func:`xpnet.get_backend`) with the dtype they were saved in. Raises
+    ``FileNotFoundError`` for a missing file and :class:`ModelFileError` for one
+    that is damaged, foreign, too new or does not hold a valid network.
+    """
+    xp = get_backend() if backend is None else resolve_backend(backend)
+    params, _, metadata = read_network(path, (PARAMS_KIND,))
+    return {key: asarray(value, backend=xp) for key, value in params.items()}, metadata
+
+
+def read_network(path: str | os.PathLike,
+                 kinds: tuple[str, ...]) -> tuple[dict[str, np.ndarray], str, dict[str, Any]]:
+    """The NumPy ``params``, kind and metadata of a file written by :func:`write_network`,
+    checked to hold a valid network of one of ``kinds``."""
+    arrays, header = read_model(path)
+    params = _checked_params(arrays, header, Path(path), kinds)
+    return {key: params[key] for key in parameter_keys(params)}, header["kind"], header["metadata"]
+
+
+def write_model(path: str | os.PathLike, arrays: Mapping[str, Array],
+                header: Mapping[str, Any]) -> Path:
+    """Write named arrays (any backend, copied to the host) and a JSON header, atomically.
+
+    Array names are letters, digits, ``_ . -``, optionally grouped with ``/``
+    (``"optimizer/m/W1"``); names starting with ``__`` are xpnet's. ``header`` is
+    JSON plain data (see :func:`save_params`) and may not set xpnet's own keys
+    ``format``, ``format_version``, ``xpnet_version``. Returns the path written.
+    """
+    target = _as_path(path)
+    host = _host_arrays(arrays)
+    text = _encode_header(header)
+    host = {HEADER_KEY: np.frombuffer(text, dtype=np.uint8), **host}
+    _write_atomically(target, lambda file: _write_npz(file, host))
+    return target
+
+
+def read_model(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The ``(arrays, header)`` of a file written by :func:`write_model`, arrays as NumPy.
+
+    The header includes xpnet's keys (``format``, ``format_version``,
+    ``xpnet_version``). Raises ``FileNotFoundError`` for a missing file and
+    :class:`ModelFileError` for one that is damaged, foreign or too new.
+    """
+    where = _as_path(path)
+    if where.is_dir():
+        raise ModelFileError(f"{where} is a directory, not an xpnet model file")
+    with open(where, "rb") as file, _damage_reported(where):
+        try:
+            archive = zipfile.ZipFile(file)
+        except zipfile.BadZipFile as exc:
+            raise ModelFileError(f"{where} is not an xpnet model file, or is truncated: it is "
+                                 f"not a readable zip (.npz) archive ({exc})") from exc
+        with archive:
+            members = _checked_members(archive, where)
+        file.seek(0)
+        with np.load(file, allow_pickle=False) as npz:
+            header = _decode_header(npz[HEADER_KEY], where)
+            arrays = {name: npz[name] for name in members if name != HEADER_KEY}
+    return arrays, header
+
+
+def _as_path(path: Any) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__}")
+    return Path(path)
+
+
+def _check_plain(value: Any, where: str, depth: int = 0) -> None:
+    """Raise naming ``where`` unless ``value`` is JSON plain data with finite floats."""
+    if depth > _MAX_DEPTH:
+        raise ValueError(f"{where} is nested more than {_MAX_DEPTH} levels deep "
+                         "(or contains itself)")
+    if value is None or isinstance(value, (bool, int, str)):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{where} is {value!r}; a model file's JSON header cannot hold "
+                             "NaN or infinity (store None or a string instead)")
+        return
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _check_plain(item, f"{where}[{i}]", depth + 1)
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{where} has the key {key!r}; JSON object keys must be str")
+            _check_plain(item, f"{where}[{key!r}]", depth + 1)
+        return
+    kind = type(value)
+    raise TypeError(f"{where} is a {kind.__module__}.{kind.__qualname__}, not JSON plain data "
+                    "(None, bool, int, float, str, list, dict); convert it first, "
+                    "e.g. with float(...), int(...) or .tolist()")
+
+
+def _encode_header(header: Mapping[str, Any]) -> bytes:
+    if not isinstance(header, Mapping):
+        raise TypeError(f"header must be a dict, not {type(header).__name__}")
+    taken = [key for key in _FORMAT_KEYS if key in header]
+    if taken:
+        raise ValueError(f"header keys {taken} are set by xpnet; choose other names")
+    _check_plain(dict(header), "header")
+    full = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION,
+            "xpnet_version": __version__, **header}
+    text = json.dumps(full, allow_nan=False).encode("ascii")
+    if len(text) > MAX_HEADER_BYTES:
+        raise ValueError(f"the header is {len(text)} bytes of JSON, more than the "
+                         f"{MAX_HEADER_BYTES} a model file allows; store large data as arrays")
+    return text
+
+
+def _host_arrays(arrays: Mapping[str, Array]) -> dict[str, np.ndarray]:
+    if not isinstance(arrays, Mapping):
+        raise TypeError(f"arrays must be a dict of named arrays, not {type(arrays).__name__}")
+    host = {}
+    for name, value in arrays.items():
+        if not isinstance(name, str) or not _NAME.fullmatch(name) or name.startswith("__"):
+            raise ValueError(f"array name {name!r} is not allowed: use letters, digits, '_', "
+                             "'.', '-' and '/' between groups, not starting with '__'")
+        array = to_numpy(value) if array_api_compat.is_array_api_obj(value) else np.asarray(value)
+        if array.dtype.kind not in "biufc":
+            raise TypeError(f"arrays[{name!r}] has dtype {array.dtype}; model files hold "
+                            "numbers only (bool, int, float, complex)")
+        host[name] = array
+    return host
+
+
+def _write_npz(file: IO[bytes], arrays: Mapping[str, np.ndarray]) -> None:
+    # np.savez's own loop, without its parameter names (file, allow_pickle) shadowing
+    # arrays of those names, and with pickling refused on writing too.
+    with zipfile.ZipFile(file, mode="w", compression=zipfile.ZIP_STORED) as archive:
+        for name, array in arrays.items():
+            with archive.open(f"{name}.npy", mode="w", force_zip64=True) as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
+
+
+def _write_atomically(target: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Write through ``write`` to a temporary file beside ``target``, then rename it over it."""
+    directory = target.parent
+    if not directory.is_dir():
+        raise FileNotFoundError(f"cannot write {target}: the directory {directory} does not exist")
+    mode = _file_mode(target)
+    try:
+        tmp = tempfile.NamedTemporaryFile(dir=directory, prefix=f".{target.name}.", suffix=".tmp",
+                                          delete=False)
+    except OSError as exc:  # name the target, not the temporary file's random name
+        raise type(exc)(exc.errno, f"cannot write {target}: {exc.strerror}") from exc
+    try:
+        with tmp:
+            write(tmp)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        os.chmod(tmp.name, mode)
+        os.replace(tmp.name, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp.name)
+        raise
+    _fsync_directory(directory)
+
+
+def _file_mode(target: Path) -> int:
+    """The permissions for ``target``: an existing file's, else what ``open`` would give.
+
+    Temporary files are created private (0o600); this keeps saved models readable as
+    ordinary files are. The umask is read from /proc where possible, because setting
+    it to read it back would race with other threads.
+    """
+    with contextlib.suppress(OSError):
+        return os.stat(target).st_mode & 0o777
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    return 0o644
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename durable where the OS allows (best effort: not on Windows)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _damage_reported(where: Path) -> Iterator[None]:
+    try:
+        yield
+    except ModelFileError:
+        raise
+    except (*_DAMAGE, OSError) as exc:
+        if isinstance(exc, OSError) and exc.errno != errno.EINVAL:
+            raise  # a failing disk, not a damaged file; EINVAL is a seek to a corrupt offset
+        raise ModelFileError(f"{where} is damaged or not an xpnet model file "
+                             f"({type(exc).__name__}: {exc})") from exc
+
+
+def _checked_members(archive: zipfile.ZipFile, where: Path) -> dict[str, zipfile.ZipInfo]:
+    """The archive's members by array name, checked before any array is loaded.
+
+    Sizes come from the zip directory and each ``.npy`` preamble, so an archive that
+    would expand to more than :data:`MAX_TOTAL_BYTES`, or an array whose declared
+    shape exceeds the bytes it holds, is refused without being read.
+    """
+    members: dict[str, zipfile.ZipInfo] = {}
+    for info in archive.infolist():
+        name = info.filename.removesuffix(".npy")
+        if name == info.filename:
+            raise ModelFileError(f"{where} is not an xpnet model file: its member "
+                                 f"{info.filename!r} is not a .npy array")
+        if name in members:
+            raise ModelFileError(f"{where} is damaged: it holds the array {name!r} twice")
+        members[name] = info
+    total = sum(info.file_size for info in members.values())
+    if total > MAX_TOTAL_BYTES:
+        raise ModelFileError(f"{where}: its arrays declare {total} bytes, more than the "
+                             f"{MAX_TOTAL_BYTES} a model file may hold (xpnet.io.MAX_TOTAL_BYTES)")
+    if HEADER_KEY not in members:
+        raise ModelFileError(f"{where} is not an xpnet model file: it has no {HEADER_KEY} "
+                             "(a plain .npz archive?)")
+    for name, info in members.items():
+        shape, dtype = _npy_preamble(archive, info, where)
+        if dtype.hasobject or dtype.kind not in "biufc":
+            raise ModelFileError(f"{where}: the array {name!r} has dtype {dtype}; model files "
+                                 "hold numbers only (refused without unpickling anything)")
+        if math.prod(shape) * dtype.itemsize > info.file_size:
+            raise ModelFileError(f"{where} is damaged: the array {name!r} declares shape "
+                                 f"{shape} but its member holds only {info.file_size} bytes")
+        if name == HEADER_KEY and (dtype != np.uint8 or len(shape) != 1
+                                   or shape[0] > MAX_HEADER_BYTES):
+            raise ModelFileError(f"{where}: its {HEADER_KEY} must be at most {MAX_HEADER_BYTES} "
+                                 f"bytes of uint8 JSON, got {dtype} of shape {shape}")
+    return members
+
+
+def _npy_preamble(archive: zipfile.ZipFile, info: zipfile.ZipInfo,
+                  where: Path) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape and dtype declared by one ``.npy`` member, read without its data."""
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+        else:
+            raise ModelFileError(f"{where}: the array {info.filename!r} uses .npy format "
+                                 f"{version}, which model files do not use")
+    return shape, dtype
+
+
+def _decode_header(raw: np.ndarray, where: Path) -> dict[str, Any]:
+    """The header's JSON, checked for xpnet's keys and a format version this xpnet reads."""
+    def refuse_constant(text: str) -> None:
+        raise ModelFileError(f"{where}: its header holds {text}; a header's numbers must be finite")
+
+    def finite_float(text: str) -> float:
+        value = float(text)
+        return value if math.isfinite(value) else refuse_constant(text)
+
+    try:
+        header = json.loads(raw.tobytes().decode("utf-8"), parse_constant=refuse_constant,
+                            parse_float=finite_float)
+    except ModelFileError:
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise ModelFileError(f"{where}: its header is not valid JSON ({exc})") from exc
+    if not isinstance(header, dict):
+        raise ModelFileError(f"{where}: its header must be a JSON object, "
+                             f"not {type(header).__name__}")
+    if header.get("format") != FORMAT_NAME:
+        raise ModelFileError(f"{where} is not an xpnet model file: its header's format is "
+                             f"{header.get('format')!r}, not {FORMAT_NAME!r}")
+    version = _field(header, "format_version", int, where)
+    _field(header, "xpnet_version", str, where)
+    if version < 1:
+        raise ModelFileError(f"{where}: its format_version {version} is not valid")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(f"{where} was written by a newer xpnet (format {version}); this "
+                             f"xpnet {__version__} reads format {FORMAT_VERSION} or older: "
+                             "upgrade xpnet")
+    return header
+
+
+def _checked_params(arrays: Mapping[str, np.ndarray], header: Mapping[str, Any],
+                    where: Path, kinds: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """The ``W1, b1, ...`` arrays, checked against the header written by write_network.
+
+    Arrays under other names (written with :func:`write_model`) are ignored.
+    """
+    kind = header.get("kind")
+    if kind not in kinds:
+        loader = "xpnet.load_params" if kind == PARAMS_KIND else "xpnet.load"
+        raise ModelFileError(f"{where} holds a {kind!r} model, not {' or '.join(map(repr, kinds))};"
+                             f" load it with {loader} (or read_model)")
+    layer_dims = _field(header, "layer_dims", list, where)
+    dtype = _field(header, "dtype", str, where)
+    _field(header, "metadata", dict, where)
+    if len(layer_dims) < 2 or not all(type(n) is int and n >= 1 for n in layer_dims):
+        raise ModelFileError(f"{where}: the header's layer_dims must be at least 2 positive "
+                             f"ints, got {layer_dims!r}")
+    if dtype not in PARAM_DTYPES:
+        raise ModelFileError(f"{where}: the header's dtype must be one of {PARAM_DTYPES}, "
+                             f"got {dtype!r}")
+    params = {key: a for key, a in arrays.items() if _PARAM_KEY.fullmatch(key)}
+    try:
+        found = layer_dims_of(params)
+    except ValueError as exc:
+        raise ModelFileError(f"{where}: its arrays do not form a network: {exc}") from exc
+    if found != layer_dims:
+        raise ModelFileError(f"{where}: its arrays have layer_dims {found} but the header "
+                             f"says {layer_dims}")
+    wrong = {key: str(a.dtype) for key, a in params.items() if a.dtype != np.dtype(dtype)}
+    if wrong:
+        raise ModelFileError(f"{where}: the header says dtype {dtype} but the arrays are {wrong}")
+    return params
+
+
+def _field(header: Mapping[str, Any], key: str, kind: type, where: Path) -> Any:
+    """``header[key]``, which must be a ``kind`` (never a bool standing for an int)."""
+    if key not in header:
+        raise ModelFileError(f"{where}: its header has no {key!r}")
+    value = header[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ModelFileError(f"{where}: its header's {key!r} must be {_TYPE_NAMES[kind]}, "
+                             f"not {type(value).__name__} {value!r:.80}")
+    return value

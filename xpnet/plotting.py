@@ -1,0 +1,42 @@
+"""``plot_history``: loss and accuracy curves of a training run (needs matplotlib)."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+from typing import Any
+
+from .history import History
+
+PLOT_INSTALL_HINT = 'plotting needs matplotlib: pip install "xpnet[plot]" (or pip install matplotlib)'
+
+
+def plot_history(history: History | dict[str, Any], path: str | os.PathLike) -> pathlib.Path:
+    """Draw the loss (and accuracy, when recorded) per epoch into an image file.
+
+    The format follows the suffix of ``path`` (``.png``, ``.svg``, ``.pdf``, ...).
+    Uses matplotlib's object API, so no global plotting state is touched.
+    """
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:
+        raise ImportError(PLOT_INSTALL_HINT) from exc
+    curves = history.as_dict() if isinstance(history, History) else dict(history)
+    if not curves.get("loss"):
+        raise ValueError("history has no recorded loss; pass the History returned by xpnet.fit")
+    panels = [("loss", ["loss", "val_loss"])]
+    if curves.get("accuracy"):
+        panels.append(("accuracy", ["accuracy", "val_accuracy"]))
+    figure = Figure(figsize=(5 * len(panels), 3.5), layout="constrained")
+    for axes, (title, names) in zip(figure.subplots(1, len(panels), squeeze=False)[0], panels):
+        for name in names:
+            values = curves.get(name) or []
+            if values:
+                axes.plot(range(1, len(values) + 1), values, label=name.replace("_", " "))
+        axes.set_xlabel("epoch")
+        axes.set_title(title)
+        axes.grid(alpha=0.3)
+        axes.legend()
+    path = pathlib.Path(path)
+    figure.savefig(path)
+    return path
