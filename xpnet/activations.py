@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from array_api_compat import array_namespace
+from .backend import array_namespace
 
 Array = Any
 
@@ -52,17 +52,19 @@ def relu(Z: Array) -> Array:
 
 
 def _relu_backward(dA: Array, A: Array) -> Array:
-    return array_namespace(dA, A).where(A > 0, dA, 0.0)
+    # Multiplying by the 0/1 mask is several times faster than where(A > 0, dA, 0).
+    return dA * array_namespace(dA, A).astype(A > 0, dA.dtype)
 
 
 def leaky_relu(Z: Array) -> Array:
     """Z for Z > 0, ``LEAKY_RELU_SLOPE * Z`` otherwise."""
-    return array_namespace(Z).where(Z > 0, Z, LEAKY_RELU_SLOPE * Z)
+    return array_namespace(Z).maximum(Z, LEAKY_RELU_SLOPE * Z)  # the slope is below 1
 
 
 def _leaky_relu_backward(dA: Array, A: Array) -> Array:
     # A > 0 exactly where Z > 0, because the negative branch keeps the sign.
-    return array_namespace(dA, A).where(A > 0, dA, LEAKY_RELU_SLOPE * dA)
+    mask = array_namespace(dA, A).astype(A > 0, dA.dtype)
+    return dA * (LEAKY_RELU_SLOPE + (1 - LEAKY_RELU_SLOPE) * mask)
 
 
 def tanh(Z: Array) -> Array:

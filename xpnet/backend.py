@@ -216,8 +216,34 @@ def use_backend(backend: Backend) -> Iterator[ModuleType]:
         _context_backend.reset(token)
 
 
+_NAMESPACE_OF_TYPE: dict[type, ModuleType] = {}
+
+
+def array_namespace(*arrays: Any) -> ModuleType:
+    """``array_api_compat.array_namespace``, remembered per array type.
+
+    Every math function starts with this lookup, so its cost is paid several times
+    per layer and step; an array's namespace follows from its type, so it is
+    computed once per type. Arrays of different libraries raise the same
+    ``TypeError`` as ``array_api_compat``; ``None`` and Python scalars are ignored.
+    """
+    found = None
+    for a in arrays:
+        if a is None or isinstance(a, (bool, int, float, complex)):
+            continue
+        xp = _NAMESPACE_OF_TYPE.get(type(a))
+        if xp is None:
+            xp = _NAMESPACE_OF_TYPE[type(a)] = array_api_compat.array_namespace(a)
+        if found is not None and xp is not found:
+            return array_api_compat.array_namespace(*arrays)  # raises, naming both
+        found = xp
+    if found is None:
+        return array_api_compat.array_namespace(*arrays)  # raises: no array given
+    return found
+
+
 def _library_of(x: Any) -> str:
-    return backend_name(array_api_compat.array_namespace(x))
+    return backend_name(array_namespace(x))
 
 
 def namespace_of(**arrays: Any) -> ModuleType:
@@ -232,7 +258,7 @@ def namespace_of(**arrays: Any) -> ModuleType:
             raise TypeError(f"{name} must be an array (NumPy, CuPy, ...), not {type(a).__name__}; "
                             f"convert it with xpnet.asarray({name})")
     try:
-        return array_api_compat.array_namespace(*given.values())
+        return array_namespace(*given.values())
     except TypeError:
         pass
     by_library: dict[str, list[str]] = {}
@@ -246,6 +272,23 @@ def namespace_of(**arrays: Any) -> ModuleType:
 def is_host_data(x: Any) -> bool:
     """Whether ``x`` is host data (a list, scalar or NumPy array) rather than another library's array."""
     return not array_api_compat.is_array_api_obj(x) or array_api_compat.is_numpy_array(x)
+
+
+def contiguous(x: Any) -> Any:
+    """``x`` laid out row-major (C order): a copy when it is not, else ``x`` itself.
+
+    The array API standard leaves memory layout to each library; this is the one
+    place that asks NumPy, CuPy and PyTorch for it (others get a plain copy).
+    """
+    if array_api_compat.is_numpy_array(x):
+        return np.ascontiguousarray(x)
+    if array_api_compat.is_cupy_array(x):
+        import cupy
+
+        return cupy.ascontiguousarray(x)
+    if array_api_compat.is_torch_array(x):
+        return x.contiguous()
+    return array_namespace(x).asarray(x, copy=True)
 
 
 def to_numpy(x: Any) -> np.ndarray:

@@ -195,10 +195,9 @@ class _MLPBase(BaseEstimator):
                                  "minimum of 1 is required.")
         self._check_n_features(n_features, reset)
         dtype = self._dtype(xp)
-        if is_host_data(X):
-            Xt = asarray(np.ascontiguousarray(X.T), xp, dtype)
-        else:  # a private copy with samples as columns
-            Xt = xp.asarray(xp.astype(X.T, dtype), copy=True)
+        # The network layout is the transposed view: no copy, and fit's mini-batches
+        # come from the row-major samples as they are.
+        Xt = asarray(X, xp, dtype).T if is_host_data(X) else xp.astype(X, dtype, copy=False).T
         check_finite(Xt, "X")
         return Xt
 

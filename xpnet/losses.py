@@ -14,10 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from array_api_compat import array_namespace
-
 from .activations import get_activation
-from .backend import namespace_of
+from .backend import array_namespace, namespace_of
 
 Array = Any
 

@@ -13,8 +13,9 @@ import math
 from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any, NamedTuple
 
-from .activations import get_activation
-from .backend import Backend, asarray, default_float_dtype, get_backend, namespace_of, resolve_backend
+from .activations import Activation, get_activation
+from .backend import (Backend, array_namespace, asarray, default_float_dtype, get_backend,
+                      namespace_of, resolve_backend)
 from .losses import match_labels, output_gradient
 from .parameters import apply_update, gradient_key, gradient_keys, layer_keys, n_layers, parameter_keys
 from .seeding import host_rng
@@ -84,60 +85,79 @@ def forward_prop(X: Array, params: Mapping[str, Array], *, hidden: str = "sigmoi
     the output ``AL`` and one :class:`LayerCache` per layer for :func:`backprop`.
     """
     L = n_layers(params)
-    hidden_activation = get_activation(hidden, "hidden")
-    output_activation = get_activation(output, "output")
+    activations = layer_activations(L, hidden, output)
     xp = namespace_of(X=X, **params)
     W1 = params[layer_keys(1)[0]]
     check_input(X, W1.shape[1], xp)
     if X.dtype != W1.dtype:
         raise TypeError(f"X has dtype {X.dtype} but the parameters have {W1.dtype}; convert X "
                         f"with xpnet.asarray(X, dtype=...) to the parameters' dtype")
+    return forward(X, params, activations)
+
+
+def layer_activations(L: int, hidden: str, output: str) -> list[Activation]:
+    """The activation of each of the ``L`` layers: ``hidden`` ones, then ``output``."""
+    return [get_activation(hidden, "hidden")] * (L - 1) + [get_activation(output, "output")]
+
+
+def forward(X: Array, params: Mapping[str, Array],
+            activations: Sequence[Activation]) -> tuple[Array, list[LayerCache]]:
+    """:func:`forward_prop` without its checks, for loops that made them once."""
     A, caches = X, []
-    for l in range(1, L + 1):
+    for l, activation in enumerate(activations, start=1):
         W, b = (params[key] for key in layer_keys(l))
-        activation = output_activation if l == L else hidden_activation
         A_prev, A = A, activation.forward(W @ A + b)
         caches.append(LayerCache(A_prev, W, b, A, activation.name))
     return A, caches
 
 
-def _linear_backward(dZ: Array, cache: LayerCache) -> tuple[Array, Array, Array]:
-    xp = namespace_of(dZ=dZ, A_prev=cache.A_prev)
+def _linear_backward(dZ: Array, cache: LayerCache,
+                     input_gradient: bool = True) -> tuple[Array | None, Array, Array]:
     dW = dZ @ cache.A_prev.T
-    db = xp.sum(dZ, axis=1, keepdims=True)
-    dA_prev = cache.W.T @ dZ
+    db = array_namespace(dZ).sum(dZ, axis=1, keepdims=True)
+    dA_prev = cache.W.T @ dZ if input_gradient else None
     return dA_prev, dW, db
 
 
-def one_layer_backward(dA: Array, cache: LayerCache,
-                       activation: str | None = None) -> tuple[Array, Array, Array]:
+def one_layer_backward(dA: Array, cache: LayerCache, activation: str | None = None, *,
+                       input_gradient: bool = True) -> tuple[Array | None, Array, Array]:
     """Gradients ``(dA_prev, dW, db)`` of one layer, given ``dA`` = dCost/dA of its output.
 
     ``activation`` defaults to the one recorded in ``cache`` by :func:`forward_prop`.
+    With ``input_gradient=False``, ``dA_prev`` is not computed (returned as None).
     """
     name = cache.activation if activation is None else activation
     dZ = get_activation(name).backward(dA, cache.A)
-    return _linear_backward(dZ, cache)
+    return _linear_backward(dZ, cache, input_gradient)
 
 
-def backprop(AL: Array, Y: Array, caches: Sequence[LayerCache]) -> dict[str, Array]:
+def backprop(AL: Array, Y: Array, caches: Sequence[LayerCache], *,
+             input_gradient: bool = True) -> dict[str, Array]:
     """Gradients of the cost with respect to every parameter and layer input.
 
     Returns ``{"dW{l}", "db{l}", "dA{l-1}"}`` for ``l = 1..L``. The output layer
     uses ``dZ = (AL - Y) / m`` when its activation and the loss are a canonical pair
     (sigmoid with binary cross-entropy, softmax with categorical cross-entropy,
-    identity with squared error).
+    identity with squared error). ``input_gradient=False`` leaves out ``dA0``, the
+    gradient with respect to ``X``: training never uses it, and in the first layer
+    it costs as much as ``dW1``.
     """
     if not caches:
         raise ValueError("caches is empty; pass the caches returned by forward_prop")
-    Y = match_labels(AL, Y)
+    return backward(AL, match_labels(AL, Y), caches, input_gradient)
+
+
+def backward(AL: Array, Y: Array, caches: Sequence[LayerCache],
+             input_gradient: bool = True) -> dict[str, Array]:
+    """:func:`backprop` without its checks, for loops that made them once."""
     L = len(caches)
     dZ = output_gradient(AL, Y, caches[-1].activation)
-    grads = dict(zip(gradient_keys(L), _linear_backward(dZ, caches[-1])))
+    grads = dict(zip(gradient_keys(L), _linear_backward(dZ, caches[-1], L > 1 or input_gradient)))
     for l in reversed(range(1, L)):
-        dA_key = gradient_keys(l + 1)[0]
-        grads.update(zip(gradient_keys(l), one_layer_backward(grads[dA_key], caches[l - 1])))
-    return grads
+        dA = grads[gradient_keys(l + 1)[0]]
+        grads.update(zip(gradient_keys(l), one_layer_backward(
+            dA, caches[l - 1], input_gradient=l > 1 or input_gradient)))
+    return {key: value for key, value in grads.items() if value is not None}
 
 
 def update_parameters(params: MutableMapping[str, Array], grads: Mapping[str, Array],

@@ -13,8 +13,7 @@ import math
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-from array_api_compat import array_namespace
-
+from .backend import array_namespace
 from .parameters import apply_update, gradient_key, parameter_keys
 from .validation import make_named
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-from array_api_compat import array_namespace, is_writeable_array
+from array_api_compat import is_writeable_array
+
+from .backend import array_namespace
 
 
 def layer_keys(l: int) -> tuple[str, str]:

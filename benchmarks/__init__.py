@@ -1,0 +1,1 @@
+"""xpnet's benchmark suite: ``python -m benchmarks --help``."""

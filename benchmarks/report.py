@@ -1,0 +1,145 @@
+"""The benchmark's results as JSON, a Markdown table with the targets, and a PNG plot."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import statistics
+from typing import Any
+
+NUMPY = "numpy (hand-written)"
+NUMPY_LOOP = "numpy loop (hand-written)"
+
+
+def write_all(results: dict[str, Any], out: pathlib.Path, stem: str) -> list[pathlib.Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / f"{stem}.json", out / f"{stem}.md"]
+    written[0].write_text(json.dumps(results, indent=1) + "\n")
+    written[1].write_text(markdown(results, stem))
+    try:
+        written.append(plot(results, out / f"{stem}.png"))
+    except ImportError:
+        print("matplotlib is not installed: no plot written")
+    return written
+
+
+def _ms(timing: dict[str, float]) -> str:
+    return (f"{timing['median_s'] * 1e3:.3f} [{timing['min_s'] * 1e3:.3f}–"
+            f"{timing['max_s'] * 1e3:.3f}]")
+
+
+def _ratio(row: dict[str, Any], a: str, b: str) -> float | None:
+    """The median over repeats of time(a) / time(b), each ratio taken within one repeat."""
+    results = row["results"]
+    if "samples_s" not in results.get(a, {}) or "samples_s" not in results.get(b, {}):
+        return None
+    return statistics.median(x / y for x, y in zip(results[a]["samples_s"], results[b]["samples_s"]))
+
+
+def _environment_lines(env: dict[str, Any]) -> list[str]:
+    blas = "; ".join(f"{p['internal_api']} {p['version']} kernel {p['architecture']}, "
+                     f"{p['num_threads']} threads" for p in env["blas"])
+    return [
+        f"- Date: {env['date']}; {env['platform']}; {env['processor']}; {env['cpu_count']} CPUs",
+        f"- xpnet {env['xpnet']}, NumPy {env['numpy']}, PyTorch {env['torch']}, "
+        f"scikit-learn {env['sklearn']}, Python {env['python']}",
+        f"- BLAS that ran: {blas or 'unknown'}",
+        f"- OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE: {env['openblas_env']}",
+    ]
+
+
+def markdown(results: dict[str, Any], stem: str) -> str:
+    lines = [f"# xpnet benchmark: {stem}", "", *_environment_lines(results["environment"]), "",
+             "One training step (forward + backward + SGD update) of a relu network with a softmax "
+             "output on one mini-batch. FLOPs per step are counted as `6 * batch * n_in * n_out` "
+             "summed over the dense layers, the same count for every contender (the hand-written "
+             "NumPy step skips the input layer's gradient, so it does less work than counted). "
+             "Times are medians over the repeats after warm-up, [min–max] beside them; "
+             "`xpnet step` calls `forward_prop`, `backprop(..., input_gradient=False)` and "
+             "`update_parameters` on one batch, like the NumPy step; `xpnet fit` is the training "
+             "loop over 8 shuffled mini-batches per epoch (gathering each batch, recording loss "
+             f"and accuracy), per step, next to a hand-written NumPy loop that shuffles and gathers its "
+             "batches the same way (without recording anything). Peak resident memory of the whole "
+             f"run: {results['peak_rss_bytes'] / 2**20:.0f} MiB.", "",
+             "| config | dims | batch | dtype | contender | ms/step [min–max] | samples/s | GFLOP/s "
+             "| % of GEMM peak | time vs NumPy |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for row in results["rows"]:
+        for label, timing in row["results"].items():
+            if "error" in timing:
+                lines.append(f"| {row['config']} | {row['dims']} | {row['batch']} | {row['dtype']} "
+                             f"| {label} | {timing['error']} | | | | |")
+                continue
+            ratio = _ratio(row, label, NUMPY)
+            lines.append(
+                f"| {row['config']} | {row['dims']} | {row['batch']} | {row['dtype']} | {label} | "
+                f"{_ms(timing)} | {timing['samples_per_s']:.0f} | {timing['gflops']:.1f} | "
+                f"{timing['fraction_of_peak']:.0%} | {'' if ratio is None else f'{ratio:.3f}x'} |")
+        lines.append(f"| {row['config']} | | | {row['dtype']} | GEMM peak ({row['gemm_n']}³) | | | "
+                     f"{row['gemm_peak_gflops']:.1f} | 100% | |")
+    lines += ["", "## Targets", "", "| target | config | dtype | measured | met |", "|---|---|---|---|---|"]
+    lines += [f"| {t} | {c} | {d} | {m} | {'yes' if ok else '**no**'} |"
+              for t, c, d, m, ok in targets(results)]
+    return "\n".join(lines) + "\n"
+
+
+def targets(results: dict[str, Any]) -> list[tuple[str, str, str, str, bool]]:
+    """(target, config, dtype, measured, met) for every target the rows can answer."""
+    found = []
+    for row in results["rows"]:
+        backend, config, dtype = row["backend"], row["config"], row["dtype"]
+        step, loop = f"xpnet[{backend}] step", f"xpnet[{backend}] fit"
+        if backend == "numpy":
+            for label, reference in ((step, NUMPY), (loop, NUMPY_LOOP), (loop, NUMPY)):
+                ratio = _ratio(row, label, reference)
+                if ratio is not None:
+                    found.append((f"{label} <= 1.05x {reference}", config, dtype, f"{ratio:.3f}x",
+                                  ratio <= 1.05))
+            torch_ratio = _ratio(row, step, "pytorch[cpu]")
+            if torch_ratio is not None:
+                found.append(("xpnet step faster than PyTorch (CPU)", config, dtype,
+                              f"{torch_ratio:.3f}x", torch_ratio < 1))
+            sklearn_ratio = _ratio(row, "scikit-learn", step)
+            if sklearn_ratio is not None:
+                found.append(("xpnet step >= 1.4x faster than scikit-learn", config, dtype,
+                              f"{sklearn_ratio:.2f}x faster", sklearn_ratio >= 1.4))
+        fraction = row["results"].get(step, {}).get("fraction_of_peak")
+        if fraction is not None and (config in ("medium", "wide") and dtype == "float32" or
+                                     backend == "cupy" and row["dims"][1] >= 4096):
+            found.append(("xpnet step >= 90% of GEMM peak", config, dtype, f"{fraction:.0%}",
+                          fraction >= 0.9))
+        if backend == "cupy":
+            ratio = _ratio(row, step, "pytorch[cuda]")
+            if ratio is not None:
+                found.append(("xpnet step <= 1.0x PyTorch CUDA", config, dtype, f"{ratio:.3f}x", ratio <= 1))
+            pool = row["results"].get(step, {}).get("device_pool_bytes")
+            if pool is not None:
+                found.append(("device memory <= 1.10x minimum", config, dtype,
+                              f"{pool / row['minimum_bytes']:.2f}x", pool <= 1.1 * row["minimum_bytes"]))
+    return found
+
+
+def plot(results: dict[str, Any], path: pathlib.Path) -> pathlib.Path:
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(11, 4), layout="constrained")
+    time_axes, flops_axes = figure.subplots(1, 2)
+    curves: dict[str, list[tuple[int, float, float]]] = {}
+    for row in results["rows"]:
+        for label, timing in row["results"].items():
+            if "median_s" in timing:
+                curves.setdefault(f"{label} {row['dtype']}", []).append(
+                    (row["dims"][1], timing["median_s"] * 1e3, timing["gflops"]))
+    for label, points in curves.items():
+        points.sort()
+        widths = [p[0] for p in points]
+        time_axes.plot(widths, [p[1] for p in points], marker="o", label=label)
+        flops_axes.plot(widths, [p[2] for p in points], marker="o", label=label)
+    for axes, title in ((time_axes, "ms per step"), (flops_axes, "GFLOP/s")):
+        axes.set_xscale("log", base=2)
+        axes.set_yscale("log")
+        axes.set_xlabel("first hidden layer width")
+        axes.set_title(title)
+        axes.grid(alpha=0.3)
+    flops_axes.legend(fontsize=7)
+    figure.savefig(path)
+    return path

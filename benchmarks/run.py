@@ -1,0 +1,241 @@
+"""Time one training step of the same network on xpnet and its references, side by side.
+
+    python -m benchmarks [--backend numpy cupy] [--config small medium wide] [--dtype float32]
+                         [--repeat 7] [--quick] [--out benchmarks/results] [--name cpu]
+
+Writes ``NAME.json``, ``NAME.md`` and ``NAME.png`` into ``--out``. FLOPs per step are
+counted as ``6 * batch * n_in * n_out`` summed over the dense layers (forward 2,
+weight gradient 2, input gradient 2), the same count for every contender.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import pathlib
+import platform
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import xpnet
+
+from . import report, steps
+
+CONFIGS: dict[str, tuple[list[int], int]] = {
+    "small": ([784, 128, 64, 10], 256),
+    "medium": ([784, 1024, 1024, 10], 512),
+    "wide": ([4096, 4096, 4096, 10], 1024),
+}
+QUICK_CONFIGS = {"tiny": ([64, 32, 32, 10], 64)}
+GPU_WIDTHS = [1024, 2048, 4096, 8192, 16384]
+GPU_BATCH = 4096
+FIT_BATCHES = 8
+
+
+def flops_per_step(dims: list[int], batch: int) -> float:
+    return 6.0 * batch * sum(n_in * n_out for n_in, n_out in zip(dims[:-1], dims[1:]))
+
+
+def minimum_bytes(dims: list[int], batch: int, itemsize: int) -> int:
+    """Parameters + gradients + the activations a step keeps (input included), in bytes."""
+    params = sum(n_in * n_out + n_out for n_in, n_out in zip(dims[:-1], dims[1:]))
+    activations = batch * sum(dims)
+    return (2 * params + activations) * itemsize
+
+
+def _calibrate(step: Callable[[], None], sync: Callable[[], None], target_seconds: float) -> int:
+    """Warm up, then how many calls make one timed sample last about ``target_seconds``."""
+    for _ in range(2):
+        step()
+    sync()
+    start = time.perf_counter()
+    step()
+    sync()
+    return max(1, min(1000, int(target_seconds / max(time.perf_counter() - start, 1e-6))))
+
+
+def measure_together(contestants: dict[str, tuple[Callable, Callable, int]], repeat: int,
+                     target_seconds: float = 0.25) -> dict[str, dict[str, Any]]:
+    """Seconds per step of each contestant ``(step, sync, steps_per_call)``, sampled in turn.
+
+    Each repeat times every contestant once, one after the other, so a ratio taken
+    repeat by repeat compares samples that saw the same machine state.
+    """
+    calls = {label: _calibrate(step, sync, target_seconds)
+             for label, (step, sync, _) in contestants.items()}
+    samples: dict[str, list[float]] = {label: [] for label in contestants}
+    for _ in range(repeat):
+        for label, (step, sync, per_call) in contestants.items():
+            start = time.perf_counter()
+            for _ in range(calls[label]):
+                step()
+            sync()
+            samples[label].append((time.perf_counter() - start) / (calls[label] * per_call))
+    return {label: {"median_s": statistics.median(s), "min_s": min(s), "max_s": max(s),
+                    "samples_s": s, "calls_per_sample": calls[label]}
+            for label, s in samples.items()}
+
+
+def fit_epochs(dims: list[int], batch: int) -> int:
+    """Epochs per timed ``fit`` call: enough steps to spread its set-up, at most ~10 s a call."""
+    return 8 if flops_per_step(dims, batch) < 1e10 else 1
+
+
+def contenders(backend: str, torch_device: str | None, with_sklearn: bool) -> dict[str, Callable]:
+    found = {
+        f"xpnet[{backend}] step": lambda d, b, t: steps.xpnet_public_step(d, b, t, backend),
+        f"xpnet[{backend}] fit": lambda d, b, t: steps.xpnet_fit_step(
+            d, b, t, backend, FIT_BATCHES, fit_epochs(d, b)),
+    }
+    if backend == "numpy":
+        found["numpy (hand-written)"] = lambda d, b, t: steps.numpy_step(d, b, t)
+        found["numpy loop (hand-written)"] = lambda d, b, t: steps.numpy_loop(
+            d, b, t, FIT_BATCHES, fit_epochs(d, b))
+    if torch_device is not None:
+        found[f"pytorch[{torch_device}]"] = lambda d, b, t: steps.torch_step(d, b, t, torch_device)
+    if with_sklearn and backend == "numpy":
+        found["scikit-learn"] = lambda d, b, t: steps.sklearn_step(d, b, t)
+    return found
+
+
+def run_config(name: str, dims: list[int], batch: int, dtype: str, backend: str, repeat: int,
+               gemm_n: int, torch_device: str | None, with_sklearn: bool) -> dict[str, Any]:
+    peak = measure_together({"gemm": (*steps.gemm_peak(gemm_n, dtype, backend), 1)}, repeat)["gemm"]
+    peak_gflops = 2 * gemm_n**3 / peak["median_s"] / 1e9
+    flops = flops_per_step(dims, batch)
+    results, contestants = {}, {}
+    for label, make in contenders(backend, torch_device, with_sklearn).items():
+        try:
+            step, sync = make(dims, batch, dtype)
+            loop = label.endswith(" fit") or label.startswith("numpy loop")
+            per_call = FIT_BATCHES * fit_epochs(dims, batch) if loop else 1
+            contestants[label] = (step, sync, per_call)
+        except Exception as exc:  # out of memory on the GPU, a missing package: record it
+            results[label] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+    for label, timing in measure_together(contestants, repeat).items():
+        timing["gflops"] = flops / timing["median_s"] / 1e9
+        timing["samples_per_s"] = batch / timing["median_s"]
+        timing["fraction_of_peak"] = timing["gflops"] / peak_gflops
+        timing.update(_device_memory(backend))
+        results[label] = timing
+        print(f"  {name:8s} {dtype:8s} {label:24s} {timing['median_s'] * 1e3:9.3f} ms/step "
+              f"{timing['gflops']:9.1f} GFLOP/s ({timing['fraction_of_peak']:.0%} of peak)", flush=True)
+    return {"config": name, "dims": dims, "batch": batch, "dtype": dtype, "backend": backend,
+            "flops_per_step": flops, "gemm_n": gemm_n, "gemm_peak_gflops": peak_gflops,
+            "minimum_bytes": minimum_bytes(dims, batch, np.dtype(dtype).itemsize),
+            "results": results}
+
+
+def _device_memory(backend: str) -> dict[str, int]:
+    if backend != "cupy":
+        return {}
+    import cupy
+
+    pool = cupy.get_default_memory_pool()
+    used = {"device_pool_bytes": int(pool.total_bytes())}
+    pool.free_all_blocks()
+    return used
+
+
+def environment() -> dict[str, Any]:
+    from threadpoolctl import threadpool_info
+
+    info: dict[str, Any] = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "python": sys.version.split()[0], "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
+        "xpnet": xpnet.__version__, "numpy": np.__version__,
+        "blas": [{k: pool.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
+                 for pool in threadpool_info()],
+        "openblas_env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")},
+        "gpu": xpnet.gpu_available(),
+    }
+    for package in ("torch", "sklearn"):
+        try:
+            info[package] = __import__(package).__version__
+        except ImportError:
+            info[package] = None
+    return info
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", nargs="+", default=None,
+                        help="xpnet backends to time (default: numpy, plus cupy when a GPU is usable)")
+    parser.add_argument("--config", nargs="+", default=None,
+                        help=f"configurations: {', '.join(CONFIGS)}, gpu-sweep (default: all that apply)")
+    parser.add_argument("--dtype", nargs="+", default=["float32", "float64"],
+                        choices=["float32", "float64"])
+    parser.add_argument("--repeat", type=int, default=7, help="timed samples per figure (default: 7)")
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny sizes and 3 repeats: checks that the suite runs (CI)")
+    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path(__file__).parent / "results")
+    parser.add_argument("--name", default=None, help="file name stem (default: cpu, gpu or quick)")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be >= 1")
+    return args
+
+
+def _plan(args: argparse.Namespace) -> list[tuple[str, list[int], int, str]]:
+    """(config, dims, batch, backend) to run, in order."""
+    backends = args.backend or (["numpy", "cupy"] if xpnet.gpu_available() else ["numpy"])
+    table = QUICK_CONFIGS if args.quick else CONFIGS
+    wanted = args.config or [*table, "gpu-sweep"]
+    plan = []
+    for backend in backends:
+        for name in wanted:
+            if name == "gpu-sweep":
+                if backend == "cupy" and not args.quick:
+                    plan += [(f"W={w}", [1024, w, w, 10], GPU_BATCH, backend) for w in GPU_WIDTHS]
+                continue
+            if name not in table:
+                raise SystemExit(f"unknown --config {name!r}; choose from {', '.join(table)}, gpu-sweep")
+            plan.append((name, *table[name], backend))
+    return plan
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    repeat = 3 if args.quick else args.repeat
+    torch_device = _torch_device()
+    with_sklearn = _importable("sklearn")
+    rows = []
+    for name, dims, batch, backend in _plan(args):
+        gemm_n = 256 if args.quick else (8192 if backend == "cupy" else 2048)
+        device = ("cuda" if backend == "cupy" else "cpu") if torch_device else None
+        for dtype in args.dtype:
+            rows.append(run_config(name, dims, batch, dtype, backend, repeat, gemm_n, device,
+                                   with_sklearn))
+    results = {"environment": environment(), "quick": args.quick,
+               "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+               "rows": rows}
+    stem = args.name or ("quick" if args.quick else ("gpu" if "cupy" in str(args.backend) or
+                                                        xpnet.gpu_available() else "cpu"))
+    written = report.write_all(results, args.out, stem)
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _importable(name: str) -> bool:
+    try:
+        __import__(name)
+        return True
+    except ImportError:
+        return False
+
+
+def _torch_device() -> str | None:
+    return "cpu" if _importable("torch") else None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

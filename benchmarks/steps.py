@@ -1,0 +1,189 @@
+"""One training step of the same network, implemented by each contender.
+
+The network: ``dims[0]`` inputs, relu hidden layers, a softmax output over
+``dims[-1]`` classes, categorical cross-entropy, plain SGD. Every factory takes
+``(dims, batch, dtype, device)`` and returns ``step()``, which runs one
+forward + backward + update on one fixed mini-batch, plus ``sync()``, which waits
+for the device (a no-op on the CPU).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+import xpnet
+from xpnet.training import fit
+
+LR = 1e-3
+Step = tuple[Callable[[], None], Callable[[], None]]
+
+
+def batch_data(dims: list[int], batch: int, dtype: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A random mini-batch in the network layout: X ``(n_in, batch)``, one-hot Y ``(n_out, batch)``."""
+    rng = np.random.RandomState(seed)
+    X = rng.standard_normal((dims[0], batch)).astype(dtype)
+    Y = np.eye(dims[-1], dtype=dtype)[:, rng.randint(dims[-1], size=batch)]
+    return X, Y
+
+
+def _sync_for(xp) -> Callable[[], None]:
+    if xpnet.backend.backend_name(xp) == "cupy":
+        import cupy
+
+        return cupy.cuda.Device().synchronize
+    return lambda: None
+
+
+def xpnet_public_step(dims, batch, dtype, backend) -> Step:
+    """xpnet through its public step functions: forward_prop, backprop, update_parameters.
+
+    ``backprop(..., input_gradient=False)``: a training step has no use for ``dA0``.
+    """
+    xp = xpnet.backend.resolve_backend(backend)
+    X, Y = (xpnet.asarray(a, xp) for a in batch_data(dims, batch, dtype))
+    params = xpnet.init_params(dims, scale="he", dtype=dtype, backend=xp)
+
+    def step():
+        AL, caches = xpnet.forward_prop(X, params, hidden="relu", output="softmax")
+        grads = xpnet.backprop(AL, Y, caches, input_gradient=False)
+        xpnet.update_parameters(params, grads, LR)
+
+    return step, _sync_for(xp)
+
+
+def xpnet_fit_step(dims, batch, dtype, backend, batches_per_epoch: int = 8, epochs: int = 1) -> Step:
+    """xpnet's training loop: one ``fit`` call of ``epochs`` epochs of ``batches_per_epoch``
+    shuffled mini-batches (its set-up, paid once per call, is spread over the steps)."""
+    xp = xpnet.backend.resolve_backend(backend)
+    X, Y = (xpnet.asarray(np.concatenate([a] * batches_per_epoch, axis=1), xp)
+            for a in batch_data(dims, batch, dtype))
+    params = xpnet.init_params(dims, scale="he", dtype=dtype, backend=xp)
+
+    def run():
+        fit(X, Y, dims, epochs=epochs, lr=LR, batch_size=batch, hidden="relu",
+            output="softmax", params=params, verbose=0)
+
+    return run, _sync_for(xp)
+
+
+def _numpy_network(dims, dtype):
+    rng = np.random.RandomState(3)
+    Ws = [(rng.standard_normal((n_out, n_in)) * np.sqrt(2 / n_in)).astype(dtype)
+          for n_in, n_out in zip(dims[:-1], dims[1:])]
+    return Ws, [np.zeros((n_out, 1), dtype=dtype) for n_out in dims[1:]]
+
+
+def _numpy_sgd_step(Ws, bs, X, Y, lr):
+    """Forward, backward and update, written by hand; the input layer's gradient is skipped."""
+    activations = [X]
+    for l, (W, b) in enumerate(zip(Ws, bs)):
+        Z = W @ activations[-1] + b
+        if l < len(Ws) - 1:
+            np.maximum(Z, 0, out=Z)
+        else:
+            Z -= Z.max(axis=0, keepdims=True)
+            np.exp(Z, out=Z)
+            Z /= Z.sum(axis=0, keepdims=True)
+        activations.append(Z)
+    dZ = (activations[-1] - Y) / X.shape[1]
+    for l in reversed(range(len(Ws))):
+        A_prev = activations[l]
+        dW = dZ @ A_prev.T
+        db = dZ.sum(axis=1, keepdims=True)
+        if l > 0:
+            dZ_prev = Ws[l].T @ dZ
+            dZ_prev *= A_prev > 0
+        Ws[l] -= lr * dW
+        bs[l] -= lr * db
+        if l > 0:
+            dZ = dZ_prev
+
+
+def numpy_step(dims, batch, dtype, backend=None) -> Step:
+    """A plain hand-written NumPy step of the same math on one fixed mini-batch."""
+    X, Y = batch_data(dims, batch, dtype)
+    Ws, bs = _numpy_network(dims, dtype)
+    lr = np.asarray(LR, dtype=dtype)
+    return (lambda: _numpy_sgd_step(Ws, bs, X, Y, lr)), (lambda: None)
+
+
+def numpy_loop(dims, batch, dtype, batches_per_epoch: int = 8, epochs: int = 1) -> Step:
+    """A plain hand-written NumPy training loop: shuffle each epoch, gather each batch, step.
+
+    The data is kept with samples as rows, so a batch is a row gather (as in xpnet.fit).
+    """
+    X, Y = (np.ascontiguousarray(np.concatenate([a] * batches_per_epoch, axis=1).T)
+            for a in batch_data(dims, batch, dtype))
+    Ws, bs = _numpy_network(dims, dtype)
+    lr = np.asarray(LR, dtype=dtype)
+    rng = np.random.RandomState(0)
+
+    def run():
+        for _ in range(epochs):
+            order = rng.permutation(X.shape[0])
+            for start in range(0, X.shape[0], batch):
+                rows = order[start:start + batch]
+                _numpy_sgd_step(Ws, bs, X[rows].T, Y[rows].T, lr)
+
+    return run, lambda: None
+
+
+def torch_step(dims, batch, dtype, device="cpu") -> Step:
+    """PyTorch eager: nn.Sequential, cross-entropy, optim.SGD (the usual way to write it)."""
+    import torch
+
+    torch_dtype = getattr(torch, dtype)
+    layers = []
+    for l, (n_in, n_out) in enumerate(zip(dims[:-1], dims[1:])):
+        layers.append(torch.nn.Linear(n_in, n_out, dtype=torch_dtype, device=device))
+        if l < len(dims) - 2:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers)
+    X, Y = batch_data(dims, batch, dtype)
+    inputs = torch.as_tensor(X.T.copy(), device=device)
+    targets = torch.as_tensor(Y.argmax(axis=0), device=device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=LR)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        loss_fn(model(inputs), targets).backward()
+        optimizer.step()
+
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    return step, sync
+
+
+def sklearn_step(dims, batch, dtype, backend=None) -> Step:
+    """scikit-learn's MLPClassifier, solver sgd, one partial_fit call per mini-batch."""
+    import warnings
+
+    from sklearn.neural_network import MLPClassifier
+
+    X, Y = batch_data(dims, batch, dtype)
+    inputs, labels = X.T.copy(), Y.argmax(axis=0)
+    model = MLPClassifier(hidden_layer_sizes=dims[1:-1], solver="sgd", batch_size=batch,
+                          learning_rate_init=LR, momentum=0.0, shuffle=False, random_state=0)
+    classes = np.arange(dims[-1])
+
+    def step():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.partial_fit(inputs, labels, classes=classes)
+
+    return step, lambda: None
+
+
+def gemm_peak(n: int, dtype: str, backend: str = "numpy") -> Step:
+    """A large square matrix multiply on the same backend: the machine's reachable peak."""
+    xp = xpnet.backend.resolve_backend(backend)
+    rng = np.random.RandomState(0)
+    A = xpnet.asarray(rng.standard_normal((n, n)).astype(dtype), xp)
+    B = xpnet.asarray(rng.standard_normal((n, n)).astype(dtype), xp)
+
+    def step():
+        A @ B
+
+    return step, _sync_for(xp)
