@@ -1,7 +1,6 @@
 """Properties that hold for any input, checked with hypothesis."""
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
