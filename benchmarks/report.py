@@ -123,23 +123,28 @@ def plot(results: dict[str, Any], path: pathlib.Path) -> pathlib.Path:
 
     figure = Figure(figsize=(11, 4), layout="constrained")
     time_axes, flops_axes = figure.subplots(1, 2)
-    curves: dict[str, list[tuple[int, float, float]]] = {}
+    curves: dict[tuple[str, str], list[tuple[int, float, float]]] = {}
     for row in results["rows"]:
         for label, timing in row["results"].items():
             if "median_s" in timing:
-                curves.setdefault(f"{label} {row['dtype']}", []).append(
+                curves.setdefault((label, row["dtype"]), []).append(
                     (row["dims"][1], timing["median_s"] * 1e3, timing["gflops"]))
-    for label, points in curves.items():
+    # One colour per contender, one line style per dtype.
+    colours = {label: f"C{i}" for i, label in enumerate(dict.fromkeys(k[0] for k in curves))}
+    styles = {"float32": "-", "float64": "--"}
+    for (label, dtype), points in curves.items():
         points.sort()
         widths = [p[0] for p in points]
-        time_axes.plot(widths, [p[1] for p in points], marker="o", label=label)
-        flops_axes.plot(widths, [p[2] for p in points], marker="o", label=label)
+        style = dict(color=colours[label], linestyle=styles.get(dtype, ":"), marker="o",
+                     label=f"{label} {dtype}")
+        time_axes.plot(widths, [p[1] for p in points], **style)
+        flops_axes.plot(widths, [p[2] for p in points], **style)
     for axes, title in ((time_axes, "ms per step"), (flops_axes, "GFLOP/s")):
         axes.set_xscale("log", base=2)
         axes.set_yscale("log")
         axes.set_xlabel("first hidden layer width")
         axes.set_title(title)
         axes.grid(alpha=0.3)
-    flops_axes.legend(fontsize=7)
+    flops_axes.legend(fontsize=6, ncols=2)
     figure.savefig(path)
     return path
