@@ -52,8 +52,8 @@ def markdown(results: dict[str, Any], stem: str) -> str:
     lines = [f"# xpnet benchmark: {stem}", "", *_environment_lines(results["environment"]), "",
              "One training step (forward + backward + SGD update) of a relu network with a softmax "
              "output on one mini-batch. FLOPs per step are counted as `6 * batch * n_in * n_out` "
-             "summed over the dense layers, the same count for every contender (the hand-written "
-             "NumPy step skips the input layer's gradient, so it does less work than counted). "
+             "per dense layer, less the input gradient of the first layer, which no contender "
+             "computes (`4 * batch * n_0 * n_1` there); the same count for every contender. "
              "Times are medians over the repeats after warm-up, [min–max] beside them; "
              "`xpnet step` calls `forward_prop`, `backprop(..., input_gradient=False)` and "
              "`update_parameters` on one batch, like the NumPy step; `xpnet fit` is the training "

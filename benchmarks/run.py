@@ -4,8 +4,9 @@
                          [--repeat 7] [--quick] [--out benchmarks/results] [--name cpu]
 
 Writes ``NAME.json``, ``NAME.md`` and ``NAME.png`` into ``--out``. FLOPs per step are
-counted as ``6 * batch * n_in * n_out`` summed over the dense layers (forward 2,
-weight gradient 2, input gradient 2), the same count for every contender.
+counted as ``6 * batch * n_in * n_out`` per dense layer (forward 2, weight gradient 2,
+input gradient 2), less the first layer's input gradient, which no contender computes:
+``4 * batch * n_0 * n_1`` for the first layer. The same count for every contender.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ FIT_BATCHES = 8
 
 
 def flops_per_step(dims: list[int], batch: int) -> float:
-    return 6.0 * batch * sum(n_in * n_out for n_in, n_out in zip(dims[:-1], dims[1:]))
+    """Multiply-adds x 2 of one step; the gradient with respect to the input is not computed."""
+    return 6.0 * batch * sum(n_in * n_out for n_in, n_out in zip(dims[:-1], dims[1:])) \
+        - 2.0 * batch * dims[0] * dims[1]
 
 
 def minimum_bytes(dims: list[int], batch: int, itemsize: int) -> int:

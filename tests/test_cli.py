@@ -21,11 +21,11 @@ def test_demo_trains_and_reports_accuracy():
     assert accuracy > 85
 
 
-def test_demo_on_an_unknown_backend_fails_in_one_line():
+def test_demo_on_an_unknown_backend_exits_2_with_the_choices():
     result = run("demo", "--backend", "tensorflow")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert "unknown backend 'tensorflow'; valid names are numpy" in result.stderr
+    assert "invalid choice: 'tensorflow'" in result.stderr and "numpy" in result.stderr
 
 
 def test_bad_option_value_exits_with_usage():
@@ -101,3 +101,9 @@ def test_each_command_has_complete_help(command):
 
 def test_info_reports_the_gpu():
     assert "GPU:" in run("info").stdout
+
+
+def test_train_checks_output_paths_before_training(tmp_path):
+    result = run("train", "--save", str(tmp_path / "missing" / "model.npz"))
+    assert result.returncode == 1 and "is not an existing directory" in result.stderr
+    assert "final loss" not in result.stdout  # refused before any training

@@ -112,8 +112,12 @@ def test_predict_before_fit_says_so():
 @pytest.mark.parametrize("params, message", [
     (dict(hidden_layer_sizes=(0,)), "hidden_layer_sizes must be positive ints"),
     (dict(batch_size=0), "batch_size must be an int >= 1"),
-    (dict(learning_rate_init=0.0), "lr must be a finite number > 0"),
-    (dict(learning_rate_init=-1.0), "lr must be a finite number > 0"),
+    (dict(learning_rate_init=0.0), "learning_rate_init must be a finite number > 0"),
+    (dict(learning_rate_init=-1.0), "learning_rate_init must be a finite number > 0"),
+    (dict(alpha=-1.0), "alpha must be a finite number >= 0"),
+    (dict(tol=float("nan")), "tol must be a finite number >= 0"),
+    (dict(early_stopping=True, validation_fraction=1.5), r"validation_fraction must be in \(0, 1\)"),
+    (dict(random_state="seven"), "random_state must be None, an int or a numpy RandomState"),
     (dict(activation="swish"), "activation must be one of logistic, sigmoid, relu"),
     (dict(solver="lbfgs"), "solver must be 'adam' or 'sgd'"),
     (dict(backend="tpu"), "unknown backend 'tpu'"),
@@ -185,3 +189,46 @@ def test_saving_an_unfitted_estimator_is_refused(tmp_path):
     with pytest.raises(NotFittedError):
         MLPRegressor().save(tmp_path / "m.npz")
     assert not list(tmp_path.iterdir())
+
+
+def test_a_failed_fit_leaves_the_fitted_model_as_it_was():
+    X, y = blobs()
+    model = MLPClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=0).fit(X, y)
+    before = model.predict(X)
+    with pytest.raises(ValueError, match="learning_rate_init"):
+        model.set_params(learning_rate_init=-1.0).fit(X[:, :3], y)
+    assert model.n_features_in_ == 4
+    np.testing.assert_array_equal(model.predict(X), before)
+
+
+def test_partial_fit_shuffles_differently_and_follows_the_schedule():
+    X, y = blobs()
+    model = MLPClassifier(hidden_layer_sizes=(4,), batch_size=10, learning_rate="invscaling",
+                          solver="sgd", learning_rate_init=0.1, power_t=1.0, random_state=0)
+    model.partial_fit(X, y, classes=[0, 1, 2])
+    model.partial_fit(X, y)
+    model.partial_fit(X, y)
+    assert model.n_iter_ == 3
+    assert model.history_.lr == [pytest.approx(0.1 / 3)]  # the third epoch's rate, not the first's
+    first = MLPClassifier(hidden_layer_sizes=(4,), batch_size=10, random_state=0, solver="sgd")
+    twice = MLPClassifier(hidden_layer_sizes=(4,), batch_size=10, random_state=0, solver="sgd")
+    first.partial_fit(X, y, classes=[0, 1, 2])
+    twice.partial_fit(X, y, classes=[0, 1, 2])
+    twice.partial_fit(X, y)
+    assert twice.loss_curve_[1] != first.loss_curve_[0]
+
+
+def test_float32_data_trains_in_float32():
+    X, y = blobs()
+    model = MLPClassifier(hidden_layer_sizes=(4,), max_iter=3).fit(X.astype(np.float32), y)
+    assert model.params_["W1"].dtype == np.float32
+    assert model.predict_proba(X).dtype == np.float32  # float64 input is cast to the model's dtype
+
+
+def test_settings_from_numpy_values_save_and_history_loads(tmp_path):
+    X, y = blobs()
+    model = MLPClassifier(hidden_layer_sizes=(np.int64(4),), max_iter=np.int64(3), random_state=0)
+    model.fit(X, y)
+    loaded = xpnet.load(model.save(tmp_path / "m.npz"))
+    assert loaded.get_params()["max_iter"] == 3
+    assert loaded.history_.loss == model.history_.loss

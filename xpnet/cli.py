@@ -19,7 +19,7 @@ from .errors import BackendUnavailableError, XpnetError
 from .evaluation import accuracy
 from .io import save_params
 from .optimizers import OPTIMIZERS
-from .plotting import plot_history
+from .plotting import PLOT_INSTALL_HINT, plot_history
 from .training import fit, train
 
 DataSplit = tuple[Any, Any, Any, Any]
@@ -38,10 +38,25 @@ DATASETS: dict[str, Callable[[int], DataSplit]] = {
 }
 
 
-def _train(args: argparse.Namespace) -> int:
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse unusable --save/--plot paths before training, not after it."""
     for target in (args.save, args.plot):
-        if target is not None and target.exists() and not args.force:
+        if target is None:
+            continue
+        if target.exists() and not args.force:
             raise FileExistsError(f"{target} exists; pass --force to overwrite it")
+        if not target.parent.is_dir():
+            raise FileNotFoundError(f"{target.parent} is not an existing directory; create it or "
+                                    "choose another path")
+    if args.plot is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError as exc:
+            raise ImportError(PLOT_INSTALL_HINT) from exc
+
+
+def _train(args: argparse.Namespace) -> int:
+    _check_outputs(args)
     X_train, Y_train, X_test, Y_test = DATASETS[args.dataset](args.seed)
     output = "sigmoid" if Y_train.shape[0] == 1 else "softmax"
     layer_dims = [X_train.shape[0], *args.layers, Y_train.shape[0]]
@@ -151,7 +166,7 @@ def _add_train(commands: Any) -> None:
     add("--batch-size", type=_positive_int, default=32, help="default: 32")
     add("--lr", type=_positive_float, default=0.01, help="learning rate (default: 0.01)")
     add("--optimizer", default="adam", choices=list(OPTIMIZERS), help="default: adam")
-    add("--backend", default="auto", help=f"array backend: {', '.join(BACKEND_NAMES)} (default: auto)")
+    add("--backend", default="auto", choices=BACKEND_NAMES, help="array backend (default: auto)")
     add("--dtype", choices=["float32", "float64"],
         help="default: float64, or the backend's default float where it has none")
     add("--seed", type=int, default=0, help="default: 0")
@@ -165,8 +180,8 @@ def _add_demo(commands: Any) -> None:
     demo = commands.add_parser("demo", help="the tutorial's full-batch loop on generated two-moons data",
                                description="Train a network on generated two-moons data with "
                                            "full-batch gradient descent and report its accuracy.")
-    demo.add_argument("--backend", default="numpy",
-                      help=f"array backend: {', '.join(BACKEND_NAMES)} (default: numpy)")
+    demo.add_argument("--backend", default="numpy", choices=BACKEND_NAMES,
+                      help="array backend (default: numpy)")
     demo.add_argument("--epochs", type=_positive_int, default=3000, help="default: 3000")
     demo.add_argument("--lr", type=_positive_float, default=0.5, help="learning rate (default: 0.5)")
     demo.add_argument("--hidden", default="tanh", choices=sorted(ACTIVATIONS),

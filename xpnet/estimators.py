@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import (asarray, backend_name, default_float_dtype, dtype_name, is_host_data,
+from .backend import (asarray, backend_name, dtype_name, is_host_data,
                       namespace_of, resolve_backend, to_numpy)
 from .errors import ModelFileError, XpnetError
 from .estimator_base import (BaseEstimator, ClassifierMixin, DataConversionWarning, NotFittedBase,
@@ -29,7 +29,8 @@ from .optimizers import SGD, Adam, Optimizer
 from .schedules import Constant, InverseScaling
 from .seeding import host_rng
 from .training import fit as fit_network
-from .validation import check_finite, float_dtype
+from .history import History
+from .validation import check_finite, check_learning_rate, check_non_negative, working_dtype
 
 Array = Any
 
@@ -86,13 +87,25 @@ class _MLPBase(BaseEstimator):
         return self._train(X, y, reset=True, incremental=False)
 
     def _train(self, X: Any, y: Any, *, reset: bool, incremental: bool, classes: Any = None) -> _MLPBase:
-        """Fit (``incremental=False``) or run one epoch; ``reset`` starts a new model."""
+        """Fit (``incremental=False``) or run one epoch; ``reset`` starts a new model.
+
+        Nothing is lost on failure: a fit that raises leaves the estimator as it was.
+        """
+        before = dict(self.__dict__)
+        try:
+            return self._train_or_raise(X, y, reset=reset, incremental=incremental, classes=classes)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    def _train_or_raise(self, X, y, *, reset, incremental, classes):
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
         xp = self._namespace(X, reset)
         Xt = self._network_input(X, xp, reset)
-        Y = self._encode_targets(y, Xt.shape[1], xp, reset, classes)
-        if reset or not hasattr(self, "params_"):
+        Y = self._encode_targets(y, Xt.shape[1], xp, Xt.dtype, reset, classes)
+        if reset:
             self.params_, self.optimizer_ = None, self._optimizer()
             self.loss_curve_: list[float] = []
         layer_dims = [Xt.shape[0], *self._hidden_sizes(), Y.shape[0]]
@@ -107,19 +120,26 @@ class _MLPBase(BaseEstimator):
 
     def _fit_options(self, n_samples: int, incremental: bool) -> dict[str, Any]:
         hidden = self._hidden_activation()
+        done = self.n_iter_ if incremental and hasattr(self, "n_iter_") else 0
         options = dict(
             epochs=1 if incremental else self._positive_int(self.max_iter, "max_iter"),
-            lr=self.learning_rate_init, batch_size=self._batch_size(n_samples),
-            shuffle=bool(self.shuffle), optimizer=self.optimizer_, schedule=self._schedule(),
-            weight_decay=self.alpha, hidden=hidden, output=self._output,
-            seed=self._seed(), scale="he" if hidden in ("relu", "leaky_relu") else "xavier",
-            verbose=self.verbose)
+            lr=check_learning_rate(self.learning_rate_init, "learning_rate_init"),
+            batch_size=self._batch_size(n_samples), shuffle=bool(self.shuffle),
+            optimizer=self.optimizer_, schedule=self._schedule(),
+            weight_decay=check_non_negative(self.alpha, "alpha"), hidden=hidden,
+            output=self._output, seed=self._seed(done),
+            scale="he" if hidden in ("relu", "leaky_relu") else "xavier",
+            initial_epoch=done, verbose=self.verbose)
         if not incremental:
             # As in scikit-learn: stop when the monitored loss stalls for n_iter_no_change epochs.
             options.update(early_stopping=self._positive_int(self.n_iter_no_change, "n_iter_no_change"),
-                           min_delta=self.tol)
+                           min_delta=check_non_negative(self.tol, "tol"))
             if self.early_stopping:
-                options["validation_split"] = self.validation_fraction
+                fraction = self.validation_fraction
+                if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) \
+                        or not 0 < fraction < 1:
+                    raise ValueError(f"validation_fraction must be in (0, 1), got {fraction!r}")
+                options["validation_split"] = fraction
         return options
 
     def _optimizer(self) -> Optimizer:
@@ -154,12 +174,16 @@ class _MLPBase(BaseEstimator):
             return min(200, n_samples)
         return self._positive_int(self.batch_size, "batch_size")
 
-    def _seed(self) -> int:
+    def _seed(self, epochs_done: int) -> int:
+        """This call's seed; partial_fit calls move it on, so each epoch shuffles differently."""
         if isinstance(self.random_state, np.random.RandomState):
             return int(self.random_state.randint(2**31))
         if self.random_state is None:
             return int(host_rng(None).randint(2**31))
-        return self.random_state
+        if isinstance(self.random_state, bool) or not isinstance(self.random_state, numbers.Integral):
+            raise ValueError(f"random_state must be None, an int or a numpy RandomState, "
+                             f"got {self.random_state!r}")
+        return (int(self.random_state) + epochs_done) % 2**32
 
     @staticmethod
     def _positive_int(value: Any, argument: str) -> int:
@@ -182,7 +206,8 @@ class _MLPBase(BaseEstimator):
             X = np.asarray(X)
             if np.iscomplexobj(X):
                 raise ValueError("Complex data not supported")
-            X = np.asarray(X, dtype=np.float64)
+            if X.dtype not in (np.float32, np.float64):
+                X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2:
             raise ValueError(f"Expected 2D array, got {X.ndim}D array instead; X must be shaped "
                              "(n_samples, n_features). Reshape your data either using "
@@ -194,15 +219,14 @@ class _MLPBase(BaseEstimator):
                 raise ValueError(f"Found array with 0 {what}(s) (shape={tuple(X.shape)}) while a "
                                  "minimum of 1 is required.")
         self._check_n_features(n_features, reset)
-        dtype = self._dtype(xp)
+        # A new model computes in the requested dtype, else in the data's float32/float64;
+        # a fitted one in the dtype of its parameters.
+        dtype = working_dtype(xp, X.dtype, self.dtype) if reset else self.params_["W1"].dtype
         # The network layout is the transposed view: no copy, and fit's mini-batches
         # come from the row-major samples as they are.
         Xt = asarray(X, xp, dtype).T if is_host_data(X) else xp.astype(X, dtype, copy=False).T
         check_finite(Xt, "X")
         return Xt
-
-    def _dtype(self, xp: Any) -> Any:
-        return default_float_dtype(xp) if self.dtype is None else float_dtype(xp, self.dtype)
 
     def _check_n_features(self, n_features: int, reset: bool) -> None:
         if reset:
@@ -227,7 +251,8 @@ class _MLPBase(BaseEstimator):
         return forward_prop(Xt, self.params_, hidden=self._hidden_activation(),
                             output=self.out_activation_)[0]
 
-    def _encode_targets(self, y: Any, n_samples: int, xp: Any, reset: bool, classes: Any) -> Array:
+    def _encode_targets(self, y: Any, n_samples: int, xp: Any, dtype: Any, reset: bool,
+                        classes: Any) -> Array:
         raise NotImplementedError
 
     # -- persistence ------------------------------------------------------------------------
@@ -239,7 +264,7 @@ class _MLPBase(BaseEstimator):
         starts its optimizer afresh.
         """
         self._check_fitted()
-        settings = self.get_params()
+        settings = {name: _plain(value) for name, value in self.get_params().items()}
         if not isinstance(settings["backend"], str):
             settings["backend"] = backend_name(settings["backend"])
         if not (settings["random_state"] is None or isinstance(settings["random_state"], int)):
@@ -252,12 +277,13 @@ class _MLPBase(BaseEstimator):
     def _fitted_state(self) -> dict[str, Any]:
         return {"n_features_in_": self.n_features_in_, "loss_curve_": self.loss_curve_,
                 "n_iter_": self.n_iter_, "n_layers_": self.n_layers_,
-                "out_activation_": self.out_activation_}
+                "out_activation_": self.out_activation_, "history_": self.history_.as_dict()}
 
     def _restore(self, fitted: Mapping[str, Any], params: dict[str, Array]) -> None:
         for name in ("n_features_in_", "loss_curve_", "n_iter_", "n_layers_", "out_activation_"):
             setattr(self, name, fitted[name])
         self._output = fitted["out_activation_"]
+        self.history_ = History(**fitted["history_"])
         self.params_, self.optimizer_ = params, self._optimizer()
 
 
@@ -283,7 +309,7 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
             raise ValueError("classes must be passed on the first call to partial_fit")
         return self._train(X, y, reset=first, incremental=True, classes=classes)
 
-    def _encode_targets(self, y, n_samples, xp, reset, classes):
+    def _encode_targets(self, y, n_samples, xp, dtype, reset, classes):
         y = self._labels(y, n_samples)
         if reset:
             found = np.unique(y) if classes is None else np.unique(np.asarray(classes))
@@ -298,8 +324,8 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
                              f"{unknown.tolist()}")
         indices = np.searchsorted(self.classes_, y)
         if self._output == "sigmoid":
-            return asarray(indices[np.newaxis, :], xp, self._dtype(xp))
-        return asarray(np.eye(len(self.classes_))[:, indices], xp, self._dtype(xp))
+            return asarray(indices[np.newaxis, :], xp, dtype)
+        return asarray(np.eye(len(self.classes_))[:, indices], xp, dtype)
 
     def _labels(self, y: Any, n_samples: int) -> np.ndarray:
         y = to_numpy(y) if not is_host_data(y) else np.asarray(y)
@@ -371,14 +397,14 @@ class MLPRegressor(RegressorMixin, _MLPBase):
         tags.target_tags.multi_output = True
         return tags
 
-    def _encode_targets(self, y, n_samples, xp, reset, classes):
+    def _encode_targets(self, y, n_samples, xp, dtype, reset, classes):
         y = np.asarray(y, dtype=np.float64) if is_host_data(y) else y
         if y.ndim not in (1, 2) or y.shape[0] != n_samples:
             raise ValueError(f"y must have one row per sample ({n_samples}), got shape {tuple(y.shape)}")
         if reset:
             self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
             self._y_is_1d = y.ndim == 1
-        Y = asarray(y, xp, self._dtype(xp))
+        Y = asarray(y, xp, dtype)
         Y = xp.reshape(Y, (1, n_samples)) if Y.ndim == 1 else xp.asarray(Y.T, copy=True)
         check_finite(Y, "y")
         return Y
@@ -405,6 +431,15 @@ class MLPRegressor(RegressorMixin, _MLPBase):
         total = ((truth - truth.mean(axis=0)) ** 2).sum(axis=0)
         r2 = np.where(total > 0, 1 - residual / np.where(total > 0, total, 1), 0.0)
         return float(np.mean(r2))
+
+
+def _plain(value: Any) -> Any:
+    """NumPy numbers and arrays (say from a parameter grid) as plain Python data for the header."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 ESTIMATORS = {cls.__name__: cls for cls in (MLPClassifier, MLPRegressor)}

@@ -37,6 +37,9 @@ class Optimizer:
              learning_rate: float) -> None:
         raise NotImplementedError
 
+    def reset(self) -> None:
+        """Forget the state gathered from earlier steps (a new network starts afresh)."""
+
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
         return f"{type(self).__name__}({settings})"
@@ -56,6 +59,9 @@ class SGD(Optimizer):
         if nesterov and self.momentum == 0:
             raise ValueError("nesterov=True needs momentum > 0, e.g. SGD(momentum=0.9, nesterov=True)")
         self.nesterov = bool(nesterov)
+        self.reset()
+
+    def reset(self):
         self._velocity: dict[str, Array] = {}
 
     def step(self, params, grads, learning_rate):
@@ -81,6 +87,9 @@ class Adam(Optimizer):
         if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon > 0:
             raise ValueError(f"epsilon must be a number > 0, got {epsilon!r}")
         self.epsilon = float(epsilon)
+        self.reset()
+
+    def reset(self):
         self._t = 0
         self._m: dict[str, Array] = {}
         self._v: dict[str, Array] = {}

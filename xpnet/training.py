@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -62,7 +63,7 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
         backend: Backend | None = None, params: dict[str, Array] | None = None,
         validation_data: tuple[Any, Any] | None = None, validation_split: float = 0.0,
         early_stopping: int | None = None, min_delta: float = 0.0,
-        callbacks: Sequence[Callback] = (), on_nan: str = "raise",
+        callbacks: Sequence[Callback] = (), on_nan: str = "raise", initial_epoch: int = 0,
         verbose: int = 1) -> tuple[dict[str, Array], History]:
     """Train a network; returns ``(params, history)``.
 
@@ -82,14 +83,18 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
     (``val_loss`` if there is validation data, else ``loss``) has not improved by
     ``min_delta`` for ``patience`` epochs, and restores the best weights. Each
     ``callback(epoch, logs, params)`` runs after every epoch; a true return value
-    stops training. A NaN/inf loss restores the weights from before that epoch
-    and raises :class:`~xpnet.errors.TrainingDivergedError` (``on_nan="raise"``)
-    or stops (``on_nan="stop"``). ``verbose``: 0 silent, 1 a progress bar when
-    stderr is a terminal, 2 always.
+    stops training. A NaN/inf loss restores the last weights whose epoch had a
+    finite loss (those from the start of the epoch before) and raises
+    :class:`~xpnet.errors.TrainingDivergedError` (``on_nan="raise"``) or stops
+    (``on_nan="stop"``). ``initial_epoch`` continues a run: schedules and callbacks
+    count epochs from it. A fresh network (``params=None``) resets an optimizer
+    instance's state. ``verbose``: 0 silent, 1 a progress bar when stderr is a
+    terminal, 2 always.
 
     Each epoch reads its metrics back from the device once; nothing else leaves it.
     """
     epochs = check_positive_int(epochs, "epochs")
+    initial_epoch = check_positive_int(initial_epoch, "initial_epoch")
     if on_nan not in ("raise", "stop"):
         raise ValueError(f"on_nan must be 'raise' or 'stop', got {on_nan!r}")
     run = _prepare_run(X, Y, layer_dims, lr=lr, batch_size=batch_size, shuffle=shuffle,
@@ -101,22 +106,27 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
     monitor = "val_loss" if run.X_val is not None else "loss"
     stopper = None if early_stopping is None else EarlyStopping(early_stopping, monitor, min_delta)
     history = History()
+    # An epoch's loss is measured while its weights change, so the last weights known
+    # to give a finite loss are those from the start of the epoch before a bad one.
+    previous_start = None
     with epoch_progress(epochs, verbose) as bar:
-        for epoch in range(epochs):
-            last_good = copy_params(run.params)
+        for epoch in range(initial_epoch, initial_epoch + epochs):
+            start = copy_params(run.params)
             logs = _train_epoch(run, epoch)
             if not all(math.isfinite(value) for value in logs.values()):
-                run.params.update(last_good)
+                run.params.update(start if previous_start is None else previous_start)
                 history.stop_reason = "non_finite_loss"
                 if on_nan == "raise":
                     raise TrainingDivergedError(_divergence_message(logs, epoch), run.params, history)
                 break
+            previous_start = start
             history.record(logs)
             show_metrics(bar, logs)
+            stop_asked = any([callback(epoch, logs, run.params) for callback in callbacks])
             if stopper is not None and stopper.should_stop(epoch, logs, run.params):
                 history.stop_reason = "early_stopping"
                 break
-            if any([callback(epoch, logs, run.params) for callback in callbacks]):
+            if stop_asked:
                 history.stop_reason = "callback"
                 break
     if stopper is not None and stopper.best_params is not None:
@@ -157,8 +167,10 @@ def _prepare_run(X, Y, layer_dims, *, lr, batch_size, shuffle, optimizer, schedu
         X_val, Y_val = _validation_pair(validation_data, layer_dims, output, xp, X.dtype)
     elif validation_split:
         X, Y, X_val, Y_val = _split(X, Y, validation_split, rng)
+    optimizer = get_optimizer(optimizer)
     if params is None:
         params = init_params(layer_dims, seed=seed, scale=scale, dtype=X.dtype, backend=xp)
+        optimizer.reset()  # an instance reused from another run must not carry its state here
     else:
         _check_initial_params(params, layer_dims, X)
     activations = layer_activations(len(layer_dims) - 1, hidden, output)
@@ -167,7 +179,7 @@ def _prepare_run(X, Y, layer_dims, *, lr, batch_size, shuffle, optimizer, schedu
     # gathering columns of X, and the GEMMs read the transposed view at full speed.
     X_rows, Y_rows = (contiguous(X.T), contiguous(Y.T)) if batch_size < X.shape[1] else (None, None)
     return _Run(X, Y, X_rows, Y_rows, X_val, Y_val, params, hidden, output, activations, loss_for_output(output),
-                get_optimizer(optimizer),
+                optimizer,
                 get_schedule(schedule), lr, batch_size,
                 bool(shuffle), _check_weight_decay(weight_decay), rng)
 
@@ -271,9 +283,9 @@ def _check_initial_params(params: Any, layer_dims: list[int], X: Array) -> None:
 def _check_batch_size(batch_size: Any, m: int) -> int:
     if batch_size is None:
         return m
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise ValueError(f"batch_size must be an int >= 1 or None (full batch), got {batch_size!r}")
-    return min(batch_size, m)
+    return min(int(batch_size), m)
 
 
 def _check_weight_decay(weight_decay: Any) -> float:
@@ -294,6 +306,6 @@ def _check_callbacks(callbacks: Any) -> list[Callback]:
 
 def _divergence_message(logs: Mapping[str, float], epoch: int) -> str:
     bad = ", ".join(f"{name}={value}" for name, value in logs.items() if not math.isfinite(value))
-    return (f"training diverged at epoch {epoch}: {bad}. The weights from before that epoch are "
+    return (f"training diverged at epoch {epoch}: {bad}. The last weights with a finite loss are "
             "kept (error.params, with error.history); lower the learning rate (lr) or scale the "
             "input features")

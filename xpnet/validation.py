@@ -52,6 +52,14 @@ def check_positive_int(value: Any, argument: str) -> int:
     return int(value)
 
 
+def check_non_negative(value: Any, argument: str) -> float:
+    """A finite Python float >= 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
+            or value < 0:
+        raise ValueError(f"{argument} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
 def check_learning_rate(value: Any, argument: str = "learning_rate") -> float:
     """A finite, positive Python float (a Python scalar never changes an array's dtype)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -68,6 +76,18 @@ def float_dtype(xp: ModuleType, dtype: Any, argument: str = "dtype") -> Any:
         raise TypeError(f"{argument} must be a real floating dtype such as 'float32' or "
                         f"'float64', got {dtype!r}")
     return resolved
+
+
+def working_dtype(xp: ModuleType, data_dtype: Any, requested: Any = None) -> Any:
+    """The floating dtype to compute in: ``requested`` if given, else the data's own
+    float32/float64, else float64 (or the backend's default float where it has none)."""
+    if requested is not None:
+        return float_dtype(xp, requested)
+    # Keep the floating dtype the user chose; anything else (ints, lists, float16) gets the default.
+    given = dtype_name(data_dtype) if data_dtype is not None else None
+    if given in ("float32", "float64") and given in xp.__array_namespace_info__().dtypes():
+        return resolve_dtype(xp, given)
+    return default_float_dtype(xp)
 
 
 def check_input(X: Array, n_features: int, xp: ModuleType, name: str = "X") -> None:
@@ -119,13 +139,7 @@ def prepare_data(X: Any, Y: Any, layer_dims: list[int], output: str, backend: An
     """
     x_name, y_name = names
     xp = data_namespace(X, Y, backend)
-    if dtype is None:
-        # Keep the floating dtype the user chose; anything else (ints, lists, float16)
-        # trains in float64, or the backend's default float where it has no float64.
-        given = dtype_name(getattr(X, "dtype", None))
-        keep = given in ("float32", "float64") and given in xp.__array_namespace_info__().dtypes()
-        dtype = given if keep else default_float_dtype(xp)
-    dtype = float_dtype(xp, dtype)
+    dtype = working_dtype(xp, getattr(X, "dtype", None), dtype)
     X, Y = asarray(X, xp, dtype), asarray(Y, xp, dtype)
     check_input(X, layer_dims[0], xp, x_name)
     if Y.ndim == 1 and layer_dims[-1] == 1:
