@@ -116,7 +116,7 @@ def test_predict_before_fit_says_so():
     (dict(learning_rate_init=-1.0), "learning_rate_init must be a finite number > 0"),
     (dict(alpha=-1.0), "alpha must be a finite number >= 0"),
     (dict(tol=float("nan")), "tol must be a finite number >= 0"),
-    (dict(early_stopping=True, validation_fraction=1.5), r"validation_fraction must be in \(0, 1\)"),
+    (dict(early_stopping=True, validation_fraction=1.5), r"validation_fraction must be a number in \(0, 1\)"),
     (dict(random_state="seven"), "random_state must be None, an int or a numpy RandomState"),
     (dict(activation="swish"), "activation must be one of logistic, sigmoid, relu"),
     (dict(solver="lbfgs"), "solver must be 'adam' or 'sgd'"),

@@ -67,7 +67,7 @@ def test_optimizers_keep_float32(xp):
     (lambda: xpnet.SGD(momentum=1.0), "momentum must be a number in"),
     (lambda: xpnet.SGD(nesterov=True), "nesterov=True needs momentum > 0"),
     (lambda: xpnet.Adam(beta2=1.5), "beta2 must be a number in"),
-    (lambda: xpnet.Adam(epsilon=0), "epsilon must be a number > 0"),
+    (lambda: xpnet.Adam(epsilon=0), "epsilon must be a finite number > 0"),
     (lambda: get_optimizer("rmsprop"), "unknown optimizer 'rmsprop'; valid names are sgd, momentum, "
                                        "nesterov, adam"),
 ])

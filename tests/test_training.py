@@ -115,7 +115,7 @@ def test_zero_epochs_returns_the_initial_parameters():
     (dict(layer_dims=[2]), ValueError, "at least 2 layer sizes"),
     (dict(hidden="swish"), ValueError, "unknown hidden activation 'swish'; valid names are"),
     (dict(output="swish"), ValueError, "unknown output activation 'swish'"),
-    (dict(epochs=-1), ValueError, "epochs must be >= 0"),
+    (dict(epochs=-1), ValueError, "epochs must be an int >= 0"),
     (dict(epochs=2.5), TypeError, "epochs must be an int"),
     (dict(lr=0.0), ValueError, "lr must be a finite number > 0"),
     (dict(X=np.zeros(10)), ValueError, "X must be 2-D"),

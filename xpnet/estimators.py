@@ -30,7 +30,8 @@ from .schedules import Constant, InverseScaling
 from .seeding import host_rng
 from .training import fit as fit_network
 from .history import History
-from .validation import check_finite, check_learning_rate, check_non_negative, working_dtype
+from .validation import (check_count, check_finite, check_fraction, check_non_negative,
+                         check_positive, working_dtype)
 
 Array = Any
 
@@ -122,8 +123,8 @@ class _MLPBase(BaseEstimator):
         hidden = self._hidden_activation()
         done = self.n_iter_ if incremental and hasattr(self, "n_iter_") else 0
         options = dict(
-            epochs=1 if incremental else self._positive_int(self.max_iter, "max_iter"),
-            lr=check_learning_rate(self.learning_rate_init, "learning_rate_init"),
+            epochs=1 if incremental else check_count(self.max_iter, "max_iter", minimum=1),
+            lr=check_positive(self.learning_rate_init, "learning_rate_init"),
             batch_size=self._batch_size(n_samples), shuffle=bool(self.shuffle),
             optimizer=self.optimizer_, schedule=self._schedule(),
             weight_decay=check_non_negative(self.alpha, "alpha"), hidden=hidden,
@@ -132,14 +133,11 @@ class _MLPBase(BaseEstimator):
             initial_epoch=done, verbose=self.verbose)
         if not incremental:
             # As in scikit-learn: stop when the monitored loss stalls for n_iter_no_change epochs.
-            options.update(early_stopping=self._positive_int(self.n_iter_no_change, "n_iter_no_change"),
+            options.update(early_stopping=check_count(self.n_iter_no_change, "n_iter_no_change", 1),
                            min_delta=check_non_negative(self.tol, "tol"))
             if self.early_stopping:
-                fraction = self.validation_fraction
-                if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) \
-                        or not 0 < fraction < 1:
-                    raise ValueError(f"validation_fraction must be in (0, 1), got {fraction!r}")
-                options["validation_split"] = fraction
+                options["validation_split"] = check_fraction(
+                    self.validation_fraction, "validation_fraction", allow_zero=False)
         return options
 
     def _optimizer(self) -> Optimizer:
@@ -172,7 +170,7 @@ class _MLPBase(BaseEstimator):
     def _batch_size(self, n_samples: int) -> int:
         if self.batch_size == "auto":
             return min(200, n_samples)
-        return self._positive_int(self.batch_size, "batch_size")
+        return check_count(self.batch_size, "batch_size", minimum=1)
 
     def _seed(self, epochs_done: int) -> int:
         """This call's seed; partial_fit calls move it on, so each epoch shuffles differently."""
@@ -184,12 +182,6 @@ class _MLPBase(BaseEstimator):
             raise ValueError(f"random_state must be None, an int or a numpy RandomState, "
                              f"got {self.random_state!r}")
         return (int(self.random_state) + epochs_done) % 2**32
-
-    @staticmethod
-    def _positive_int(value: Any, argument: str) -> int:
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"{argument} must be an int >= 1, got {value!r}")
-        return int(value)
 
     # -- data -----------------------------------------------------------------------------
     def _namespace(self, X: Any, reset: bool) -> Any:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .parameters import copy_params
+from .validation import check_count, check_non_negative
 
 Array = Any
 
@@ -54,12 +55,9 @@ class EarlyStopping:
     """
 
     def __init__(self, patience: int, monitor: str, min_delta: float = 0.0) -> None:
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-            raise ValueError(f"early_stopping (patience) must be an int >= 0 or None, got {patience!r}")
-        if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) \
-                or not math.isfinite(min_delta) or min_delta < 0:
-            raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
-        self.patience, self.monitor, self.min_delta = patience, monitor, float(min_delta)
+        self.patience = check_count(patience, "early_stopping (patience)")
+        self.min_delta = check_non_negative(min_delta, "min_delta")
+        self.monitor = monitor
         self.best = math.inf
         self.best_epoch: int | None = None
         self.best_params: dict[str, Array] | None = None

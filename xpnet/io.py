@@ -127,7 +127,7 @@ def write_model(path: str | os.PathLike, arrays: Mapping[str, Array],
     host = _host_arrays(arrays)
     text = _encode_header(header)
     host = {HEADER_KEY: np.frombuffer(text, dtype=np.uint8), **host}
-    _write_atomically(target, lambda file: _write_npz(file, host))
+    write_atomically(target, lambda file: _write_npz(file, host))
     return target
 
 
@@ -231,8 +231,11 @@ def _write_npz(file: IO[bytes], arrays: Mapping[str, np.ndarray]) -> None:
                 np.lib.format.write_array(member, array, allow_pickle=False)
 
 
-def _write_atomically(target: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write through ``write`` to a temporary file beside ``target``, then rename it over it."""
+def write_atomically(target: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Write through ``write`` to a temporary file beside ``target``, then rename it over it.
+
+    A failure at any point leaves ``target`` as it was and no temporary file behind.
+    """
     directory = target.parent
     if not directory.is_dir():
         raise FileNotFoundError(f"cannot write {target}: the directory {directory} does not exist")

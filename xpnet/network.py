@@ -19,7 +19,7 @@ from .backend import (Backend, array_namespace, asarray, default_float_dtype, ge
 from .losses import match_labels, output_gradient
 from .parameters import apply_update, gradient_key, gradient_keys, layer_keys, n_layers, parameter_keys
 from .seeding import host_rng
-from .validation import check_input, check_layer_dims, check_learning_rate, float_dtype
+from .validation import check_input, check_layer_dims, check_positive, float_dtype
 
 Array = Any
 INIT_SCALES = ("he", "xavier")
@@ -167,7 +167,7 @@ def update_parameters(params: MutableMapping[str, Array], grads: Mapping[str, Ar
     Arrays are updated in place where the backend allows it (NumPy, CuPy, PyTorch,
     array-api-strict) and replaced where arrays are immutable (JAX). Returns ``params``.
     """
-    learning_rate = check_learning_rate(learning_rate)
+    learning_rate = check_positive(learning_rate, "learning_rate")
     keys = parameter_keys(params)
     _check_gradients(params, grads, keys)
     for key in keys:

@@ -15,17 +15,9 @@ from typing import Any
 
 from .backend import array_namespace
 from .parameters import apply_update, gradient_key, parameter_keys
-from .validation import make_named
+from .validation import check_fraction, check_positive, make_named
 
 Array = Any
-
-
-def _check_fraction(value: Any, argument: str, allow_zero: bool = True) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or not (0 <= value < 1) or (value == 0 and not allow_zero):
-        bounds = "[0, 1)" if allow_zero else "(0, 1)"
-        raise ValueError(f"{argument} must be a number in {bounds}, got {value!r}")
-    return float(value)
 
 
 class Optimizer:
@@ -55,7 +47,7 @@ class SGD(Optimizer):
     name = "sgd"
 
     def __init__(self, momentum: float = 0.0, nesterov: bool = False) -> None:
-        self.momentum = _check_fraction(momentum, "momentum")
+        self.momentum = check_fraction(momentum, "momentum")
         if nesterov and self.momentum == 0:
             raise ValueError("nesterov=True needs momentum > 0, e.g. SGD(momentum=0.9, nesterov=True)")
         self.nesterov = bool(nesterov)
@@ -82,11 +74,9 @@ class Adam(Optimizer):
     name = "adam"
 
     def __init__(self, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8) -> None:
-        self.beta1 = _check_fraction(beta1, "beta1")
-        self.beta2 = _check_fraction(beta2, "beta2")
-        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon > 0:
-            raise ValueError(f"epsilon must be a number > 0, got {epsilon!r}")
-        self.epsilon = float(epsilon)
+        self.beta1 = check_fraction(beta1, "beta1")
+        self.beta2 = check_fraction(beta2, "beta2")
+        self.epsilon = check_positive(epsilon, "epsilon")
         self.reset()
 
     def reset(self):

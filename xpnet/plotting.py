@@ -7,6 +7,7 @@ import pathlib
 from typing import Any
 
 from .history import History
+from .io import write_atomically
 
 PLOT_INSTALL_HINT = 'plotting needs matplotlib: pip install "xpnet[plot]" (or pip install matplotlib)'
 
@@ -38,5 +39,7 @@ def plot_history(history: History | dict[str, Any], path: str | os.PathLike) -> 
         axes.grid(alpha=0.3)
         axes.legend()
     path = pathlib.Path(path)
-    figure.savefig(path)
+    image_format = path.suffix[1:].lower() or "png"
+    # Written beside the target and renamed over it: an old plot survives a failed save.
+    write_atomically(path, lambda file: figure.savefig(file, format=image_format))
     return path

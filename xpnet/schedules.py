@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from typing import Any
 
-from .validation import make_named
-
-
-def _positive(value: Any, argument: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or value <= 0:
-        raise ValueError(f"{argument} must be a finite number > 0, got {value!r}")
-    return float(value)
+from .validation import check_count, check_positive, make_named
 
 
 class Schedule:
@@ -37,10 +28,8 @@ class StepDecay(Schedule):
     """Multiply the learning rate by ``gamma`` every ``step_size`` epochs."""
 
     def __init__(self, step_size: int = 10, gamma: float = 0.5) -> None:
-        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"step_size must be an int >= 1, got {step_size!r}")
-        self.step_size = step_size
-        self.gamma = _positive(gamma, "gamma")
+        self.step_size = check_count(step_size, "step_size", minimum=1)
+        self.gamma = check_positive(gamma, "gamma")
 
     def __call__(self, lr, epoch):
         return lr * self.gamma ** (epoch // self.step_size)
@@ -50,7 +39,7 @@ class ExponentialDecay(Schedule):
     """``lr * gamma ** epoch``."""
 
     def __init__(self, gamma: float = 0.95) -> None:
-        self.gamma = _positive(gamma, "gamma")
+        self.gamma = check_positive(gamma, "gamma")
 
     def __call__(self, lr, epoch):
         return lr * self.gamma ** epoch
@@ -60,7 +49,7 @@ class InverseScaling(Schedule):
     """``lr / (epoch + 1) ** power_t`` (scikit-learn's ``invscaling``, counted in epochs)."""
 
     def __init__(self, power_t: float = 0.5) -> None:
-        self.power_t = _positive(power_t, "power_t")
+        self.power_t = check_positive(power_t, "power_t")
 
     def __call__(self, lr, epoch):
         return lr / (epoch + 1) ** self.power_t

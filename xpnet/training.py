@@ -21,7 +21,8 @@ from .parameters import copy_params, gradient_key, layer_dims_of, layer_keys, n_
 from .progress import epoch_progress, show_metrics
 from .schedules import Schedule, get_schedule
 from .seeding import host_rng
-from .validation import check_layer_dims, check_learning_rate, check_positive_int, prepare_data
+from .validation import (check_count, check_fraction, check_layer_dims, check_non_negative,
+                         check_positive, prepare_data)
 
 Array = Any
 Callback = Callable[[int, Mapping[str, float], Mapping[str, Array]], Any]
@@ -93,8 +94,8 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
 
     Each epoch reads its metrics back from the device once; nothing else leaves it.
     """
-    epochs = check_positive_int(epochs, "epochs")
-    initial_epoch = check_positive_int(initial_epoch, "initial_epoch")
+    epochs = check_count(epochs, "epochs")
+    initial_epoch = check_count(initial_epoch, "initial_epoch")
     if on_nan not in ("raise", "stop"):
         raise ValueError(f"on_nan must be 'raise' or 'stop', got {on_nan!r}")
     run = _prepare_run(X, Y, layer_dims, lr=lr, batch_size=batch_size, shuffle=shuffle,
@@ -154,7 +155,7 @@ def _prepare_run(X, Y, layer_dims, *, lr, batch_size, shuffle, optimizer, schedu
                  hidden, output, seed, scale, dtype, backend, params, validation_data,
                  validation_split) -> _Run:
     layer_dims = check_layer_dims(layer_dims)
-    lr = check_learning_rate(lr, "lr")
+    lr = check_positive(lr, "lr")
     hidden = get_activation(hidden, "hidden").name
     output = get_activation(output, "output").name
     X, Y = prepare_data(X, Y, layer_dims, output, backend, dtype)
@@ -181,7 +182,7 @@ def _prepare_run(X, Y, layer_dims, *, lr, batch_size, shuffle, optimizer, schedu
     return _Run(X, Y, X_rows, Y_rows, X_val, Y_val, params, hidden, output, activations, loss_for_output(output),
                 optimizer,
                 get_schedule(schedule), lr, batch_size,
-                bool(shuffle), _check_weight_decay(weight_decay), rng)
+                bool(shuffle), check_non_negative(weight_decay, "weight_decay"), rng)
 
 
 def _train_epoch(run: _Run, epoch: int) -> dict[str, float]:
@@ -248,8 +249,7 @@ def _add_weight_decay(grads: dict[str, Array], params: Mapping[str, Array], weig
 
 def _split(X: Array, Y: Array, fraction: float, rng: Any) -> tuple[Array, Array, Array, Array]:
     """A random ``fraction`` of the samples held out for validation."""
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
-        raise ValueError(f"validation_split must be a fraction in (0, 1), got {fraction!r}")
+    check_fraction(fraction, "validation_split", allow_zero=False)
     m = X.shape[1]
     n_val = int(round(fraction * m))
     if not 1 <= n_val < m:
@@ -286,13 +286,6 @@ def _check_batch_size(batch_size: Any, m: int) -> int:
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise ValueError(f"batch_size must be an int >= 1 or None (full batch), got {batch_size!r}")
     return min(int(batch_size), m)
-
-
-def _check_weight_decay(weight_decay: Any) -> float:
-    if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) \
-            or not math.isfinite(weight_decay) or weight_decay < 0:
-        raise ValueError(f"weight_decay must be a finite number >= 0, got {weight_decay!r}")
-    return float(weight_decay)
 
 
 def _check_callbacks(callbacks: Any) -> list[Callback]:

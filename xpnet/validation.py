@@ -44,12 +44,22 @@ def make_named(spec: Any, table: Mapping[str, Callable[[], Any]], base: type, ar
                      f"or pass an instance such as {example}")
 
 
-def check_positive_int(value: Any, argument: str) -> int:
+def check_count(value: Any, argument: str, minimum: int = 0) -> int:
+    """An int (NumPy ints too, never a bool) of at least ``minimum``, as a Python int."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{argument} must be an int, not {type(value).__name__}")
-    if value < 0:
-        raise ValueError(f"{argument} must be >= 0, got {value}")
+    if value < minimum:
+        raise ValueError(f"{argument} must be an int >= {minimum}, got {value}")
     return int(value)
+
+
+def check_fraction(value: Any, argument: str, allow_zero: bool = True) -> float:
+    """A number in [0, 1) (or (0, 1) without ``allow_zero``), as a Python float."""
+    bounds = "[0, 1)" if allow_zero else "(0, 1)"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
+            or not (0 <= value < 1) or (value == 0 and not allow_zero):
+        raise ValueError(f"{argument} must be a number in {bounds}, got {value!r}")
+    return float(value)
 
 
 def check_non_negative(value: Any, argument: str) -> float:
@@ -60,7 +70,7 @@ def check_non_negative(value: Any, argument: str) -> float:
     return float(value)
 
 
-def check_learning_rate(value: Any, argument: str = "learning_rate") -> float:
+def check_positive(value: Any, argument: str) -> float:
     """A finite, positive Python float (a Python scalar never changes an array's dtype)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{argument} must be a number, not {type(value).__name__}")
