@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import __version__
+from ._version import __version__
 from .activations import ACTIVATIONS
 from .backend import BACKEND_NAMES, backend_name, gpu_available, resolve_backend
 from .datasets import (load_digits, load_mnist, make_blobs, make_moons, make_spirals,

@@ -32,7 +32,7 @@ from typing import IO, Any
 import array_api_compat
 import numpy as np
 
-from . import __version__
+from ._version import __version__
 from .backend import (Backend, asarray, dtype_name, get_backend, namespace_of, resolve_backend,
                       to_numpy)
 from .errors import ModelFileError
