@@ -7,6 +7,8 @@ import xpnet
 from xpnet import backend as backend_module
 from xpnet.estimators import MLPClassifier, MLPRegressor, NotFittedError
 
+from conftest import load_backend
+
 sklearn = pytest.importorskip("sklearn")
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
@@ -87,7 +89,7 @@ def test_device_data_decides_the_backend_whatever_backend_says():
         xpnet.asarray(X, strict), xpnet.asarray(y.astype(float), strict))
     assert backend_module.namespace_of(W1=model.params_["W1"]) is strict
     with pytest.raises(TypeError, match="fitted on array_api_strict but X is a torch array"):
-        model.predict(xpnet.asarray(X, backend_module.resolve_backend("torch")))
+        model.predict(xpnet.asarray(X, load_backend("torch")))
 
 
 def test_partial_fit_continues_training():
