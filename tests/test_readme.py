@@ -29,4 +29,4 @@ def test_ci_runs_the_readme_test_command():
     commands = re.findall(r"```bash\n(.*?)\n```", README)
     test_command = next(c for c in commands if "pytest" in c)
     script_lines = [line.strip() for line in (ROOT / "ci" / "run-tests.sh").read_text().splitlines()]
-    assert any(line.startswith(test_command) for line in script_lines)
+    assert any(test_command in line for line in script_lines if not line.startswith("#"))
