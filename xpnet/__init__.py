@@ -9,7 +9,7 @@ optimizers, schedules, validation, early stopping); ``MLPClassifier`` and
 ``use_backend``, ``gpu_available``, ``asarray``, ``to_numpy``.
 """
 
-from ._version import __version__
+from ._version import __version__ as __version__  # re-exported
 
 from .activations import ACTIVATIONS
 from .backend import (BACKEND_NAMES, asarray, get_backend, gpu_available, set_backend, to_numpy,

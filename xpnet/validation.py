@@ -64,8 +64,9 @@ def check_fraction(value: Any, argument: str, allow_zero: bool = True) -> float:
 
 def check_non_negative(value: Any, argument: str) -> float:
     """A finite Python float >= 0."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
-            or value < 0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{argument} must be a number, not {type(value).__name__}")
+    if not math.isfinite(value) or value < 0:
         raise ValueError(f"{argument} must be a finite number >= 0, got {value!r}")
     return float(value)
 

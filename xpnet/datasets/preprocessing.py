@@ -10,7 +10,7 @@ import numpy as np
 
 from ..backend import namespace_of, to_numpy
 from ..seeding import host_rng
-from ._common import check_int
+from ..validation import check_count
 
 Array = Any
 
@@ -52,7 +52,7 @@ def one_hot(labels: Any, n_classes: int | None = None) -> np.ndarray:
                              "pass n_classes")
         n_classes = int(indices.max()) + 1
     else:
-        n_classes = check_int(n_classes, "n_classes", 1)
+        n_classes = check_count(n_classes, "n_classes", 1)
         if indices.size and indices.max() >= n_classes:
             raise ValueError(f"labels contain class {int(indices.max())} but n_classes is "
                              f"{n_classes}; classes must be 0 .. n_classes-1 (pass "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..seeding import host_rng
-from ._common import check_int, check_nonnegative
+from ..validation import check_count, check_non_negative
 from .preprocessing import one_hot
 
 
@@ -22,10 +22,8 @@ def make_moons(n_samples: int = 400, *, noise: float = 0.2,
     Samples come in random order, half from each class; ``noise`` is the standard
     deviation of the Gaussian noise added to each coordinate.
     """
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 2:
-        raise ValueError(f"n_samples must be an int >= 2, got {n_samples!r}")
-    if not (isinstance(noise, (int, float)) and np.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    n_samples = check_count(n_samples, "n_samples", 2)
+    noise = check_non_negative(noise, "noise")
     rng = host_rng(seed)
     n_outer = n_samples // 2
     n_inner = n_samples - n_outer
@@ -57,9 +55,9 @@ def make_spirals(n_samples: int = 300, n_classes: int = 3, *, noise: float = 0.2
     the Gaussian noise added to each point's angle, in radians. Returns ``X``
     ``(2, n_samples)`` and one-hot ``Y`` ``(n_classes, n_samples)``.
     """
-    n_classes = check_int(n_classes, "n_classes", 2)
-    n_samples = check_int(n_samples, "n_samples", n_classes)
-    noise = check_nonnegative(noise, "noise")
+    n_classes = check_count(n_classes, "n_classes", 2)
+    n_samples = check_count(n_samples, "n_samples", n_classes)
+    noise = check_non_negative(noise, "noise")
     rng = host_rng(seed)
     sizes = _class_sizes(n_samples, n_classes)
     labels = np.repeat(np.arange(n_classes), sizes)
@@ -79,10 +77,10 @@ def make_blobs(n_samples: int = 300, n_classes: int = 3, n_features: int = 2, *,
     its points scatter around it with standard deviation ``spread``. Returns ``X``
     ``(n_features, n_samples)`` and one-hot ``Y`` ``(n_classes, n_samples)``.
     """
-    n_classes = check_int(n_classes, "n_classes", 2)
-    n_samples = check_int(n_samples, "n_samples", n_classes)
-    n_features = check_int(n_features, "n_features", 1)
-    spread = check_nonnegative(spread, "spread")
+    n_classes = check_count(n_classes, "n_classes", 2)
+    n_samples = check_count(n_samples, "n_samples", n_classes)
+    n_features = check_count(n_features, "n_features", 1)
+    spread = check_non_negative(spread, "spread")
     rng = host_rng(seed)
     centres = rng.uniform(-10.0, 10.0, size=(n_features, n_classes))
     labels = np.repeat(np.arange(n_classes), _class_sizes(n_samples, n_classes))
