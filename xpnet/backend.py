@@ -320,6 +320,11 @@ def default_float_dtype(xp: ModuleType) -> Any:
     return available["float64"] if "float64" in available else info.default_dtypes()["real floating"]
 
 
+def default_int_dtype(xp: ModuleType) -> Any:
+    """The backend's default integer dtype (int64, or int32 for JAX without x64)."""
+    return xp.__array_namespace_info__().default_dtypes()["integral"]
+
+
 def resolve_dtype(xp: ModuleType, dtype: Any) -> Any:
     """``xp``'s dtype for a name (``"float32"``), a Python type, a NumPy dtype or any library's dtype."""
     name = dtype_name(dtype)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import (asarray, backend_name, dtype_name, is_host_data,
+from .backend import (asarray, backend_name, default_int_dtype, dtype_name, is_host_data,
                       namespace_of, resolve_backend, to_numpy)
 from .errors import ModelFileError, XpnetError
 from .estimator_base import (BaseEstimator, ClassifierMixin, DataConversionWarning, NotFittedBase,
@@ -358,8 +358,7 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
         """Predicted labels, on the model's backend (NumPy for string labels)."""
         AL = self._network_output(X)
         xp = namespace_of(AL=AL)
-        integers = xp.__array_namespace_info__().default_dtypes()["integral"]
-        indices = xp.astype(AL[0, :] > 0.5, integers) if self._output == "sigmoid" \
+        indices = xp.astype(AL[0, :] > 0.5, default_int_dtype(xp)) if self._output == "sigmoid" \
             else xp.argmax(AL, axis=0)
         if self.classes_.dtype.kind in "biuf":
             return xp.take(asarray(self.classes_, xp), indices, axis=0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .backend import asarray, is_host_data, namespace_of
+from .backend import asarray, default_int_dtype, is_host_data, namespace_of
 from .losses import match_labels
 from .network import forward_prop
 from .parameters import n_layers
@@ -44,7 +44,7 @@ def predict(X: Any, params: Mapping[str, Array], *, hidden: str = "sigmoid",
     AL = _network_output(X, params, hidden, output)
     xp = namespace_of(AL=AL)
     if output == "sigmoid":
-        return xp.astype(AL > threshold, xp.__array_namespace_info__().default_dtypes()["integral"])
+        return xp.astype(AL > threshold, default_int_dtype(xp))
     if output == "softmax":
         return xp.argmax(AL, axis=0, keepdims=True)
     return AL

@@ -39,7 +39,6 @@ class _Run:
     X_val: Array | None
     Y_val: Array | None
     params: dict[str, Array]
-    hidden: str
     output: str
     activations: list[Activation]
     loss: Loss
@@ -179,10 +178,11 @@ def _prepare_run(X, Y, layer_dims, *, lr, batch_size, shuffle, optimizer, schedu
     # Samples as rows: a mini-batch is then a slice or a row gather, ~10x cheaper than
     # gathering columns of X, and the GEMMs read the transposed view at full speed.
     X_rows, Y_rows = (contiguous(X.T), contiguous(Y.T)) if batch_size < X.shape[1] else (None, None)
-    return _Run(X, Y, X_rows, Y_rows, X_val, Y_val, params, hidden, output, activations, loss_for_output(output),
-                optimizer,
-                get_schedule(schedule), lr, batch_size,
-                bool(shuffle), check_non_negative(weight_decay, "weight_decay"), rng)
+    return _Run(X=X, Y=Y, X_rows=X_rows, Y_rows=Y_rows, X_val=X_val, Y_val=Y_val, params=params,
+                output=output, activations=activations, loss=loss_for_output(output),
+                optimizer=optimizer, schedule=get_schedule(schedule), lr=lr,
+                batch_size=batch_size, shuffle=bool(shuffle),
+                weight_decay=check_non_negative(weight_decay, "weight_decay"), rng=rng)
 
 
 def _train_epoch(run: _Run, epoch: int) -> dict[str, float]:
