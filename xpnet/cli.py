@@ -17,7 +17,7 @@ from .datasets import (load_digits, load_mnist, make_blobs, make_moons, make_spi
                        train_test_split)
 from .errors import BackendUnavailableError, XpnetError
 from .evaluation import accuracy
-from .io import save_params
+from .io import read_model, save_params
 from .optimizers import OPTIMIZERS
 from .plotting import PLOT_INSTALL_HINT, plot_history
 from .training import fit, train
@@ -39,15 +39,26 @@ DATASETS: dict[str, Callable[[int], DataSplit]] = {
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
-    """Refuse unusable --save/--plot paths before training, not after it."""
-    for target in (args.save, args.plot):
+    """Refuse unusable --save/--plot/--checkpoint paths before training, not after it."""
+    named = {"--save": args.save, "--plot": args.plot, "--checkpoint": args.checkpoint}
+    paths = {flag: path.resolve() for flag, path in named.items() if path is not None}
+    if len(set(paths.values())) < len(paths):
+        raise ValueError(f"{' and '.join(paths)} name the same file; give each its own path")
+    for flag, target in named.items():
         if target is None:
             continue
-        if target.exists() and not args.force:
-            raise FileExistsError(f"{target} exists; pass --force to overwrite it")
+        if target.is_dir():
+            raise IsADirectoryError(f"{flag} {target} is a directory; give a file path")
         if not target.parent.is_dir():
-            raise FileNotFoundError(f"{target.parent} is not an existing directory; create it or "
-                                    "choose another path")
+            raise FileNotFoundError(f"{flag} {target}: {target.parent} is not an existing "
+                                    "directory; create it or choose another path")
+        if flag != "--checkpoint" and target.exists() and not args.force:
+            raise FileExistsError(f"{flag} {target} exists; pass --force to overwrite it")
+    if args.checkpoint is not None and args.checkpoint.exists() and not args.resume:
+        if not args.force:
+            raise FileExistsError(f"--checkpoint {args.checkpoint} exists; pass --resume to "
+                                  "continue that run or --force to start over")
+        args.checkpoint.unlink()
     if args.plot is not None:
         try:
             import matplotlib  # noqa: F401
@@ -64,12 +75,21 @@ def _train(args: argparse.Namespace) -> int:
     print(f"xpnet {__version__}: {args.dataset} ({X_train.shape[1]} train / {X_test.shape[1]} test "
           f"samples) on the {backend_name(xp)} backend; layers {layer_dims}, {args.hidden} hidden, "
           f"{output} output, {args.optimizer} lr {args.lr}, batch {args.batch_size}", flush=True)
+    if args.resume and args.checkpoint.exists():
+        print(f"resuming from {args.checkpoint}", flush=True)
     start = time.perf_counter()
     net = {"hidden": args.hidden, "output": output}
-    params, history = fit(X_train, Y_train, layer_dims, epochs=args.epochs, lr=args.lr,
-                          batch_size=args.batch_size, optimizer=args.optimizer, seed=args.seed,
-                          scale="he" if args.hidden in ("relu", "leaky_relu") else "xavier",
-                          dtype=args.dtype, backend=xp, verbose=1, **net)
+    try:
+        params, history = fit(X_train, Y_train, layer_dims, epochs=args.epochs, lr=args.lr,
+                              batch_size=args.batch_size, optimizer=args.optimizer,
+                              seed=args.seed, dtype=args.dtype, backend=xp, verbose=1,
+                              scale="he" if args.hidden in ("relu", "leaky_relu") else "xavier",
+                              checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
+                              resume=args.resume, **net)
+    except KeyboardInterrupt:
+        if args.checkpoint is not None:
+            raise KeyboardInterrupt(_interrupted_checkpoint(args.checkpoint)) from None
+        raise
     seconds = time.perf_counter() - start
     train_acc = accuracy(X_train, Y_train, params, **net)
     test_acc = accuracy(X_test, Y_test, params, **net)
@@ -82,6 +102,18 @@ def _train(args: argparse.Namespace) -> int:
         plot_history(history, args.plot)
         print(f"saved the training curves to {args.plot}")
     return 0
+
+
+def _interrupted_checkpoint(path: pathlib.Path) -> str:
+    """Where an interrupted run stands, for the message that ends it."""
+    if not path.exists():
+        return f"no checkpoint was written yet (the first is written after epoch 1 at {path})"
+    try:
+        _, header = read_model(path)
+    except (OSError, XpnetError) as exc:
+        return f"the checkpoint {path} cannot be read ({exc})"
+    return (f"the checkpoint {path} holds the run up to epoch {header['epoch']}; run the same "
+            "command with --resume to continue")
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -172,7 +204,14 @@ def _add_train(commands: Any) -> None:
     add("--seed", type=int, default=0, help="default: 0")
     add("--save", type=pathlib.Path, metavar="PATH", help="save the trained parameters (.npz)")
     add("--plot", type=pathlib.Path, metavar="PATH", help="draw the training curves (needs matplotlib)")
-    add("--force", action="store_true", help="overwrite existing --save/--plot files")
+    add("--checkpoint", type=pathlib.Path, metavar="PATH",
+        help="save the run's whole state here (atomically) so it can be resumed")
+    add("--checkpoint-every", type=_positive_int, default=1, metavar="N",
+        help="epochs between checkpoints (default: 1; the last epoch is always saved)")
+    add("--resume", action="store_true",
+        help="continue from --checkpoint (same options; more --epochs allowed) if it exists")
+    add("--force", action="store_true",
+        help="overwrite existing --save/--plot files; start over on an existing --checkpoint")
     train_parser.set_defaults(run=_train)
 
 
@@ -210,12 +249,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (1 for errors, 2 for bad usage)."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "resume", False) and args.checkpoint is None:
+        parser.error("--resume needs --checkpoint PATH: the checkpoint to continue from")
     try:
         return args.run(args)
     except (XpnetError, ValueError, TypeError, OSError, ImportError) as exc:
         print(f"xpnet {args.command}: error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"xpnet {args.command}: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        detail = f"; {exc}" if str(exc) else ""
+        print(f"xpnet {args.command}: interrupted{detail}", file=sys.stderr)
         return 130

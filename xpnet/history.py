@@ -47,6 +47,25 @@ class History:
         return {name: list(getattr(self, name)) if isinstance(getattr(self, name), list)
                 else getattr(self, name) for name in self.__dataclass_fields__}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> History:
+        """The history that :meth:`as_dict` described; ``ValueError`` for anything else."""
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"a history has no entries {sorted(unknown)}")
+        history = cls(**data)
+        for name in ("loss", "accuracy", "val_loss", "val_accuracy", "lr"):
+            values = getattr(history, name)
+            if not isinstance(values, list) or not all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+                raise ValueError(f"history.{name} must be a list of numbers")
+        if history.best_epoch is not None and (isinstance(history.best_epoch, bool)
+                                               or not isinstance(history.best_epoch, int)):
+            raise ValueError("history.best_epoch must be an int or None")
+        if not isinstance(history.stop_reason, str):
+            raise ValueError("history.stop_reason must be a str")
+        return history
+
 
 class EarlyStopping:
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
@@ -62,6 +81,24 @@ class EarlyStopping:
         self.best_epoch: int | None = None
         self.best_params: dict[str, Array] | None = None
         self._waited = 0
+
+    def get_state(self) -> tuple[dict[str, Any], dict[str, Array]]:
+        """``(values, best_params)``: where the wait stands, for a checkpoint."""
+        best = None if math.isinf(self.best) else self.best
+        return ({"best": best, "best_epoch": self.best_epoch, "waited": self._waited},
+                dict(self.best_params or {}))
+
+    def set_state(self, values: Mapping[str, Any], best_params: Mapping[str, Array]) -> None:
+        """Continue the wait saved by :meth:`get_state`; ``ValueError`` for a malformed state."""
+        best, best_epoch, waited = values.get("best"), values.get("best_epoch"), values.get("waited")
+        numbers_ok = (best is None or isinstance(best, (int, float))) and all(
+            v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0)
+            for v in (best_epoch, waited))
+        if not numbers_ok or waited is None or (best is None) != (best_epoch is None):
+            raise ValueError(f"early stopping's saved state is malformed: {dict(values)!r}")
+        self.best = math.inf if best is None else float(best)
+        self.best_epoch, self._waited = best_epoch, waited
+        self.best_params = dict(best_params) if best_params else None
 
     def should_stop(self, epoch: int, logs: Mapping[str, float], params: Mapping[str, Array]) -> bool:
         """Record this epoch; True when training should stop."""

@@ -32,6 +32,17 @@ class Optimizer:
     def reset(self) -> None:
         """Forget the state gathered from earlier steps (a new network starts afresh)."""
 
+    def get_state(self) -> tuple[dict[str, Array], dict[str, Any]]:
+        """The state gathered so far: ``(arrays, values)``, named arrays on the parameters'
+        backend and plain Python values; :meth:`set_state` restores it (checkpoints)."""
+        return {}, {}
+
+    def set_state(self, arrays: Mapping[str, Array], values: Mapping[str, Any]) -> None:
+        """Continue from a state returned by :meth:`get_state` (arrays already on the backend)."""
+        if arrays or values:
+            raise ValueError(f"{type(self).__name__} keeps no state, but the saved state has "
+                             f"{sorted(arrays) + sorted(values)}")
+
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
         return f"{type(self).__name__}({settings})"
@@ -55,6 +66,12 @@ class SGD(Optimizer):
 
     def reset(self):
         self._velocity: dict[str, Array] = {}
+
+    def get_state(self):
+        return {f"velocity/{key}": v for key, v in self._velocity.items()}, {}
+
+    def set_state(self, arrays, values):
+        self._velocity = _unprefixed(arrays, "velocity", values, ())
 
     def step(self, params, grads, learning_rate):
         for key in parameter_keys(params):
@@ -84,6 +101,20 @@ class Adam(Optimizer):
         self._m: dict[str, Array] = {}
         self._v: dict[str, Array] = {}
 
+    def get_state(self):
+        return ({**{f"m/{key}": m for key, m in self._m.items()},
+                 **{f"v/{key}": v for key, v in self._v.items()}}, {"t": self._t})
+
+    def set_state(self, arrays, values):
+        t = values.get("t")
+        if isinstance(t, bool) or not isinstance(t, int) or t < 0:
+            raise ValueError(f"Adam's saved step count t must be an int >= 0, got {t!r}")
+        m = _unprefixed(arrays, "m", values, ("t",), also=("v",))
+        v = _unprefixed(arrays, "v", values, ("t",), also=("m",))
+        if sorted(m) != sorted(v):
+            raise ValueError(f"Adam's saved moments disagree: m has {sorted(m)}, v has {sorted(v)}")
+        self._t, self._m, self._v = t, m, v
+
     def step(self, params, grads, learning_rate):
         self._t += 1
         b1, b2 = self.beta1, self.beta2
@@ -97,6 +128,18 @@ class Adam(Optimizer):
             v = (1 - b2) * (g * g) if v is None else b2 * v + (1 - b2) * (g * g)
             self._m[key], self._v[key] = m, v
             apply_update(params, key, -step_size * m / (xp.sqrt(v) + self.epsilon))
+
+
+def _unprefixed(arrays: Mapping[str, Array], prefix: str, values: Mapping[str, Any],
+                allowed_values: tuple[str, ...], also: tuple[str, ...] = ()) -> dict[str, Array]:
+    """The arrays named ``prefix/KEY`` as ``{KEY: array}``, refusing names no state has."""
+    groups = (prefix, *also)
+    strays = [name for name in arrays if name.split("/", 1)[0] not in groups or "/" not in name]
+    strays += [name for name in values if name not in allowed_values]
+    if strays:
+        raise ValueError(f"the saved optimizer state has entries this optimizer does not keep: "
+                         f"{sorted(strays)}")
+    return {name.split("/", 1)[1]: a for name, a in arrays.items() if name.split("/", 1)[0] == prefix}
 
 
 OPTIMIZERS = {

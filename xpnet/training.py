@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .activations import get_activation
-from .backend import Backend, asarray, contiguous, namespace_of, to_numpy
+from .backend import Backend, asarray, contiguous, dtype_name, namespace_of, to_numpy
+from .checkpoint import Checkpointer
+from .floating import divergence_reported_by_fit
 from .errors import TrainingDivergedError
 from .evaluation import CLASSIFICATION_OUTPUTS, correct_count
 from .history import EarlyStopping, History
@@ -64,7 +67,8 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
         validation_data: tuple[Any, Any] | None = None, validation_split: float = 0.0,
         early_stopping: int | None = None, min_delta: float = 0.0,
         callbacks: Sequence[Callback] = (), on_nan: str = "raise", initial_epoch: int = 0,
-        verbose: int = 1) -> tuple[dict[str, Array], History]:
+        checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 1,
+        resume: bool = False, verbose: int = 1) -> tuple[dict[str, Array], History]:
     """Train a network; returns ``(params, history)``.
 
     Data: ``X`` ``(n_features, n_samples)``, ``Y`` ``(n_outputs, n_samples)``, moved to
@@ -85,11 +89,20 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
     ``callback(epoch, logs, params)`` runs after every epoch; a true return value
     stops training. A NaN/inf loss restores the last weights whose epoch had a
     finite loss (those from the start of the epoch before) and raises
-    :class:`~xpnet.errors.TrainingDivergedError` (``on_nan="raise"``) or stops
-    (``on_nan="stop"``). ``initial_epoch`` continues a run: schedules and callbacks
-    count epochs from it. A fresh network (``params=None``) resets an optimizer
-    instance's state. ``verbose``: 0 silent, 1 a progress bar when stderr is a
-    terminal, 2 always.
+    :class:`~xpnet.errors.TrainingDivergedError`, naming the first mini-batch whose
+    loss was not finite (``on_nan="raise"``), or stops (``on_nan="stop"``).
+    ``initial_epoch`` continues a run: schedules and callbacks count epochs from it.
+    A fresh network (``params=None``) resets an optimizer instance's state.
+    ``verbose``: 0 silent, 1 a progress bar when stderr is a terminal, 2 always.
+
+    Checkpoints: with ``checkpoint=path`` the run's whole state (parameters,
+    optimizer state, the sample-order RNG, epoch, history, early stopping) is
+    written atomically to ``path`` every ``checkpoint_every`` epochs and after the
+    last one. ``resume=True`` continues from ``path`` when it exists (it must come
+    from a run with the same settings; ``epochs`` may grow; a run that early
+    stopping ended stays ended) and starts afresh when it does not; on CPU backends a resumed run ends bit-identical to one that was
+    never interrupted. An existing ``path`` without ``resume`` is an error, so no
+    run's checkpoint is overwritten by accident.
 
     Each epoch reads its metrics back from the device once; nothing else leaves it.
     """
@@ -97,6 +110,7 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
     initial_epoch = check_count(initial_epoch, "initial_epoch")
     if on_nan not in ("raise", "stop"):
         raise ValueError(f"on_nan must be 'raise' or 'stop', got {on_nan!r}")
+    saver = _checkpointer(checkpoint, checkpoint_every, resume, params)
     run = _prepare_run(X, Y, layer_dims, lr=lr, batch_size=batch_size, shuffle=shuffle,
                        optimizer=optimizer, schedule=schedule, weight_decay=weight_decay,
                        hidden=hidden, output=output, seed=seed, scale=scale, dtype=dtype,
@@ -106,33 +120,53 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
     monitor = "val_loss" if run.X_val is not None else "loss"
     stopper = None if early_stopping is None else EarlyStopping(early_stopping, monitor, min_delta)
     history = History()
+    first, end = initial_epoch, initial_epoch + epochs
+    if saver is not None:
+        saver.description = _describe(run, hidden=hidden, seed=seed, early_stopping=early_stopping,
+                                      min_delta=min_delta, initial_epoch=initial_epoch)
+        if saver.exists:
+            first, history = saver.restore(run.params, run.optimizer, run.rng, stopper, History)
+    # Early stopping's verdict stands; a callback's stop is a pause that resume=True lifts.
+    if history.stop_reason != "early_stopping":
+        history.stop_reason = "completed"
+        _run_epochs(run, range(first, end), history, stopper, callbacks, on_nan, saver, verbose)
+    if stopper is not None and stopper.best_params is not None:
+        run.params.update(stopper.best_params)
+        history.best_epoch = stopper.best_epoch
+    return run.params, history
+
+
+def _run_epochs(run: _Run, epochs: range, history: History, stopper: EarlyStopping | None,
+                callbacks: list[Callback], on_nan: str, saver: Checkpointer | None,
+                verbose: int) -> None:
+    """The training loop: ``history`` records each epoch; ``saver`` checkpoints it."""
     # An epoch's loss is measured while its weights change, so the last weights known
     # to give a finite loss are those from the start of the epoch before a bad one.
     previous_start = None
-    with epoch_progress(epochs, verbose) as bar:
-        for epoch in range(initial_epoch, initial_epoch + epochs):
+    with epoch_progress(len(epochs), verbose) as bar, divergence_reported_by_fit():
+        for epoch in epochs:
             start = copy_params(run.params)
-            logs = _train_epoch(run, epoch)
+            logs, first_bad_batch = _train_epoch(run, epoch)
             if not all(math.isfinite(value) for value in logs.values()):
                 run.params.update(start if previous_start is None else previous_start)
                 history.stop_reason = "non_finite_loss"
                 if on_nan == "raise":
-                    raise TrainingDivergedError(_divergence_message(logs, epoch), run.params, history)
-                break
+                    raise TrainingDivergedError(_divergence_message(logs, epoch, first_bad_batch),
+                                                run.params, history)
+                return
             previous_start = start
             history.record(logs)
             show_metrics(bar, logs)
             stop_asked = any([callback(epoch, logs, run.params) for callback in callbacks])
             if stopper is not None and stopper.should_stop(epoch, logs, run.params):
                 history.stop_reason = "early_stopping"
-                break
-            if stop_asked:
+            elif stop_asked:
                 history.stop_reason = "callback"
-                break
-    if stopper is not None and stopper.best_params is not None:
-        run.params.update(stopper.best_params)
-        history.best_epoch = stopper.best_epoch
-    return run.params, history
+            stopping = history.stop_reason != "completed"
+            if saver is not None and saver.due(epoch, last=stopping or epoch == epochs[-1]):
+                saver.save(epoch + 1, run.params, run.optimizer, run.rng, history, stopper)
+            if stopping:
+                return
 
 
 def train(X: Any, Y: Any, layer_dims: Sequence[int], epochs: int, lr: float, *,
@@ -185,32 +219,44 @@ def _prepare_run(X, Y, layer_dims, *, lr, batch_size, shuffle, optimizer, schedu
                 weight_decay=check_non_negative(weight_decay, "weight_decay"), rng=rng)
 
 
-def _train_epoch(run: _Run, epoch: int) -> dict[str, float]:
-    """One pass over the data; returns the epoch's metrics as Python floats."""
+def _train_epoch(run: _Run, epoch: int) -> tuple[dict[str, float], int | None]:
+    """One pass over the data; returns the epoch's metrics as Python floats and the index
+    of the first mini-batch whose loss was not finite (None if none was)."""
     xp = namespace_of(X=run.X)
     lr = run.schedule(run.lr, epoch)
     m = run.X.shape[1]
     order = _epoch_order(run, xp)
-    loss = correct = 0.0
+    losses, correct = [], []
     # The data was checked once in _prepare_run: the loop calls the unchecked forward/backward.
     for start in range(0, m, run.batch_size):
         Xb, Yb = _batch(run, order, start, xp)
         AL, caches = forward(Xb, run.params, run.activations)
-        # Weighting by the batch's share keeps a single batch's cost exact.
-        loss = loss + run.loss.cost(AL, Yb) * (Xb.shape[1] / m)
+        losses.append(run.loss.cost(AL, Yb))
         if run.classifier:
-            correct = correct + correct_count(AL, Yb, run.output)
+            correct.append(correct_count(AL, Yb, run.output))
         grads = backward(AL, Yb, caches, input_gradient=False)
         _add_weight_decay(grads, run.params, run.weight_decay)
         run.optimizer.step(run.params, grads, lr)
-    metrics = {"loss": loss}
+    batch_losses = xp.stack(losses)
+    # Weighting by the batches' shares keeps a single batch's cost exact.
+    metrics = {"loss": xp.sum(batch_losses * _batch_shares(run, len(losses), xp))}
     if run.classifier:
-        metrics["accuracy"] = correct / m
+        metrics["accuracy"] = xp.sum(xp.stack(correct)) / m
     if run.X_val is not None:
         metrics.update(_validation_metrics(run))
-    # The epoch's one device -> host transfer: every metric at once.
-    values = to_numpy(xp.stack([xp.asarray(v, dtype=run.X.dtype) for v in metrics.values()]))
-    return {**dict(zip(metrics, values.tolist())), "lr": lr}
+    # The epoch's one device -> host transfer: every metric and the batches' losses at once.
+    values = to_numpy(xp.concat([xp.stack([xp.asarray(v, dtype=run.X.dtype)
+                                           for v in metrics.values()]), batch_losses]))
+    logs = {**dict(zip(metrics, values[:len(metrics)].tolist())), "lr": lr}
+    bad = [i for i, value in enumerate(values[len(metrics):].tolist()) if not math.isfinite(value)]
+    return logs, (bad[0] if bad else None)
+
+
+def _batch_shares(run: _Run, n_batches: int, xp: Any) -> Array:
+    """Each mini-batch's share of the samples (the last batch may be smaller)."""
+    m = run.X.shape[1]
+    sizes = [min(run.batch_size, m - start) for start in range(0, m, run.batch_size)]
+    return xp.asarray([size / m for size in sizes[:n_batches]], dtype=run.X.dtype)
 
 
 def _validation_metrics(run: _Run) -> dict[str, Array]:
@@ -288,6 +334,30 @@ def _check_batch_size(batch_size: Any, m: int) -> int:
     return min(int(batch_size), m)
 
 
+def _checkpointer(checkpoint: Any, every: Any, resume: Any, params: Any) -> Checkpointer | None:
+    every = check_count(every, "checkpoint_every", minimum=1)
+    if not isinstance(resume, bool):
+        raise TypeError(f"resume must be True or False, not {resume!r}")
+    if checkpoint is None:
+        if resume:
+            raise ValueError("resume=True needs checkpoint=PATH: the file to resume from")
+        return None
+    saver = Checkpointer(checkpoint, every, resume)
+    if saver.exists and params is not None:
+        raise ValueError(f"pass params or resume from the checkpoint {saver.path}, not both")
+    return saver
+
+
+def _describe(run: _Run, **settings: Any) -> dict[str, Any]:
+    """The settings a resumed run must share with the run that wrote its checkpoint."""
+    n_val = None if run.X_val is None else int(run.X_val.shape[1])
+    return {"layer_dims": layer_dims_of(run.params), "output": run.output,
+            "dtype": dtype_name(run.X.dtype), "n_samples": int(run.X.shape[1]),
+            "n_validation": n_val, "optimizer": repr(run.optimizer),
+            "schedule": repr(run.schedule), "lr": run.lr, "batch_size": run.batch_size,
+            "shuffle": run.shuffle, "weight_decay": run.weight_decay, **settings}
+
+
 def _check_callbacks(callbacks: Any) -> list[Callback]:
     callbacks = list(callbacks)
     for i, callback in enumerate(callbacks):
@@ -297,8 +367,10 @@ def _check_callbacks(callbacks: Any) -> list[Callback]:
     return callbacks
 
 
-def _divergence_message(logs: Mapping[str, float], epoch: int) -> str:
+def _divergence_message(logs: Mapping[str, float], epoch: int, batch: int | None) -> str:
     bad = ", ".join(f"{name}={value}" for name, value in logs.items() if not math.isfinite(value))
-    return (f"training diverged at epoch {epoch}: {bad}. The last weights with a finite loss are "
+    where = f"epoch {epoch}" if batch is None else f"epoch {epoch}, mini-batch {batch}"
+    return (f"training diverged at {where}: {bad}. "
+            "The last weights with a finite loss are "
             "kept (error.params, with error.history); lower the learning rate (lr) or scale the "
             "input features")
