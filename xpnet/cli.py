@@ -182,6 +182,13 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _seed(text: str) -> int:
+    value = int(text)
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be an int in [0, 2**32), got {value}")
+    return value
+
+
 def _add_train(commands: Any) -> None:
     train_parser = commands.add_parser(
         "train", help="train a network on a dataset and report its accuracy",
@@ -201,7 +208,7 @@ def _add_train(commands: Any) -> None:
     add("--backend", default="auto", choices=BACKEND_NAMES, help="array backend (default: auto)")
     add("--dtype", choices=["float32", "float64"],
         help="default: float64, or the backend's default float where it has none")
-    add("--seed", type=int, default=0, help="default: 0")
+    add("--seed", type=_seed, default=0, help="default: 0")
     add("--save", type=pathlib.Path, metavar="PATH", help="save the trained parameters (.npz)")
     add("--plot", type=pathlib.Path, metavar="PATH", help="draw the training curves (needs matplotlib)")
     add("--checkpoint", type=pathlib.Path, metavar="PATH",
@@ -230,7 +237,7 @@ def _add_demo(commands: Any) -> None:
     demo.add_argument("--samples", type=_positive_int, default=500, help="default: 500")
     demo.add_argument("--dtype", choices=["float32", "float64"],
                       help="default: float64, or the backend's default float where it has none")
-    demo.add_argument("--seed", type=int, default=0, help="default: 0")
+    demo.add_argument("--seed", type=_seed, default=0, help="default: 0")
     demo.set_defaults(run=_demo)
 
 

@@ -87,8 +87,9 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
     (``val_loss`` if there is validation data, else ``loss``) has not improved by
     ``min_delta`` for ``patience`` epochs, and restores the best weights. Each
     ``callback(epoch, logs, params)`` runs after every epoch; a true return value
-    stops training. A NaN/inf loss restores the last weights whose epoch had a
-    finite loss (those from the start of the epoch before) and raises
+    stops training. A NaN/inf loss (or weights that overflow while the clipped loss
+    stays finite) restores the last weights known to be good (from the start of the
+    epoch before, or of this epoch for an overflow) and raises
     :class:`~xpnet.errors.TrainingDivergedError`, naming the first mini-batch whose
     loss was not finite (``on_nan="raise"``), or stops (``on_nan="stop"``).
     ``initial_epoch`` continues a run: schedules and callbacks count epochs from it.
@@ -146,9 +147,13 @@ def _run_epochs(run: _Run, epochs: range, history: History, stopper: EarlyStoppi
     with epoch_progress(len(epochs), verbose) as bar, divergence_reported_by_fit():
         for epoch in epochs:
             start = copy_params(run.params)
-            logs, first_bad_batch = _train_epoch(run, epoch)
-            if not all(math.isfinite(value) for value in logs.values()):
-                run.params.update(start if previous_start is None else previous_start)
+            logs, first_bad_batch, weights_finite = _train_epoch(run, epoch)
+            if not all(math.isfinite(value) for value in logs.values()) or not weights_finite:
+                # A loss can stay finite (probabilities are clipped) while the weights overflow;
+                # then this epoch's start holds the last finite weights.
+                loss_finite = all(math.isfinite(value) for value in logs.values())
+                last_good = start if loss_finite or previous_start is None else previous_start
+                run.params.update(last_good)
                 history.stop_reason = "non_finite_loss"
                 if on_nan == "raise":
                     raise TrainingDivergedError(_divergence_message(logs, epoch, first_bad_batch),
@@ -219,9 +224,10 @@ def _prepare_run(X, Y, layer_dims, *, lr, batch_size, shuffle, optimizer, schedu
                 weight_decay=check_non_negative(weight_decay, "weight_decay"), rng=rng)
 
 
-def _train_epoch(run: _Run, epoch: int) -> tuple[dict[str, float], int | None]:
-    """One pass over the data; returns the epoch's metrics as Python floats and the index
-    of the first mini-batch whose loss was not finite (None if none was)."""
+def _train_epoch(run: _Run, epoch: int) -> tuple[dict[str, float], int | None, bool]:
+    """One pass over the data; returns the epoch's metrics as Python floats, the index of
+    the first mini-batch whose loss was not finite (None if none was), and whether the
+    weights are all finite at the end."""
     xp = namespace_of(X=run.X)
     lr = run.schedule(run.lr, epoch)
     m = run.X.shape[1]
@@ -244,12 +250,15 @@ def _train_epoch(run: _Run, epoch: int) -> tuple[dict[str, float], int | None]:
         metrics["accuracy"] = xp.sum(xp.stack(correct)) / m
     if run.X_val is not None:
         metrics.update(_validation_metrics(run))
+    # Overflowing weights are caught here even when the clipped loss stays finite.
+    metrics["weights_finite"] = xp.all(xp.stack([xp.all(xp.isfinite(a)) for a in run.params.values()]))
     # The epoch's one device -> host transfer: every metric and the batches' losses at once.
     values = to_numpy(xp.concat([xp.stack([xp.asarray(v, dtype=run.X.dtype)
-                                           for v in metrics.values()]), batch_losses]))
-    logs = {**dict(zip(metrics, values[:len(metrics)].tolist())), "lr": lr}
-    bad = [i for i, value in enumerate(values[len(metrics):].tolist()) if not math.isfinite(value)]
-    return logs, (bad[0] if bad else None)
+                                           for v in metrics.values()]), batch_losses])).tolist()
+    weights_finite = values[len(metrics) - 1] == 1
+    logs = {**dict(zip(metrics, values[:len(metrics) - 1])), "lr": lr}
+    bad = [i for i, value in enumerate(values[len(metrics):]) if not math.isfinite(value)]
+    return logs, (bad[0] if bad else None), weights_finite
 
 
 def _batch_shares(run: _Run, n_batches: int, xp: Any) -> Array:
@@ -368,7 +377,8 @@ def _check_callbacks(callbacks: Any) -> list[Callback]:
 
 
 def _divergence_message(logs: Mapping[str, float], epoch: int, batch: int | None) -> str:
-    bad = ", ".join(f"{name}={value}" for name, value in logs.items() if not math.isfinite(value))
+    bad = ", ".join(f"{name}={value}" for name, value in logs.items()
+                    if not math.isfinite(value)) or "the weights overflowed to inf/NaN"
     where = f"epoch {epoch}" if batch is None else f"epoch {epoch}, mini-batch {batch}"
     return (f"training diverged at {where}: {bad}. "
             "The last weights with a finite loss are "

@@ -8,6 +8,7 @@ A test records exactly one outcome through the ``hostile`` fixture:
 * ``with hostile.raises(ValueError, "X", "n_features"): ...`` -- the input is refused with
   that exception type and a message naming every given word (the argument or file, and the
   fix). Counted as a *clear error*.
+* ``hostile.refused(message, *words)`` -- the same for a message a command printed.
 * ``hostile.handled()`` -- the input is legitimate and was processed correctly (the test's
   own assertions check the result). Counted as *handled*.
 
@@ -51,10 +52,14 @@ class Hostile:
         """Expect ``exception`` with a message that contains each of ``words`` (case-insensitive)."""
         with pytest.raises(exception) as info:
             yield info
-        message = str(info.value)
+        self.refused(str(info.value), *words)
+
+    def refused(self, message: str, *words: str) -> None:
+        """The input was refused with ``message`` (an exception's, or what a command printed),
+        which must contain each of ``words`` (case-insensitive)."""
         missing = [word for word in words if word.lower() not in message.lower()]
         assert not missing, f"the error message {message!r} does not mention {missing}"
-        # One line a user can read: no repr dumps of whole arrays.
+        # Text a user can read: no repr dumps of whole arrays.
         assert len(message) < 2000 and not re.search(r"array\(\[", message), message
         self._record("error")
 

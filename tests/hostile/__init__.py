@@ -1,0 +1,1 @@
+"""The hostile-input suite (see conftest.py)."""
