@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import xpnet
+from conftest import load_backend
 from xpnet.checkpoint import read_checkpoint
 from xpnet.datasets import make_blobs, make_moons
 from xpnet.errors import ModelFileError
@@ -172,3 +173,17 @@ def test_memory_stays_flat_over_a_long_run():
     # After warm-up only the history grows, ~0.2 kB an epoch (three floats and list slack);
     # a leaked batch of activations (50 x 32 float64) would add 12.8 kB every epoch.
     assert max(traced[20:]) - traced[10] < 1_000 * (len(traced) - 10), traced[::10]
+
+
+@pytest.mark.gpu
+def test_device_memory_stays_flat_over_a_long_run():
+    xp = load_backend("cupy")
+    import cupy
+
+    pool = cupy.get_default_memory_pool()
+    X, Y = (xpnet.asarray(a, xp) for a in make_blobs(4096, seed=0))
+    used = []
+    xpnet.fit(X, Y, [2, 256, 3], output="softmax", batch_size=512, optimizer="adam", epochs=40,
+              verbose=0, callbacks=[lambda e, logs, p: used.append(pool.used_bytes())])
+    # Arrays in use between epochs: data, parameters, Adam's moments, the epoch-start copy.
+    assert max(used[10:]) <= used[5], used[::5]
