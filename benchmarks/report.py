@@ -60,7 +60,8 @@ def markdown(results: dict[str, Any], stem: str) -> str:
              "loop over 8 shuffled mini-batches per epoch (gathering each batch, recording loss "
              f"and accuracy), per step, next to a hand-written NumPy loop that shuffles and gathers its "
              "batches the same way (without recording anything). Peak resident memory of the whole "
-             f"run: {results['peak_rss_bytes'] / 2**20:.0f} MiB.", "",
+             f"run, every contender in one process: {results['peak_rss_bytes'] / 2**20:.0f} MiB; "
+             "each contender's own is under Memory below.", "",
              "| config | dims | batch | dtype | contender | ms/step [min–max] | samples/s | GFLOP/s "
              "| % of GEMM peak | time vs NumPy |", "|---|---|---|---|---|---|---|---|---|---|"]
     for row in results["rows"]:
@@ -76,10 +77,66 @@ def markdown(results: dict[str, Any], stem: str) -> str:
                 f"{timing['fraction_of_peak']:.0%} | {'' if ratio is None else f'{ratio:.3f}x'} |")
         lines.append(f"| {row['config']} | | | {row['dtype']} | GEMM peak ({row['gemm_n']}³) | | | "
                      f"{row['gemm_peak_gflops']:.1f} | 100% | |")
+    lines += memory_lines(results)
+    lines += widest_lines(results)
     lines += ["", "## Targets", "", "| target | config | dtype | measured | met |", "|---|---|---|---|---|"]
     lines += [f"| {t} | {c} | {d} | {m} | {'yes' if ok else '**no**'} |"
               for t, c, d, m, ok in targets(results)]
     return "\n".join(lines) + "\n"
+
+
+def memory_lines(results: dict[str, Any]) -> list[str]:
+    """The memory table: each contender's peak next to the theoretical minimum."""
+    rows = [row for row in results["rows"] if row.get("memory")]
+    if not rows:
+        return []
+    lines = ["", "## Memory", "",
+             ("Each contender runs alone in a fresh process: imports and a throw-away run at a tiny "
+             "size (what a library sets up once per process), the baseline, its set-up, then 3 "
+             "calls of its step (the loops get one mini-batch of data, like the others). On the "
+             "CPU, peak is the kernel's resident-memory high-water mark (VmHWM, reset once the "
+             "contender's data and parameters exist, so it catches every temporary of the steps "
+             "but none of the set-up's) less the resident memory at the baseline: it holds the "
+             "data, parameters, gradients, caches, temporaries and BLAS buffers. On a GPU, it is the most the device allocator held "
+             "(CuPy's memory pool, PyTorch's caching allocator). The theoretical minimum is "
+             "parameters + gradients + the activations the backward needs (input included) + "
+             "optimizer state (none for plain SGD); MB = 2^20 bytes."), "",
+             "| config | dtype | contender | memory | peak MB | theoretical minimum MB | peak / minimum |",
+             "|---|---|---|---|---|---|---|"]
+    for row in rows:
+        minimum = row["minimum_bytes"]
+        for label, found in row["memory"].items():
+            peak = found.get("peak_bytes")
+            if peak is None:
+                shown = "out of memory" if found.get("oom") else found.get("error", "")
+                lines.append(f"| {row['config']} | {row['dtype']} | {label} | | {shown} | "
+                             f"{minimum / 2**20:.1f} | |")
+                continue
+            lines.append(f"| {row['config']} | {row['dtype']} | {label} | {found['memory']} | "
+                         f"{peak / 2**20:.1f} | {minimum / 2**20:.1f} | {peak / minimum:.2f}x |")
+    return lines
+
+
+def widest_lines(results: dict[str, Any]) -> list[str]:
+    """The widest ``[1024, W, W, 10]`` network each GPU contender trains one step of."""
+    sweeps = results.get("widest") or []
+    if not sweeps:
+        return []
+    lines = ["", "## Widest network that trains", "",
+             ("`[1024, W, W, 10]`, batch 4096: W doubled from 1024 until the device ran out of "
+              "memory, then bisected to within 1/16; each try in a fresh process, one step."), "",
+             "| contender | dtype | widest W | peak MB | theoretical minimum MB | peak / minimum | tried |",
+             "|---|---|---|---|---|---|---|"]
+    for sweep in sweeps:
+        if "error" in sweep:
+            lines.append(f"| {sweep['contender']} | {sweep['dtype']} | {sweep['error']} | | | | |")
+            continue
+        peak, minimum = sweep["peak_bytes"], sweep["minimum_bytes"]
+        tried = ", ".join(f"{t['width']}{'' if t['trains'] else ' (OOM)'}" for t in sweep["tried"])
+        lines.append(f"| {sweep['contender']} | {sweep['dtype']} | {sweep['widest']} | "
+                     f"{'' if peak is None else f'{peak / 2**20:.0f}'} | {minimum / 2**20:.0f} | "
+                     f"{'' if peak is None else f'{peak / minimum:.2f}x'} | {tried} |")
+    return lines
 
 
 def targets(results: dict[str, Any]) -> list[tuple[str, str, str, str, bool]]:
@@ -111,7 +168,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, str, bool]]:
             ratio = _ratio(row, step, "pytorch[cuda]")
             if ratio is not None:
                 found.append(("xpnet step <= 1.0x PyTorch CUDA", config, dtype, f"{ratio:.3f}x", ratio <= 1))
-            pool = row["results"].get(step, {}).get("device_pool_bytes")
+            pool = row.get("memory", {}).get(step, {}).get("peak_bytes")
             if pool is not None:
                 found.append(("device memory <= 1.10x minimum", config, dtype,
                               f"{pool / row['minimum_bytes']:.2f}x", pool <= 1.1 * row["minimum_bytes"]))

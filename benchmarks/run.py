@@ -1,12 +1,19 @@
 """Time one training step of the same network on xpnet and its references, side by side.
 
     python -m benchmarks [--backend numpy cupy] [--config small medium wide] [--dtype float32]
-                         [--repeat 7] [--quick] [--out benchmarks/results] [--name cpu]
+                         [--repeat 7] [--quick] [--no-memory] [--out benchmarks/results] [--name cpu]
 
-Writes ``NAME.json``, ``NAME.md`` and ``NAME.png`` into ``--out``. FLOPs per step are
-counted as ``6 * batch * n_in * n_out`` per dense layer (forward 2, weight gradient 2,
-input gradient 2), less the first layer's input gradient, which no contender computes:
-``4 * batch * n_0 * n_1`` for the first layer. The same count for every contender.
+Writes ``NAME.json``, ``NAME.md`` and ``NAME.png`` into ``--out``. After the timings, each
+contender's peak memory is measured for each config and dtype in a fresh process of its own
+(``benchmarks/memory.py``; skipped with ``--quick`` or ``--no-memory``) and set beside the
+theoretical minimum. On a GPU, ``--config widest`` (part of the default) finds the widest
+``[1024, W, W, 10]`` network, batch 4096, that trains one step, doubling W until the device
+runs out of memory and then bisecting.
+
+FLOPs per step are counted as ``6 * batch * n_in * n_out`` per dense layer (forward 2,
+weight gradient 2, input gradient 2), less the first layer's input gradient, which no
+contender computes: ``4 * batch * n_0 * n_1`` for the first layer. The same count for
+every contender.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import numpy as np
 
 import xpnet
 
-from . import report, steps
+from . import memory, report, steps
 
 CONFIGS: dict[str, tuple[list[int], int]] = {
     "small": ([784, 128, 64, 10], 256),
@@ -44,13 +51,6 @@ def flops_per_step(dims: list[int], batch: int) -> float:
     """Multiply-adds x 2 of one step; the gradient with respect to the input is not computed."""
     return 6.0 * batch * sum(n_in * n_out for n_in, n_out in zip(dims[:-1], dims[1:])) \
         - 2.0 * batch * dims[0] * dims[1]
-
-
-def minimum_bytes(dims: list[int], batch: int, itemsize: int) -> int:
-    """Parameters + gradients + the activations a step keeps (input included), in bytes."""
-    params = sum(n_in * n_out + n_out for n_in, n_out in zip(dims[:-1], dims[1:]))
-    activations = batch * sum(dims)
-    return (2 * params + activations) * itemsize
 
 
 def _calibrate(step: Callable[[], None], sync: Callable[[], None], target_seconds: float) -> int:
@@ -91,16 +91,23 @@ def fit_epochs(dims: list[int], batch: int) -> int:
     return 8 if flops_per_step(dims, batch) < 1e10 else 1
 
 
-def contenders(backend: str, torch_device: str | None, with_sklearn: bool) -> dict[str, Callable]:
+def contenders(backend: str, torch_device: str | None, with_sklearn: bool,
+               loop_batches: int = FIT_BATCHES) -> dict[str, Callable]:
+    """label -> factory ``(dims, batch, dtype) -> (step, sync)``.
+
+    ``loop_batches``: mini-batches of data the two training loops get per epoch; the timings
+    spread the loops' set-up over 8, the memory runs give them the one batch every other
+    contender holds.
+    """
     found = {
         f"xpnet[{backend}] step": lambda d, b, t: steps.xpnet_public_step(d, b, t, backend),
         f"xpnet[{backend}] fit": lambda d, b, t: steps.xpnet_fit_step(
-            d, b, t, backend, FIT_BATCHES, fit_epochs(d, b)),
+            d, b, t, backend, loop_batches, fit_epochs(d, b)),
     }
     if backend == "numpy":
         found["numpy (hand-written)"] = lambda d, b, t: steps.numpy_step(d, b, t)
         found["numpy loop (hand-written)"] = lambda d, b, t: steps.numpy_loop(
-            d, b, t, FIT_BATCHES, fit_epochs(d, b))
+            d, b, t, loop_batches, fit_epochs(d, b))
     if torch_device is not None:
         found[f"pytorch[{torch_device}]"] = lambda d, b, t: steps.torch_step(d, b, t, torch_device)
     if with_sklearn and backend == "numpy":
@@ -110,6 +117,7 @@ def contenders(backend: str, torch_device: str | None, with_sklearn: bool) -> di
 
 def run_config(name: str, dims: list[int], batch: int, dtype: str, backend: str, repeat: int,
                gemm_n: int, torch_device: str | None, with_sklearn: bool) -> dict[str, Any]:
+    _release_device_cache(backend)
     peak = measure_together({"gemm": (*steps.gemm_peak(gemm_n, dtype, backend), 1)}, repeat)["gemm"]
     peak_gflops = 2 * gemm_n**3 / peak["median_s"] / 1e9
     flops = flops_per_step(dims, batch)
@@ -126,25 +134,75 @@ def run_config(name: str, dims: list[int], batch: int, dtype: str, backend: str,
         timing["gflops"] = flops / timing["median_s"] / 1e9
         timing["samples_per_s"] = batch / timing["median_s"]
         timing["fraction_of_peak"] = timing["gflops"] / peak_gflops
-        timing.update(_device_memory(backend))
         results[label] = timing
         print(f"  {name:8s} {dtype:8s} {label:24s} {timing['median_s'] * 1e3:9.3f} ms/step "
               f"{timing['gflops']:9.1f} GFLOP/s ({timing['fraction_of_peak']:.0%} of peak)", flush=True)
     return {"config": name, "dims": dims, "batch": batch, "dtype": dtype, "backend": backend,
             "flops_per_step": flops, "gemm_n": gemm_n, "gemm_peak_gflops": peak_gflops,
-            "minimum_bytes": minimum_bytes(dims, batch, np.dtype(dtype).itemsize),
+            "minimum_bytes": memory.minimum_bytes(dims, batch, np.dtype(dtype).itemsize),
             "results": results}
 
 
-def _device_memory(backend: str) -> dict[str, int]:
+def measure_memory(row: dict[str, Any]) -> None:
+    """Each contender's peak memory for the row's config and dtype, in a process of its own,
+    into ``row["memory"]`` (label -> what ``benchmarks.memory`` reports)."""
+    _release_device_cache(row["backend"])  # what this process keeps cached, a child can't use
+    row["memory"] = {}
+    for label, timing in row["results"].items():
+        if "error" in timing:
+            continue
+        found = memory.measure_in_subprocess(label, row["dims"], row["batch"], row["dtype"],
+                                             row["backend"])
+        row["memory"][label] = found
+        peak = found.get("peak_bytes")
+        shown = f"{peak / 2**20:9.1f} MB peak" if peak is not None else \
+            ("out of memory" if found.get("oom") else found.get("error", "?"))
+        print(f"  {row['config']:8s} {row['dtype']:8s} {label:24s} {shown} "
+              f"(minimum {row['minimum_bytes'] / 2**20:.1f} MB)", flush=True)
+
+
+def sweep_widest(label: str, backend: str, dtype: str, batch: int = GPU_BATCH) -> dict[str, Any]:
+    """The widest ``[1024, W, W, 10]`` that ``label`` trains one step of, each try in a fresh
+    process, and its peak memory; see :func:`memory.widest` for the search."""
+    tried: dict[int, dict[str, Any]] = {}
+
+    def trains(width: int) -> bool:
+        found = memory.measure_in_subprocess(label, [1024, width, width, 10], batch, dtype,
+                                             backend, calls=1)
+        if "oom" not in found:  # failed for another reason than memory: stop the sweep
+            raise RuntimeError(f"{label} at W={width}: {found.get('error')}")
+        tried[width] = found
+        print(f"  widest   {dtype:8s} {label:24s} W={width:6d} "
+              f"{'out of memory' if found['oom'] else 'trains'}", flush=True)
+        return not found["oom"]
+
+    _release_device_cache(backend)
+    try:
+        width = memory.widest(trains)
+    except RuntimeError as exc:
+        return {"contender": label, "backend": backend, "dtype": dtype, "batch": batch,
+                "error": str(exc)[:300]}
+    dims = [1024, width, width, 10]
+    return {"contender": label, "backend": backend, "dtype": dtype, "batch": batch,
+            "widest": width, "peak_bytes": tried.get(width, {}).get("peak_bytes"),
+            "memory": tried.get(width, {}).get("memory"),
+            "minimum_bytes": memory.minimum_bytes(dims, batch, np.dtype(dtype).itemsize),
+            "tried": [{"width": w, "trains": not t["oom"], "peak_bytes": t["peak_bytes"]}
+                      for w, t in sorted(tried.items())]}
+
+
+def _release_device_cache(backend: str) -> None:
+    """Give blocks cached by this process's device allocators back to the device."""
     if backend != "cupy":
-        return {}
+        return
+    import gc
+
     import cupy
 
-    pool = cupy.get_default_memory_pool()
-    used = {"device_pool_bytes": int(pool.total_bytes())}
-    pool.free_all_blocks()
-    return used
+    gc.collect()
+    cupy.get_default_memory_pool().free_all_blocks()
+    if "torch" in sys.modules and sys.modules["torch"].cuda.is_available():
+        sys.modules["torch"].cuda.empty_cache()
 
 
 def environment() -> dict[str, Any]:
@@ -174,12 +232,15 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--backend", nargs="+", default=None,
                         help="xpnet backends to time (default: numpy, plus cupy when a GPU is usable)")
     parser.add_argument("--config", nargs="+", default=None,
-                        help=f"configurations: {', '.join(CONFIGS)}, gpu-sweep (default: all that apply)")
+                        help=f"configurations: {', '.join(CONFIGS)}, gpu-sweep, widest "
+                             "(default: all that apply; the last two on a GPU only)")
     parser.add_argument("--dtype", nargs="+", default=["float32", "float64"],
                         choices=["float32", "float64"])
     parser.add_argument("--repeat", type=int, default=7, help="timed samples per figure (default: 7)")
     parser.add_argument("--quick", action="store_true",
-                        help="tiny sizes and 3 repeats: checks that the suite runs (CI)")
+                        help="tiny sizes and 3 repeats, no memory runs: checks that the suite runs (CI)")
+    parser.add_argument("--no-memory", action="store_true",
+                        help="skip the per-contender peak-memory runs")
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path(__file__).parent / "results")
     parser.add_argument("--name", default=None, help="file name stem (default: cpu, gpu or quick)")
     args = parser.parse_args(argv)
@@ -188,20 +249,26 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def _backends(args: argparse.Namespace) -> list[str]:
+    return args.backend or (["numpy", "cupy"] if xpnet.gpu_available() else ["numpy"])
+
+
 def _plan(args: argparse.Namespace) -> list[tuple[str, list[int], int, str]]:
     """(config, dims, batch, backend) to run, in order."""
-    backends = args.backend or (["numpy", "cupy"] if xpnet.gpu_available() else ["numpy"])
     table = QUICK_CONFIGS if args.quick else CONFIGS
-    wanted = args.config or [*table, "gpu-sweep"]
+    wanted = args.config or [*table, "gpu-sweep", "widest"]
     plan = []
-    for backend in backends:
+    for backend in _backends(args):
         for name in wanted:
+            if name == "widest":  # run by main, after the timings
+                continue
             if name == "gpu-sweep":
                 if backend == "cupy" and not args.quick:
                     plan += [(f"W={w}", [1024, w, w, 10], GPU_BATCH, backend) for w in GPU_WIDTHS]
                 continue
             if name not in table:
-                raise SystemExit(f"unknown --config {name!r}; choose from {', '.join(table)}, gpu-sweep")
+                raise SystemExit(f"unknown --config {name!r}; choose from {', '.join(table)}, "
+                                 "gpu-sweep, widest")
             plan.append((name, *table[name], backend))
     return plan
 
@@ -218,14 +285,27 @@ def main(argv: list[str] | None = None) -> int:
         for dtype in args.dtype:
             rows.append(run_config(name, dims, batch, dtype, backend, repeat, gemm_n, device,
                                    with_sklearn))
+            if not (args.quick or args.no_memory):
+                measure_memory(rows[-1])
+    widest = [sweep_widest(label, backend, dtype) for backend, label in _widest_plan(args, torch_device)
+              for dtype in args.dtype]
     results = {"environment": environment(), "quick": args.quick,
                "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-               "rows": rows}
+               "rows": rows, "widest": widest}
     stem = args.name or ("quick" if args.quick else ("gpu" if "cupy" in str(args.backend) or
                                                         xpnet.gpu_available() else "cpu"))
     written = report.write_all(results, args.out, stem)
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
+
+
+def _widest_plan(args: argparse.Namespace, torch_device: str | None) -> list[tuple[str, str]]:
+    """(backend, contender) pairs to sweep to the widest network: GPU backends only."""
+    if args.quick or "widest" not in (args.config or ["widest"]):
+        return []
+    return [(backend, label) for backend in _backends(args) if backend == "cupy"
+            for label in (f"xpnet[{backend}] step", "pytorch[cuda]")
+            if label.startswith("xpnet") or torch_device is not None]
 
 
 def _importable(name: str) -> bool:

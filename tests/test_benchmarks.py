@@ -1,19 +1,23 @@
-"""The benchmark suite runs (its --quick mode), so it never rots."""
+"""The benchmark suite runs (its --quick mode), so it never rots; its memory figures are sane."""
 
 import json
+import pathlib
 import subprocess
 import sys
-import pathlib
 
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # benchmarks/ is not installed; import it from the checkout
+from benchmarks import memory, report
+
+SMALL_DIMS, SMALL_BATCH = [784, 128, 64, 10], 256
 
 
 def test_quick_benchmark_writes_its_tables(tmp_path):
     pytest.importorskip("threadpoolctl")
     result = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--out", str(tmp_path)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+                            cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 0, result.stderr
     results = json.loads((tmp_path / "quick.json").read_text())
     row = results["rows"][0]
@@ -25,3 +29,91 @@ def test_quick_benchmark_writes_its_tables(tmp_path):
     table = (tmp_path / "quick.md").read_text()
     assert "## Targets" in table and "xpnet[numpy] step <= 1.05x" in table
     assert results["environment"]["blas"], "the BLAS that ran must be recorded"
+    assert "memory" not in row and results["widest"] == [], "--quick runs no memory measurement"
+
+
+def test_minimum_counts_parameters_gradients_activations_and_optimizer_state():
+    params = 784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10
+    activations = SMALL_BATCH * (784 + 128 + 64 + 10)
+    assert memory.minimum_bytes(SMALL_DIMS, SMALL_BATCH, 4) == (2 * params + activations) * 4
+    assert memory.minimum_bytes(SMALL_DIMS, SMALL_BATCH, 8, optimizer_slots=2) == \
+        (4 * params + activations) * 8
+
+
+def test_peak_memory_of_one_contender_is_measured_in_its_own_process():
+    pytest.importorskip("threadpoolctl")
+    found = memory.measure_in_subprocess("numpy (hand-written)", SMALL_DIMS, SMALL_BATCH,
+                                         "float32", "numpy")
+    assert "error" not in found and found["oom"] is False, found
+    minimum = memory.minimum_bytes(SMALL_DIMS, SMALL_BATCH, 4)
+    peak = found["peak_bytes"]
+    assert isinstance(peak, int) and peak > 0
+    # It holds at least the data and parameters it set up (about half the minimum), and
+    # not the interpreter and its imports (which alone pass 50 MB): far under 1 GiB.
+    assert minimum * 0.5 <= peak < 2**30, (peak, minimum)
+    if found["host_method"].startswith("VmHWM"):
+        assert 0 < found["setup_bytes"] <= peak
+
+
+def test_out_of_memory_is_reported_not_raised():
+    absurd = 2**40  # a weight matrix of 2**46 numbers: the allocation fails at once
+    found = memory.measure_in_subprocess("xpnet[numpy] step", [64, absurd, absurd, 10], 64,
+                                         "float32", "numpy", calls=1)
+    assert found["oom"] is True and found["peak_bytes"] is None, found
+    assert "MemoryError" in found["error"]
+
+
+def _recording(limit):
+    tried = []
+
+    def trains(width):
+        assert width not in tried, f"width {width} tried twice"
+        assert all(width < t for t in tried if t > limit), "tried wider than a width that failed"
+        tried.append(width)
+        return width <= limit
+
+    return trains, tried
+
+
+@pytest.mark.parametrize("limit", [1024, 5000, 8191, 20000, 100_000, 1_000_000])
+def test_widest_finds_the_widest_width_that_trains_within_its_precision(limit):
+    trains, tried = _recording(limit)
+    found = memory.widest(trains)
+    assert found <= limit and found % 128 == 0
+    assert found >= limit - max(128, limit / 16) - 128, (found, tried)
+    assert len(tried) <= (limit // 1024).bit_length() + 7, tried
+
+
+def test_widest_bisects_below_start_when_start_fails():
+    trains, _ = _recording(700)
+    assert 500 <= memory.widest(trains) <= 700
+    trains, _ = _recording(50)
+    assert memory.widest(trains) == 0
+
+
+def test_widest_stops_at_its_ceiling_when_nothing_fails():
+    trains, tried = _recording(float("inf"))
+    assert memory.widest(trains, ceiling=1 << 16) == 1 << 16
+    assert tried == [1024, 2048, 4096, 8192, 16384, 32768, 65536]
+
+
+def test_widest_needs_a_start_on_its_grid():
+    with pytest.raises(ValueError, match="multiple of multiple=128"):
+        memory.widest(lambda width: True, start=1000)
+
+
+def test_markdown_sets_each_peak_beside_the_minimum():
+    minimum = memory.minimum_bytes(SMALL_DIMS, SMALL_BATCH, 4)
+    row = {"config": "small", "dtype": "float32", "minimum_bytes": minimum,
+           "memory": {"numpy (hand-written)": {"oom": False, "peak_bytes": 2 * minimum,
+                                               "memory": "host RSS"},
+                      "pytorch[cpu]": {"error": "exit 1: ImportError: torch"}}}
+    sweep = {"contender": "xpnet[cupy] step", "dtype": "float32", "widest": 8192,
+             "peak_bytes": 3 * 2**30, "minimum_bytes": 2**30,
+             "tried": [{"width": 8192, "trains": True}, {"width": 16384, "trains": False}]}
+    lines = report.memory_lines({"rows": [row]}) + report.widest_lines({"widest": [sweep]})
+    text = "\n".join(lines)
+    assert f"| small | float32 | numpy (hand-written) | host RSS | {2 * minimum / 2**20:.1f} | " \
+           f"{minimum / 2**20:.1f} | 2.00x |" in text
+    assert "exit 1: ImportError: torch" in text
+    assert "| xpnet[cupy] step | float32 | 8192 | 3072 | 1024 | 3.00x | 8192, 16384 (OOM) |" in text
