@@ -118,5 +118,6 @@ def get_activation(name: str, argument: str = "activation") -> Activation:
     try:
         return ACTIVATIONS[name]
     except KeyError:
-        raise ValueError(f"unknown {argument} activation {name!r}; "
+        what = argument if argument == "activation" else f"{argument} activation"
+        raise ValueError(f"unknown {what} {name!r}; "
                          f"valid names are: {', '.join(sorted(ACTIVATIONS))}") from None

@@ -125,7 +125,7 @@ class _MLPBase(BaseEstimator):
         options = dict(
             epochs=1 if incremental else check_count(self.max_iter, "max_iter", minimum=1),
             lr=check_positive(self.learning_rate_init, "learning_rate_init"),
-            batch_size=self._batch_size(n_samples), shuffle=bool(self.shuffle),
+            batch_size=self._batch_size(n_samples), shuffle=_check_flag(self.shuffle, "shuffle"),
             optimizer=self.optimizer_, schedule=self._schedule(),
             weight_decay=check_non_negative(self.alpha, "alpha"), hidden=hidden,
             output=self._output, seed=self._seed(done),
@@ -135,16 +135,30 @@ class _MLPBase(BaseEstimator):
             # As in scikit-learn: stop when the monitored loss stalls for n_iter_no_change epochs.
             options.update(early_stopping=check_count(self.n_iter_no_change, "n_iter_no_change", 1),
                            min_delta=check_non_negative(self.tol, "tol"))
-            if self.early_stopping:
-                options["validation_split"] = check_fraction(
-                    self.validation_fraction, "validation_fraction", allow_zero=False)
+            if _check_flag(self.early_stopping, "early_stopping"):
+                options["validation_split"] = self._validation_fraction(n_samples)
         return options
+
+    def _validation_fraction(self, n_samples: int) -> float:
+        fraction = check_fraction(self.validation_fraction, "validation_fraction", allow_zero=False)
+        n_val = int(round(fraction * n_samples))  # the split fit makes
+        if not 1 <= n_val < n_samples:
+            raise ValueError(f"validation_fraction={fraction} of {n_samples} samples holds out "
+                             f"{n_val} for early stopping, which needs at least one sample on each "
+                             "side; use more data, another validation_fraction or early_stopping=False")
+        return fraction
 
     def _optimizer(self) -> Optimizer:
         if self.solver == "adam":
-            return Adam(self.beta_1, self.beta_2, self.epsilon)
+            return Adam(check_fraction(self.beta_1, "beta_1"), check_fraction(self.beta_2, "beta_2"),
+                        self.epsilon)
         if self.solver == "sgd":
-            return SGD(self.momentum, nesterov=bool(self.nesterovs_momentum) and self.momentum > 0)
+            momentum = self.momentum
+            if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) \
+                    or not 0 <= momentum <= 1:
+                raise ValueError(f"momentum must be a number in [0, 1], got {momentum!r}")
+            nesterov = _check_flag(self.nesterovs_momentum, "nesterovs_momentum")
+            return SGD(float(momentum), nesterov=nesterov and momentum > 0)
         raise ValueError(f"solver must be 'adam' or 'sgd', got {self.solver!r}")
 
     def _schedule(self):
@@ -156,7 +170,10 @@ class _MLPBase(BaseEstimator):
 
     def _hidden_sizes(self) -> list[int]:
         sizes = self.hidden_layer_sizes
-        sizes = [sizes] if isinstance(sizes, numbers.Integral) else list(sizes)
+        try:
+            sizes = [sizes] if isinstance(sizes, numbers.Integral) else list(sizes)
+        except TypeError:
+            sizes = [sizes]  # refused below, with the value given
         if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) and n > 0 for n in sizes):
             raise ValueError(f"hidden_layer_sizes must be positive ints, got {self.hidden_layer_sizes!r}")
         return [int(n) for n in sizes]
@@ -194,12 +211,7 @@ class _MLPBase(BaseEstimator):
         if hasattr(X, "toarray") or hasattr(X, "tocsr"):
             raise TypeError(f"{type(self).__name__} does not support sparse input; "
                             "convert it with X.toarray()")
-        if is_host_data(X):
-            X = np.asarray(X)
-            if np.iscomplexobj(X):
-                raise ValueError("Complex data not supported")
-            if X.dtype not in (np.float32, np.float64):
-                X = np.asarray(X, dtype=np.float64)
+        X = _host_reals(X, "X") if is_host_data(X) else _device_reals(X, "X")
         if X.ndim != 2:
             raise ValueError(f"Expected 2D array, got {X.ndim}D array instead; X must be shaped "
                              "(n_samples, n_features). Reshape your data either using "
@@ -216,8 +228,9 @@ class _MLPBase(BaseEstimator):
         dtype = working_dtype(xp, X.dtype, self.dtype) if reset else self.params_["W1"].dtype
         # The network layout is the transposed view: no copy, and fit's mini-batches
         # come from the row-major samples as they are.
-        Xt = asarray(X, xp, dtype).T if is_host_data(X) else xp.astype(X, dtype, copy=False).T
-        check_finite(Xt, "X")
+        with np.errstate(over="ignore"):  # values beyond the dtype's range: reported just below
+            Xt = asarray(X, xp, dtype).T if is_host_data(X) else xp.astype(X, dtype, copy=False).T
+        _check_finite_cast(Xt, X, "X")
         return Xt
 
     def _check_n_features(self, n_features: int, reset: bool) -> None:
@@ -307,7 +320,7 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
             found = np.unique(y) if classes is None else np.unique(np.asarray(classes))
             if len(found) < 2:
                 raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes in y; "
-                                 f"got 1 class: {found[0]!r}")
+                                 f"got 1 class: {found.tolist()[0]!r}")
             self.classes_ = found
             self._output = "sigmoid" if len(found) == 2 else "softmax"
         unknown = np.setdiff1d(y, self.classes_)
@@ -325,6 +338,15 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
             warnings.warn("A column-vector y was passed when a 1d array was expected; "
                           "use y.ravel()", DataConversionWarning, stacklevel=4)
             y = y.ravel()
+        if np.iscomplexobj(y):
+            raise ValueError(f"Complex data not supported: y has dtype {y.dtype}; class labels must "
+                             "be ints, bools or strings")
+        if y.dtype == object:
+            try:
+                np.unique(y)
+            except TypeError as exc:
+                raise ValueError(f"y mixes labels that cannot be sorted together ({exc}); use "
+                                 "labels of one type: all strings or all numbers") from exc
         if y.ndim != 1:
             raise ValueError(f"y must be 1-D (one label per sample), got shape {y.shape}; "
                              "multi-label targets are not supported")
@@ -332,7 +354,8 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
             raise ValueError(f"X has {n_samples} samples but y has {y.shape[0]}")
         if y.dtype.kind == "f":
             if not np.all(np.isfinite(y)):
-                raise ValueError("Input y contains NaN or infinity.")
+                raise ValueError("Input y contains NaN or infinity; drop those samples or give "
+                                 "them a label")
             if np.any(y != np.round(y)):
                 raise ValueError("Unknown label type: continuous targets; a classifier needs class "
                                  "labels (use MLPRegressor for continuous targets)")
@@ -389,16 +412,16 @@ class MLPRegressor(RegressorMixin, _MLPBase):
         return tags
 
     def _encode_targets(self, y, n_samples, xp, dtype, reset, classes):
-        y = np.asarray(y, dtype=np.float64) if is_host_data(y) else y
+        y = _host_reals(y, "y") if is_host_data(y) else _device_reals(y, "y")
         if y.ndim not in (1, 2) or y.shape[0] != n_samples:
             raise ValueError(f"y must have one row per sample ({n_samples}), got shape {tuple(y.shape)}")
         if reset:
             self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
             self._y_is_1d = y.ndim == 1
-        Y = asarray(y, xp, dtype)
-        Y = xp.reshape(Y, (1, n_samples)) if Y.ndim == 1 else xp.asarray(Y.T, copy=True)
-        check_finite(Y, "y")
-        return Y
+        with np.errstate(over="ignore"):  # values beyond the dtype's range: reported just below
+            Y = asarray(y, xp, dtype)
+        _check_finite_cast(Y, y, "y")
+        return xp.reshape(Y, (1, n_samples)) if Y.ndim == 1 else xp.asarray(Y.T, copy=True)
 
     def _fitted_state(self):
         return {**super()._fitted_state(), "n_outputs_": self.n_outputs_, "y_is_1d": self._y_is_1d}
@@ -416,12 +439,60 @@ class MLPRegressor(RegressorMixin, _MLPBase):
     def score(self, X: Any, y: Any) -> float:
         """The coefficient of determination R^2 (averaged over outputs)."""
         predicted = to_numpy(self.predict(X))
-        truth = np.asarray(to_numpy(y) if not is_host_data(y) else y, dtype=np.float64)
+        truth = _host_reals(to_numpy(y) if not is_host_data(y) else y, "y").astype(np.float64)
+        if truth.ndim == 0 or truth.shape[0] != predicted.shape[0] or truth.size != predicted.size:
+            raise ValueError(f"y has shape {truth.shape} but X has {predicted.shape[0]} samples; "
+                             "y must have one row per sample")
+        if not np.all(np.isfinite(truth)):
+            raise ValueError("y contains NaN or inf; remove or impute those values first")
         truth = truth.reshape(predicted.shape)
         residual = ((truth - predicted) ** 2).sum(axis=0)
         total = ((truth - truth.mean(axis=0)) ** 2).sum(axis=0)
         r2 = np.where(total > 0, 1 - residual / np.where(total > 0, total, 1), 0.0)
         return float(np.mean(r2))
+
+
+def _check_flag(value: Any, argument: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{argument} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _host_reals(data: Any, name: str) -> np.ndarray:
+    """Host data as a NumPy array of real numbers: float32/float64 kept, anything else float64."""
+    try:
+        array = np.asarray(data)
+        if not np.iscomplexobj(array) and array.dtype not in (np.float32, np.float64):
+            array = array.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        # The type is kept: scikit-learn's checks expect NumPy's TypeError for objects.
+        raise type(exc)(f"{name} is not a rectangular array of real numbers ({exc}); pass an "
+                        "array, or equal-length lists, of numbers") from exc
+    if np.iscomplexobj(array):
+        raise ValueError(f"Complex data not supported: {name} has dtype {array.dtype}; pass real "
+                         f"numbers, e.g. the real part or the magnitude of {name}")
+    return array
+
+
+def _device_reals(data: Array, name: str) -> Array:
+    """Another library's array, refused unless it holds real numbers (bools, ints, floats)."""
+    xp = namespace_of(**{name: data})
+    if not xp.isdtype(data.dtype, ("bool", "integral", "real floating")):
+        raise ValueError(f"Complex data not supported: {name} has dtype {data.dtype}; pass real "
+                         f"numbers, e.g. the real part or the magnitude of {name}")
+    return data
+
+
+def _check_finite_cast(converted: Array, original: Array, name: str) -> None:
+    """``converted`` (``original`` in the model's dtype) is finite; says why when it is not."""
+    xp = namespace_of(**{name: converted})
+    if bool(xp.all(xp.isfinite(converted))):
+        return
+    source = namespace_of(**{name: original})
+    if source.isdtype(original.dtype, "real floating") and bool(source.all(source.isfinite(original))):
+        raise ValueError(f"{name} holds values beyond the range of {dtype_name(converted.dtype)}, "
+                         f"the model's dtype; scale {name} or use dtype='float64'")
+    check_finite(converted, name)
 
 
 def _plain(value: Any) -> Any:

@@ -5,26 +5,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .backend import asarray, default_int_dtype, is_host_data, namespace_of
+from .backend import default_int_dtype, is_host_data, namespace_of
 from .losses import match_labels
 from .network import forward_prop
-from .parameters import n_layers
-from .validation import check_finite, check_labels
+from .parameters import check_dtypes, n_layers
+from .validation import check_finite, check_labels, to_backend
 
 Array = Any
 CLASSIFICATION_OUTPUTS = ("sigmoid", "softmax")
 
 
-def _like_params(data: Any, params: Mapping[str, Array]) -> Array:
+def _like_params(data: Any, params: Mapping[str, Array], name: str) -> Array:
     # Host data (lists, NumPy) moves to the parameters' backend and dtype; another
     # library's array is left alone so the math can name the mismatch.
     W1 = params["W1"]
-    return asarray(data, namespace_of(W1=W1), W1.dtype) if is_host_data(data) else data
+    return to_backend(data, namespace_of(W1=W1), W1.dtype, name) if is_host_data(data) else data
 
 
 def _network_output(X: Any, params: Mapping[str, Array], hidden: str, output: str) -> Array:
     n_layers(params)
-    X = _like_params(X, params)
+    check_dtypes(params)
+    X = _like_params(X, params, "X")
     check_finite(X, "X")
     return forward_prop(X, params, hidden=hidden, output=output)[0]
 
@@ -71,6 +72,8 @@ def accuracy(X: Any, Y: Any, params: Mapping[str, Array], *, hidden: str = "sigm
         raise ValueError(f"accuracy needs a sigmoid or softmax output, got output={output!r}; "
                          "for regression compare predict(...) with Y")
     AL = _network_output(X, params, hidden, output)
-    Y = match_labels(AL, _like_params(Y, params))
+    if AL.shape[1] == 0:
+        raise ValueError("X has 0 samples (columns); accuracy needs at least one")
+    Y = match_labels(AL, _like_params(Y, params, "Y"))
     check_labels(Y, output)
     return float(correct_count(AL, Y, output)) / AL.shape[1]

@@ -77,8 +77,16 @@ def loss_for_output(output: str) -> Loss:
 def match_labels(AL: Array, Y: Array) -> Array:
     """``Y`` shaped and typed like ``AL``; a 1-D ``Y`` of length m fits a ``(1, m)`` ``AL``."""
     xp = namespace_of(AL=AL, Y=Y)
+    if not xp.isdtype(AL.dtype, "real floating"):
+        raise TypeError(f"AL has dtype {AL.dtype}; it must be the real floating output of forward_prop")
+    if not xp.isdtype(Y.dtype, ("bool", "integral", "real floating")):
+        raise TypeError(f"Y has dtype {Y.dtype}; Y must hold real numbers: convert it, e.g. "
+                        "xpnet.asarray(Y, dtype='float64')")
     if AL.ndim != 2:
         raise ValueError(f"AL must be 2-D, shaped (n_outputs, n_samples); got shape {tuple(AL.shape)}")
+    if AL.shape[1] == 0:
+        raise ValueError("AL has 0 samples (columns); the cost and its gradients are means over "
+                         "the samples and need at least one")
     if Y.ndim == 1 and AL.ndim == 2 and AL.shape[0] == 1 and Y.shape[0] == AL.shape[1]:
         Y = xp.reshape(Y, AL.shape)
     if Y.shape != AL.shape:

@@ -17,7 +17,8 @@ from .activations import Activation, get_activation
 from .backend import (Backend, array_namespace, asarray, default_float_dtype, get_backend,
                       namespace_of, resolve_backend)
 from .losses import match_labels, output_gradient
-from .parameters import apply_update, gradient_key, gradient_keys, layer_keys, n_layers, parameter_keys
+from .parameters import (apply_update, check_dtypes, gradient_key, gradient_keys, layer_keys, n_layers,
+                         parameter_keys)
 from .seeding import host_rng
 from .validation import check_input, check_layer_dims, check_positive, float_dtype
 
@@ -85,6 +86,7 @@ def forward_prop(X: Array, params: Mapping[str, Array], *, hidden: str = "sigmoi
     the output ``AL`` and one :class:`LayerCache` per layer for :func:`backprop`.
     """
     L = n_layers(params)
+    check_dtypes(params)
     activations = layer_activations(L, hidden, output)
     xp = namespace_of(X=X, **params)
     W1 = params[layer_keys(1)[0]]
@@ -142,6 +144,13 @@ def backprop(AL: Array, Y: Array, caches: Sequence[LayerCache], *,
     gradient with respect to ``X``: training never uses it, and in the first layer
     it costs as much as ``dW1``.
     """
+    if isinstance(caches, (str, bytes)) or not isinstance(caches, Sequence):
+        raise TypeError(f"caches must be the list returned by forward_prop (one LayerCache per "
+                        f"layer), not {type(caches).__name__}")
+    for i, cache in enumerate(caches):
+        if not isinstance(cache, LayerCache):
+            raise TypeError(f"caches[{i}] is a {type(cache).__name__}, not a LayerCache; pass the "
+                            "caches returned by forward_prop")
     if not caches:
         raise ValueError("caches is empty; pass the caches returned by forward_prop")
     return backward(AL, match_labels(AL, Y), caches, input_gradient)
@@ -169,6 +178,7 @@ def update_parameters(params: MutableMapping[str, Array], grads: Mapping[str, Ar
     """
     learning_rate = check_positive(learning_rate, "learning_rate")
     keys = parameter_keys(params)
+    check_dtypes(params)
     _check_gradients(params, grads, keys)
     for key in keys:
         apply_update(params, key, -learning_rate * grads[gradient_key(key)])
@@ -177,6 +187,9 @@ def update_parameters(params: MutableMapping[str, Array], grads: Mapping[str, Ar
 
 def _check_gradients(params: Mapping[str, Array], grads: Mapping[str, Array], keys: list[str]) -> None:
     # Shapes, dtypes and libraries only: metadata, so nothing waits for the device.
+    if not isinstance(grads, Mapping):
+        raise TypeError(f"grads must be the dict returned by backprop (dW1, db1, ...), "
+                        f"not {type(grads).__name__}")
     missing = [gradient_key(key) for key in keys if gradient_key(key) not in grads]
     if missing:
         raise ValueError(f"grads has no {', '.join(missing)}; pass the dict returned by backprop")

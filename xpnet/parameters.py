@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-from array_api_compat import is_writeable_array
+from array_api_compat import is_array_api_obj, is_writeable_array
 
 from .backend import array_namespace
 
@@ -41,6 +41,7 @@ def n_layers(params: Mapping[str, Any]) -> int:
     expected = [key for l in range(1, L + 1) for key in layer_keys(l)]
     if L == 0 or sorted(params) != sorted(expected):
         raise ValueError(f"params must hold exactly W1, b1, ..., WL, bL; got keys {sorted(params)}")
+    _check_arrays(params)
     for l in range(1, L + 1):
         W, b = (params[key] for key in layer_keys(l))
         if len(W.shape) != 2 or tuple(b.shape) != (W.shape[0], 1):
@@ -51,6 +52,30 @@ def n_layers(params: Mapping[str, Any]) -> int:
             raise ValueError(f"params: W{l} has {W.shape[1]} columns but W{l - 1} has "
                              f"{previous.shape[0]} rows; consecutive layers must match")
     return L
+
+
+def _check_arrays(params: Mapping[str, Any]) -> None:
+    for key, value in params.items():
+        if not is_array_api_obj(value):
+            raise TypeError(f"params[{key!r}] must be an array, not {type(value).__name__}; "
+                            f"convert it with xpnet.asarray(params[{key!r}], dtype='float64')")
+
+
+def check_dtypes(params: Mapping[str, Any]) -> Any:
+    """The one real floating dtype shared by every array of a checked ``params``."""
+    # Dtypes only: metadata, so nothing waits for the device.
+    dtype = None
+    for key, value in params.items():
+        if dtype is None:
+            dtype, first = value.dtype, key
+            if not array_namespace(value).isdtype(dtype, "real floating"):
+                raise TypeError(f"params[{key!r}] has dtype {dtype}; parameters must have a real "
+                                "floating dtype: create them with xpnet.init_params(..., dtype=...)")
+        elif value.dtype != dtype:
+            raise TypeError(f"params[{key!r}] has dtype {value.dtype} but params[{first!r}] has "
+                            f"{dtype}; all parameters must share one dtype: convert them with "
+                            "xpnet.asarray(..., dtype=...)")
+    return dtype
 
 
 def layer_dims_of(params: Mapping[str, Any]) -> list[int]:

@@ -114,6 +114,15 @@ def check_input(X: Array, n_features: int, xp: ModuleType, name: str = "X") -> N
                         f"convert it, e.g. xpnet.asarray({name}, dtype='float64')")
 
 
+def to_backend(data: Any, xp: ModuleType, dtype: Any, name: str) -> Array:
+    """``asarray(data, xp, dtype)``, with an error naming ``name`` for data that is not numbers."""
+    try:
+        return asarray(data, xp, dtype)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{name} is not a rectangular array of real numbers ({exc}); pass an "
+                        "array, or equal-length lists, of numbers") from exc
+
+
 def check_finite(A: Array, argument: str) -> None:
     xp = namespace_of(**{argument: A})
     if not bool(xp.all(xp.isfinite(A))):
@@ -151,7 +160,7 @@ def prepare_data(X: Any, Y: Any, layer_dims: list[int], output: str, backend: An
     x_name, y_name = names
     xp = data_namespace(X, Y, backend)
     dtype = working_dtype(xp, getattr(X, "dtype", None), dtype)
-    X, Y = asarray(X, xp, dtype), asarray(Y, xp, dtype)
+    X, Y = to_backend(X, xp, dtype, x_name), to_backend(Y, xp, dtype, y_name)
     check_input(X, layer_dims[0], xp, x_name)
     if Y.ndim == 1 and layer_dims[-1] == 1:
         Y = xp.reshape(Y, (1, Y.shape[0]))
