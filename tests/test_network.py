@@ -33,6 +33,17 @@ def test_init_reproduces_the_tutorial_exactly(xp):
         np.testing.assert_array_equal(xpnet.to_numpy(params[key]), value)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_init_draws_big_layers_in_blocks_with_the_same_numbers(xp, monkeypatch, dtype):
+    whole = xpnet.init_params([7, 13, 3], scale="he", dtype=dtype, backend=xp)
+    # Blocks of 2 rows of 7 (and 1 row of 13): every layer is drawn in several pieces.
+    monkeypatch.setattr(xpnet.network, "_DRAW_BLOCK", 14)
+    blocked = xpnet.init_params([7, 13, 3], scale="he", dtype=dtype, backend=xp)
+    for key in whole:
+        assert blocked[key].dtype == whole[key].dtype
+        np.testing.assert_array_equal(xpnet.to_numpy(blocked[key]), xpnet.to_numpy(whole[key]))
+
+
 def test_init_leaves_numpys_global_random_state_alone():
     np.random.seed(123)
     before = np.random.get_state()[1].copy()

@@ -13,6 +13,8 @@ import math
 from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any, NamedTuple
 
+from array_api_compat import is_writeable_array
+
 from .activations import Activation, get_activation
 from .backend import (Backend, array_namespace, asarray, default_float_dtype, get_backend,
                       namespace_of, resolve_backend)
@@ -71,11 +73,36 @@ def init_params(layer_dims: Sequence[int], *, seed: int | None = 3, scale: float
     rng = host_rng(seed)
     params = {}
     for l in range(1, len(dims)):
-        W = rng.randn(dims[l], dims[l - 1]) * _init_scale(scale, dims[l - 1], dims[l])
         W_key, b_key = layer_keys(l)
-        params[W_key] = asarray(W, xp, dtype)
+        params[W_key] = _random_weights(rng, dims[l], dims[l - 1],
+                                        _init_scale(scale, dims[l - 1], dims[l]), xp, dtype)
         params[b_key] = xp.zeros((dims[l], 1), dtype=dtype)
     return params
+
+
+# Rows of W drawn per block: ~32 MB of float64 on the host at a time.
+_DRAW_BLOCK = 1 << 22
+
+
+def _random_weights(rng: Any, n_out: int, n_in: int, scale: float, xp: Any, dtype: Any) -> Array:
+    """``rng.randn(n_out, n_in) * scale`` on ``xp`` in ``dtype``, drawn in blocks of rows.
+
+    The blocks continue one stream, so the numbers are those of a single draw, but the
+    host never holds more than one block: a layer too big for host memory in float64
+    (a wide one meant for a GPU, in float32) can still be created.
+    """
+    rows = max(1, _DRAW_BLOCK // max(n_in, 1))
+    if n_out <= rows:
+        return asarray(rng.randn(n_out, n_in) * scale, xp, dtype)
+    starts = range(0, n_out, rows)
+    blocks = (asarray(rng.randn(min(rows, n_out - start), n_in) * scale, xp, dtype)
+              for start in starts)
+    if not is_writeable_array(xp.empty((0,), dtype=dtype)):  # immutable arrays (JAX)
+        return xp.concat(list(blocks), axis=0)
+    W = xp.empty((n_out, n_in), dtype=dtype)
+    for start, block in zip(starts, blocks):
+        W[start:start + block.shape[0], :] = block
+    return W
 
 
 def forward_prop(X: Array, params: Mapping[str, Array], *, hidden: str = "sigmoid",
