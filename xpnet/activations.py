@@ -88,7 +88,11 @@ def _identity_backward(dA: Array, A: Array) -> Array:
 def softmax(Z: Array) -> Array:
     """Column-wise softmax (each column is one sample); stable for any finite ``Z``."""
     xp = array_namespace(Z)
-    E = xp.exp(Z - xp.max(Z, axis=0, keepdims=True))  # largest exponent is 0: no overflow
+    # exp(Z - max): the largest exponent is 0, so exp cannot overflow. Z - max itself can
+    # (logits spanning more than the float range), so it is taken in halves, which are
+    # exact and cannot overflow, and clipped where exp(2 * half) is 0 anyway.
+    half = Z * 0.5 - xp.max(Z, axis=0, keepdims=True) * 0.5
+    E = xp.exp(xp.maximum(half, -400.0) * 2.0)
     return E / xp.sum(E, axis=0, keepdims=True)
 
 

@@ -205,7 +205,11 @@ def update_parameters(params: MutableMapping[str, Array], grads: Mapping[str, Ar
     """
     learning_rate = check_positive(learning_rate, "learning_rate")
     keys = parameter_keys(params)
-    check_dtypes(params)
+    dtype = check_dtypes(params)
+    if learning_rate > float(array_namespace(params[keys[0]]).finfo(dtype).max):
+        # It would become inf in the parameters' dtype, and inf * 0 is NaN.
+        raise ValueError(f"learning_rate={learning_rate} is beyond the range of the parameters' "
+                         f"dtype {dtype}; use a smaller learning rate")
     _check_gradients(params, grads, keys)
     for key in keys:
         apply_update(params, key, -learning_rate * grads[gradient_key(key)])

@@ -371,6 +371,9 @@ GRADS = {"dW1": np.zeros((2, 3)), "db1": np.zeros((2, 1)), "dW2": np.zeros((1, 2
     (lambda: xpnet.update_parameters(_params(), GRADS, 0.0), ValueError, ("learning_rate", "> 0")),
     (lambda: xpnet.update_parameters(_params(), GRADS, float("nan")), ValueError, ("learning_rate", "finite")),
     (lambda: xpnet.update_parameters(_params(), GRADS, "0.1"), TypeError, ("learning_rate", "number")),
+    (lambda: xpnet.update_parameters({k: v.astype(np.float32) for k, v in _params().items()},
+                                     {k: v.astype(np.float32) for k, v in GRADS.items()}, 1e39),
+     ValueError, ("learning_rate", "float32", "smaller")),
     (lambda: xpnet.backprop(np.full((1, 4), 0.5), Y3, [1, 2]), TypeError, ("caches[0]", "forward_prop")),
     (lambda: xpnet.backprop(np.full((1, 4), 0.5), Y3, None), TypeError, ("caches", "forward_prop")),
     (lambda: xpnet.backprop(np.full((1, 4), 0.5), Y3, []), ValueError, ("caches", "forward_prop")),
@@ -387,6 +390,7 @@ GRADS = {"dW1": np.zeros((2, 3)), "db1": np.zeros((2, 1)), "dW2": np.zeros((1, 2
 ], ids=["b1 shape", "consecutive layers", "missing key", "params list", "params entry list",
         "params mixed dtypes", "params int", "X dtype vs params", "grads shape", "grads dtype",
         "grads missing key", "grads None", "learning_rate 0", "learning_rate nan", "learning_rate str",
+        "learning_rate beyond float32",
         "caches junk", "caches None", "caches empty", "backprop Y shape", "train lr 0",
         "train epochs -1", "train one layer size", "train float layer size", "sigmoid Y not 0/1",
         "softmax Y rows", "predict threshold nan", "accuracy of a regression"])
