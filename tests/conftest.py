@@ -1,6 +1,13 @@
 """Shared fixtures: one ``xp`` fixture spans every backend this machine can run."""
 
+import functools
+import gzip
+import hashlib
+import http.server
 import os
+import struct
+import threading
+import types
 
 # JAX computes in float32 unless 64-bit mode is on before it is imported; the
 # gradient checks and cross-backend comparisons need float64.
@@ -11,6 +18,7 @@ import pytest
 
 import xpnet
 from xpnet import backend as backend_module
+from xpnet.datasets import mnist as mnist_module
 from xpnet.errors import BackendUnavailableError
 
 CPU_BACKENDS = ["numpy", "array_api_strict", "torch", "jax"]
@@ -102,3 +110,74 @@ def assert_backprop_matches_finite_differences(xp, X_host, Y_host, params_host, 
         error = relative_error(actual, expected)
         assert error < tolerance or np.linalg.norm(actual - expected) < noise_floor, \
             f"{name}: relative error {error:.2e}"
+
+
+# ---- IDX files and a fake MNIST mirror (datasets tests and the hostile downloads) ---------
+
+IDX_CODES = {"uint8": 0x08, "int8": 0x09, "int16": 0x0B, "int32": 0x0C, "float32": 0x0D,
+             "float64": 0x0E}
+
+
+def idx_bytes(array, code=None):
+    """``array`` in IDX layout, written here independently of the reader."""
+    array = np.asarray(array)
+    code = IDX_CODES[array.dtype.name] if code is None else code
+    header = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + array.astype(array.dtype.newbyteorder(">")).tobytes()
+
+
+def write_idx(path, array, compress=False):
+    data = idx_bytes(array)
+    path.write_bytes(gzip.compress(data) if compress else data)
+    return path
+
+
+class _MirrorHandler(http.server.SimpleHTTPRequestHandler):
+    def do_GET(self):
+        self.server.requests.append(self.path)
+        fault = self.server.faults.pop(self.path, None)
+        if fault is not None:  # a test's one-shot misbehaviour answers this request instead
+            fault(self)
+            return
+        super().do_GET()
+
+    def log_message(self, format, *args):  # keep the test output quiet
+        pass
+
+
+@pytest.fixture
+def mnist_mirror(tmp_path, monkeypatch):
+    """A fake MNIST mirror on 127.0.0.1 serving tiny IDX files whose checksums are pinned.
+
+    ``faults[path] = f`` makes the next request for ``path`` answered by ``f(handler)``.
+    """
+    root = tmp_path / "mirror"
+    root.mkdir()
+    rng = np.random.RandomState(0)
+    arrays = {
+        "train-images-idx3-ubyte.gz": rng.randint(256, size=(6, 28, 28)).astype(np.uint8),
+        "train-labels-idx1-ubyte.gz": np.array([5, 0, 4, 1, 9, 2], dtype=np.uint8),
+        "t10k-images-idx3-ubyte.gz": rng.randint(256, size=(3, 28, 28)).astype(np.uint8),
+        "t10k-labels-idx1-ubyte.gz": np.array([7, 2, 1], dtype=np.uint8),
+    }
+    hashes = {}
+    for name, array in arrays.items():
+        path = write_idx(root / name, array, compress=True)
+        hashes[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    monkeypatch.setattr(mnist_module, "MNIST_SHA256", hashes)
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_MirrorHandler, directory=str(root)))
+    server.requests = []
+    server.faults = {}
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    # No trailing slash: load_mnist adds it.
+    monkeypatch.setenv("XPNET_MNIST_URL", f"http://127.0.0.1:{server.server_address[1]}")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    try:
+        yield types.SimpleNamespace(root=root, arrays=arrays, hashes=hashes,
+                                    requests=server.requests, faults=server.faults)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

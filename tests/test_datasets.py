@@ -3,15 +3,10 @@
 Everything here is offline: MNIST is served by a tiny fake mirror on 127.0.0.1.
 """
 
-import functools
 import gzip
 import hashlib
-import http.server
 import pathlib
-import struct
 import sys
-import threading
-import types
 
 import numpy as np
 import pytest
@@ -21,6 +16,8 @@ from xpnet.datasets import (DataFileError, load_digits, load_mnist, make_blobs, 
                             make_spirals, one_hot, read_idx, train_test_split)
 from xpnet.datasets import digits as digits_module
 from xpnet.datasets import mnist as mnist_module
+
+from conftest import idx_bytes, write_idx
 
 DATA_DIR = pathlib.Path(xpnet.__file__).parent / "datasets" / "data"
 
@@ -248,24 +245,6 @@ def test_the_shipped_digits_file_has_the_checksum_its_readme_records():
 
 # ---- read_idx ---------------------------------------------------------------------------------
 
-IDX_CODES = {"uint8": 0x08, "int8": 0x09, "int16": 0x0B, "int32": 0x0C, "float32": 0x0D,
-             "float64": 0x0E}
-
-
-def idx_bytes(array, code=None):
-    """``array`` in IDX layout, written here independently of the reader."""
-    array = np.asarray(array)
-    code = IDX_CODES[array.dtype.name] if code is None else code
-    header = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
-    return header + array.astype(array.dtype.newbyteorder(">")).tobytes()
-
-
-def write_idx(path, array, compress=False):
-    data = idx_bytes(array)
-    path.write_bytes(gzip.compress(data) if compress else data)
-    return path
-
-
 @pytest.mark.parametrize("compress", [False, True], ids=["plain", "gz"])
 def test_read_idx_reads_uint8_images_and_labels(tmp_path, compress):
     images = np.arange(3 * 4 * 5, dtype=np.uint8).reshape(3, 4, 5)
@@ -315,49 +294,6 @@ def test_read_idx_errors_for_a_missing_file_or_a_non_path(tmp_path):
 
 
 # ---- load_mnist -------------------------------------------------------------------------------
-
-class _MirrorHandler(http.server.SimpleHTTPRequestHandler):
-    def do_GET(self):
-        self.server.requests.append(self.path)
-        super().do_GET()
-
-    def log_message(self, format, *args):  # keep the test output quiet
-        pass
-
-
-@pytest.fixture
-def mnist_mirror(tmp_path, monkeypatch):
-    """A fake MNIST mirror on 127.0.0.1 serving tiny IDX files whose checksums are pinned."""
-    root = tmp_path / "mirror"
-    root.mkdir()
-    rng = np.random.RandomState(0)
-    arrays = {
-        "train-images-idx3-ubyte.gz": rng.randint(256, size=(6, 28, 28)).astype(np.uint8),
-        "train-labels-idx1-ubyte.gz": np.array([5, 0, 4, 1, 9, 2], dtype=np.uint8),
-        "t10k-images-idx3-ubyte.gz": rng.randint(256, size=(3, 28, 28)).astype(np.uint8),
-        "t10k-labels-idx1-ubyte.gz": np.array([7, 2, 1], dtype=np.uint8),
-    }
-    hashes = {}
-    for name, array in arrays.items():
-        path = write_idx(root / name, array, compress=True)
-        hashes[name] = hashlib.sha256(path.read_bytes()).hexdigest()
-    monkeypatch.setattr(mnist_module, "MNIST_SHA256", hashes)
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_MirrorHandler, directory=str(root)))
-    server.requests = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    # No trailing slash: load_mnist adds it.
-    monkeypatch.setenv("XPNET_MNIST_URL", f"http://127.0.0.1:{server.server_address[1]}")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    try:
-        yield types.SimpleNamespace(root=root, arrays=arrays, hashes=hashes,
-                                    requests=server.requests)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
 
 def test_load_mnist_downloads_once_then_reads_the_cache(mnist_mirror, tmp_path):
     pytest.importorskip("pooch")

@@ -24,6 +24,7 @@ from .errors import ModelFileError, XpnetError
 from .estimator_base import (BaseEstimator, ClassifierMixin, DataConversionWarning, NotFittedBase,
                              RegressorMixin)
 from .io import read_network, write_network
+from .parameters import layer_dims_of
 from .network import forward_prop
 from .optimizers import SGD, Adam, Optimizer
 from .schedules import Constant, InverseScaling
@@ -515,16 +516,24 @@ def load(path: str | os.PathLike, backend: Any = None) -> MLPClassifier | MLPReg
     :class:`~xpnet.errors.ModelFileError` (naming the file) for a missing, damaged,
     foreign or newer-version file.
     """
+    if backend is not None:
+        resolve_backend(backend)  # a bad backend argument is the caller's error, not the file's
     params, kind, metadata = read_network(path, tuple(ESTIMATORS))
     try:
         settings = dict(metadata["settings"])
         if isinstance(settings.get("hidden_layer_sizes"), list):  # JSON has no tuples
             settings["hidden_layer_sizes"] = tuple(settings["hidden_layer_sizes"])
         estimator = ESTIMATORS[kind](**settings)
+        estimator._hidden_activation()
+        dims = layer_dims_of(params)
+        if estimator._hidden_sizes() != dims[1:-1]:
+            raise ValueError(f"hidden_layer_sizes {estimator.hidden_layer_sizes!r} do not match "
+                             f"the network's layer sizes {dims}")
         if backend is not None:
             estimator.set_params(backend=backend)
         xp = resolve_backend(estimator.backend)
         estimator._restore(metadata["fitted"], {k: asarray(v, xp) for k, v in params.items()})
-    except (KeyError, TypeError) as exc:
-        raise ModelFileError(f"{path}: its {kind} settings are incomplete or invalid ({exc!r})") from exc
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: its {kind} settings are incomplete or invalid "
+                             f"({str(exc)[:300]}); save the estimator again") from exc
     return estimator

@@ -11,6 +11,9 @@ The file is written exactly at the path given: no ``.npz`` suffix is added (use 
 by convention), so ``save_params(p, ...)`` and ``load_params(p)`` name the same file.
 Writes are atomic: a temporary file in the target's directory is written, flushed,
 fsynced and renamed over the target, so a failed save leaves the old file intact.
+The temporary file's name carries the writing process's id: one left behind by a
+process that was killed mid-save (SIGKILL, power loss) is removed by the next save
+to the same path.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import json
 import math
 import os
 import re
+import stat
 import struct
 import tempfile
 import zipfile
@@ -54,11 +58,15 @@ _NAME = re.compile(r"[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*")
 _PARAM_KEY = re.compile(r"[Wb][0-9]+")
 _MAX_DEPTH = 100
 # What a damaged archive raises from zipfile, zlib, json or numpy's .npy reader
-# (RuntimeError: a flag bit claiming encryption).
+# (RuntimeError: a flag bit claiming encryption; NotImplementedError: an unknown
+# compression method).
 _DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, KeyError, RuntimeError,
-           OverflowError, struct.error)
+           NotImplementedError, OverflowError, struct.error)
 
 _TYPE_NAMES = {int: "an int", str: "a str", list: "a list", dict: "a dict"}
+_FIX = "save it again with xpnet (save_params or est.save), or restore a backup"
+_TMP_MARK = ".xpnet-"
+_TMP_SUFFIX = ".tmp"
 
 Array = Any
 
@@ -140,13 +148,18 @@ def read_model(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str
     """
     where = _as_path(path)
     if where.is_dir():
-        raise ModelFileError(f"{where} is a directory, not an xpnet model file")
+        raise _bad_file(f"{where} is a directory, not an xpnet model file",
+                        "give the path of a file written by save_params or est.save")
+    if where.exists() and not where.is_file():  # opening a pipe would wait for a writer
+        raise _bad_file(f"{where} is not a regular file (a pipe, socket or device), "
+                        "so not an xpnet model file",
+                        "give the path of a file written by save_params or est.save")
     with open(where, "rb") as file, _damage_reported(where):
         try:
             archive = zipfile.ZipFile(file)
         except zipfile.BadZipFile as exc:
-            raise ModelFileError(f"{where} is not an xpnet model file, or is truncated: it is "
-                                 f"not a readable zip (.npz) archive ({exc})") from exc
+            raise _bad_file(f"{where} is not an xpnet model file, or is truncated: it is "
+                            f"not a readable zip (.npz) archive ({exc})") from exc
         with archive:
             members = _checked_members(archive, where)
         file.seek(0)
@@ -159,7 +172,22 @@ def read_model(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str
 def _as_path(path: Any) -> Path:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__}")
+    if "\0" in os.fspath(path):
+        raise ValueError(f"path {os.fspath(path)!r:.200} contains a NUL character, which no "
+                         "file name can hold; remove it")
     return Path(path)
+
+
+def _bad_file(message: str, fix: str = _FIX) -> ModelFileError:
+    """The error for a model file that cannot be used: ``message`` names the file and the
+    problem, ``fix`` says what to do."""
+    return ModelFileError(f"{message}; {fix}")
+
+
+def _short(value: Any) -> str:
+    """``repr(value)``, cut to one readable line (header values come from the file)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _check_plain(value: Any, where: str, depth: int = 0) -> None:
@@ -211,15 +239,22 @@ def _host_arrays(arrays: Mapping[str, Array]) -> dict[str, np.ndarray]:
         raise TypeError(f"arrays must be a dict of named arrays, not {type(arrays).__name__}")
     host = {}
     for name, value in arrays.items():
-        if not isinstance(name, str) or not _NAME.fullmatch(name) or name.startswith("__"):
+        if not isinstance(name, str) or not _valid_name(name):
             raise ValueError(f"array name {name!r} is not allowed: use letters, digits, '_', "
-                             "'.', '-' and '/' between groups, not starting with '__'")
+                             "'.', '-' and '/' between groups (not '.' or '..'), not starting "
+                             "with '__'")
         array = to_numpy(value) if array_api_compat.is_array_api_obj(value) else np.asarray(value)
         if array.dtype.kind not in "biufc":
             raise TypeError(f"arrays[{name!r}] has dtype {array.dtype}; model files hold "
                             "numbers only (bool, int, float, complex)")
         host[name] = array
     return host
+
+
+def _valid_name(name: str) -> bool:
+    """Whether ``name`` is an array name a model file may hold (never a path to escape by)."""
+    return (_NAME.fullmatch(name) is not None and not name.startswith("__")
+            and not any(part in (".", "..") for part in name.split("/")))
 
 
 def _write_npz(file: IO[bytes], arrays: Mapping[str, np.ndarray]) -> None:
@@ -234,17 +269,25 @@ def _write_npz(file: IO[bytes], arrays: Mapping[str, np.ndarray]) -> None:
 def write_atomically(target: Path, write: Callable[[IO[bytes]], None]) -> None:
     """Write through ``write`` to a temporary file beside ``target``, then rename it over it.
 
-    A failure at any point leaves ``target`` as it was and no temporary file behind.
+    A failure at any point leaves ``target`` as it was and no temporary file behind; an
+    ``OSError`` (disk full, no permission, ...) is raised again naming ``target``. Only a
+    process killed mid-write leaves its temporary file: the next save to ``target``
+    removes it (see :func:`_remove_stale_temporaries`).
     """
     directory = target.parent
+    if directory.exists() and not directory.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, f"cannot write {target}: {directory} is not a "
+                                 "directory; save to another path")
     if not directory.is_dir():
-        raise FileNotFoundError(f"cannot write {target}: the directory {directory} does not exist")
+        raise FileNotFoundError(errno.ENOENT, f"cannot write {target}: the directory {directory} "
+                                "does not exist; create it first or save to another path")
     mode = _file_mode(target)
+    _remove_stale_temporaries(target)
     try:
-        tmp = tempfile.NamedTemporaryFile(dir=directory, prefix=f".{target.name}.", suffix=".tmp",
-                                          delete=False)
+        tmp = tempfile.NamedTemporaryFile(dir=directory, prefix=_temporary_prefix(target)
+                                          + f"{os.getpid()}-", suffix=_TMP_SUFFIX, delete=False)
     except OSError as exc:  # name the target, not the temporary file's random name
-        raise type(exc)(exc.errno, f"cannot write {target}: {exc.strerror}") from exc
+        raise _write_error(target, exc) from exc
     try:
         with tmp:
             write(tmp)
@@ -252,11 +295,69 @@ def write_atomically(target: Path, write: Callable[[IO[bytes]], None]) -> None:
             os.fsync(tmp.fileno())
         os.chmod(tmp.name, mode)
         os.replace(tmp.name, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp.name)
+        if isinstance(exc, OSError):
+            raise _write_error(target, exc) from exc
         raise
     _fsync_directory(directory)
+
+
+def _write_error(target: Path, exc: OSError) -> OSError:
+    """``exc`` told about ``target`` rather than the temporary file, with what to do.
+
+    ``OSError(errno, ...)`` picks the subclass of the errno (``PermissionError``, ...).
+    """
+    message = (f"cannot write {target}: {exc.strerror or exc}; any previous file there is "
+               "unchanged; free disk space, check the permissions, or save to another path")
+    return OSError(exc.errno, message) if exc.errno is not None else OSError(message)
+
+
+def _temporary_prefix(target: Path) -> str:
+    """The start of the temporary files' names for ``target``: ``.NAME.xpnet-PID-RANDOM.tmp``.
+
+    NAME is cut so that a target name of up to 255 characters still leaves a valid one.
+    """
+    return f".{target.name[:200]}{_TMP_MARK}"
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    """Delete the temporary files beside ``target`` whose writing process no longer runs.
+
+    A save killed mid-write (SIGKILL, a crash, power loss) cannot remove its own temporary
+    file; its name carries the process id, so the next save to ``target`` knows it is
+    stale. Temporaries of running processes, this one included, are left alone. The id
+    is probed with ``os.kill(pid, 0)``, so only on POSIX, and only for processes of this
+    machine: a save to the same path on another machine sharing the directory may see its
+    temporary removed, and fails with an ``OSError`` then, its target untouched.
+    """
+    if os.name != "posix":
+        return
+    prefix = _temporary_prefix(target)
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(_TMP_SUFFIX)):
+            continue
+        pid = name[len(prefix):].split("-", 1)[0]
+        if pid.isdigit() and not _process_running(int(pid)):
+            with contextlib.suppress(OSError):
+                os.unlink(target.parent / name)
+
+
+def _process_running(pid: int) -> bool:
+    if pid <= 0 or pid == os.getpid():
+        return pid > 0
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it runs, as another user
+        return True
+    return True
 
 
 def _file_mode(target: Path) -> int:
@@ -298,45 +399,54 @@ def _damage_reported(where: Path) -> Iterator[None]:
     except (*_DAMAGE, OSError) as exc:
         if isinstance(exc, OSError) and exc.errno != errno.EINVAL:
             raise  # a failing disk, not a damaged file; EINVAL is a seek to a corrupt offset
-        raise ModelFileError(f"{where} is damaged or not an xpnet model file "
-                             f"({type(exc).__name__}: {exc})") from exc
+        raise _bad_file(f"{where} is damaged or not an xpnet model file "
+                        f"({type(exc).__name__}: {str(exc)[:200]})") from exc
 
 
 def _checked_members(archive: zipfile.ZipFile, where: Path) -> dict[str, zipfile.ZipInfo]:
     """The archive's members by array name, checked before any array is loaded.
 
-    Sizes come from the zip directory and each ``.npy`` preamble, so an archive that
-    would expand to more than :data:`MAX_TOTAL_BYTES`, or an array whose declared
-    shape exceeds the bytes it holds, is refused without being read.
+    Member names must be array names xpnet writes (so none holds ``..``, an absolute
+    path or a drive, and none is a symbolic link), although nothing is ever extracted
+    to disk. Sizes come from the zip directory and each ``.npy`` preamble, so an
+    archive that would expand to more than :data:`MAX_TOTAL_BYTES`, or an array whose
+    declared shape exceeds the bytes it holds, is refused without being read.
     """
     members: dict[str, zipfile.ZipInfo] = {}
     for info in archive.infolist():
         name = info.filename.removesuffix(".npy")
         if name == info.filename:
-            raise ModelFileError(f"{where} is not an xpnet model file: its member "
-                                 f"{info.filename!r} is not a .npy array")
+            raise _bad_file(f"{where} is not an xpnet model file: its member "
+                            f"{_short(info.filename)} is not a .npy array")
+        if name != HEADER_KEY and not _valid_name(name):
+            raise _bad_file(f"{where} is not an xpnet model file: its member "
+                            f"{_short(info.filename)} is not a valid array name (a path?)")
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise _bad_file(f"{where} is not an xpnet model file: its member "
+                            f"{_short(info.filename)} is a symbolic link")
         if name in members:
-            raise ModelFileError(f"{where} is damaged: it holds the array {name!r} twice")
+            raise _bad_file(f"{where} is damaged: it holds the array {name!r} twice")
         members[name] = info
     total = sum(info.file_size for info in members.values())
     if total > MAX_TOTAL_BYTES:
-        raise ModelFileError(f"{where}: its arrays declare {total} bytes, more than the "
-                             f"{MAX_TOTAL_BYTES} a model file may hold (xpnet.io.MAX_TOTAL_BYTES)")
+        raise _bad_file(f"{where}: its arrays declare {total} bytes, more than the "
+                        f"{MAX_TOTAL_BYTES} a model file may hold",
+                        "if you trust the file, raise xpnet.io.MAX_TOTAL_BYTES")
     if HEADER_KEY not in members:
-        raise ModelFileError(f"{where} is not an xpnet model file: it has no {HEADER_KEY} "
-                             "(a plain .npz archive?)")
+        raise _bad_file(f"{where} is not an xpnet model file: it has no {HEADER_KEY} "
+                        "(a plain .npz archive?)", "read plain .npz archives with numpy.load")
     for name, info in members.items():
         shape, dtype = _npy_preamble(archive, info, where)
         if dtype.hasobject or dtype.kind not in "biufc":
-            raise ModelFileError(f"{where}: the array {name!r} has dtype {dtype}; model files "
-                                 "hold numbers only (refused without unpickling anything)")
+            raise _bad_file(f"{where}: the array {name!r} has dtype {dtype}; model files "
+                            "hold numbers only (refused without unpickling anything)")
         if math.prod(shape) * dtype.itemsize > info.file_size:
-            raise ModelFileError(f"{where} is damaged: the array {name!r} declares shape "
-                                 f"{shape} but its member holds only {info.file_size} bytes")
+            raise _bad_file(f"{where} is damaged: the array {name!r} declares shape "
+                            f"{_short(shape)} but its member holds only {info.file_size} bytes")
         if name == HEADER_KEY and (dtype != np.uint8 or len(shape) != 1
                                    or shape[0] > MAX_HEADER_BYTES):
-            raise ModelFileError(f"{where}: its {HEADER_KEY} must be at most {MAX_HEADER_BYTES} "
-                                 f"bytes of uint8 JSON, got {dtype} of shape {shape}")
+            raise _bad_file(f"{where}: its {HEADER_KEY} must be at most {MAX_HEADER_BYTES} "
+                            f"bytes of uint8 JSON, got {dtype} of shape {_short(shape)}")
     return members
 
 
@@ -350,19 +460,23 @@ def _npy_preamble(archive: zipfile.ZipFile, info: zipfile.ZipInfo,
         elif version == (2, 0):
             shape, _, dtype = np.lib.format.read_array_header_2_0(member)
         else:
-            raise ModelFileError(f"{where}: the array {info.filename!r} uses .npy format "
-                                 f"{version}, which model files do not use")
+            raise _bad_file(f"{where}: the array {info.filename!r} uses .npy format "
+                            f"{version}, which model files do not use")
     return shape, dtype
 
 
 def _decode_header(raw: np.ndarray, where: Path) -> dict[str, Any]:
-    """The header's JSON, checked for xpnet's keys and a format version this xpnet reads."""
+    """The header's JSON, checked for xpnet's keys and a format version this xpnet reads.
+
+    Like a header being written, it must be plain data with finite numbers, nested at
+    most ``_MAX_DEPTH`` levels.
+    """
     def refuse_constant(text: str) -> None:
-        raise ModelFileError(f"{where}: its header holds {text}; a header's numbers must be finite")
+        raise _bad_file(f"{where}: its header holds {text}; a header's numbers must be finite")
 
     def finite_float(text: str) -> float:
         value = float(text)
-        return value if math.isfinite(value) else refuse_constant(text)
+        return value if math.isfinite(value) else refuse_constant(text[:80])
 
     try:
         header = json.loads(raw.tobytes().decode("utf-8"), parse_constant=refuse_constant,
@@ -370,20 +484,24 @@ def _decode_header(raw: np.ndarray, where: Path) -> dict[str, Any]:
     except ModelFileError:
         raise
     except (ValueError, RecursionError) as exc:
-        raise ModelFileError(f"{where}: its header is not valid JSON ({exc})") from exc
+        raise _bad_file(f"{where}: its header is not valid JSON ({str(exc)[:200]})") from exc
+    try:
+        _check_plain(header, "its header")
+    except ValueError as exc:  # JSON holds nothing but plain data: only the depth is in doubt
+        raise _bad_file(f"{where}: {exc}") from exc
     if not isinstance(header, dict):
-        raise ModelFileError(f"{where}: its header must be a JSON object, "
-                             f"not {type(header).__name__}")
+        raise _bad_file(f"{where}: its header must be a JSON object, "
+                        f"not {type(header).__name__}")
     if header.get("format") != FORMAT_NAME:
-        raise ModelFileError(f"{where} is not an xpnet model file: its header's format is "
-                             f"{header.get('format')!r}, not {FORMAT_NAME!r}")
+        raise _bad_file(f"{where} is not an xpnet model file: its header's format is "
+                        f"{_short(header.get('format'))}, not {FORMAT_NAME!r}")
     version = _field(header, "format_version", int, where)
     _field(header, "xpnet_version", str, where)
     if version < 1:
-        raise ModelFileError(f"{where}: its format_version {version} is not valid")
+        raise _bad_file(f"{where}: its format_version {version} is not valid")
     if version > FORMAT_VERSION:
-        raise ModelFileError(f"{where} was written by a newer xpnet (format {version}); this "
-                             f"xpnet {__version__} reads format {FORMAT_VERSION} or older: "
+        raise ModelFileError(f"{where} was written by a newer xpnet (format {_short(version)}); "
+                             f"this xpnet {__version__} reads format {FORMAT_VERSION} or older: "
                              "upgrade xpnet")
     return header
 
@@ -396,38 +514,40 @@ def _checked_params(arrays: Mapping[str, np.ndarray], header: Mapping[str, Any],
     """
     kind = header.get("kind")
     if kind not in kinds:
-        loader = "xpnet.load_params" if kind == PARAMS_KIND else "xpnet.load"
-        raise ModelFileError(f"{where} holds a {kind!r} model, not {' or '.join(map(repr, kinds))};"
-                             f" load it with {loader} (or read_model)")
+        raise _bad_file(f"{where} holds a {_short(kind)} model, not "
+                        f"{' or '.join(map(repr, kinds))}",
+                        "xpnet.load_params reads the files of save_params ('params'), "
+                        "xpnet.load those of an estimator's save, read_model any xpnet file")
     layer_dims = _field(header, "layer_dims", list, where)
     dtype = _field(header, "dtype", str, where)
     _field(header, "metadata", dict, where)
     if len(layer_dims) < 2 or not all(type(n) is int and n >= 1 for n in layer_dims):
-        raise ModelFileError(f"{where}: the header's layer_dims must be at least 2 positive "
-                             f"ints, got {layer_dims!r}")
+        raise _bad_file(f"{where}: the header's layer_dims must be at least 2 positive "
+                        f"ints, got {_short(layer_dims)}")
     if dtype not in PARAM_DTYPES:
-        raise ModelFileError(f"{where}: the header's dtype must be one of {PARAM_DTYPES}, "
-                             f"got {dtype!r}")
+        raise _bad_file(f"{where}: the header's dtype must be one of {PARAM_DTYPES}, "
+                        f"got {_short(dtype)}")
     params = {key: a for key, a in arrays.items() if _PARAM_KEY.fullmatch(key)}
     try:
         found = layer_dims_of(params)
-    except ValueError as exc:
-        raise ModelFileError(f"{where}: its arrays do not form a network: {exc}") from exc
+    except (ValueError, TypeError) as exc:
+        raise _bad_file(f"{where}: its arrays do not form a network: {str(exc)[:300]}") from exc
     if found != layer_dims:
-        raise ModelFileError(f"{where}: its arrays have layer_dims {found} but the header "
-                             f"says {layer_dims}")
+        raise _bad_file(f"{where}: its arrays have layer_dims {_short(found)} but the header "
+                        f"says {_short(layer_dims)}")
     wrong = {key: str(a.dtype) for key, a in params.items() if a.dtype != np.dtype(dtype)}
     if wrong:
-        raise ModelFileError(f"{where}: the header says dtype {dtype} but the arrays are {wrong}")
+        raise _bad_file(f"{where}: the header says dtype {dtype} but the arrays are "
+                        f"{_short(wrong)}")
     return params
 
 
 def _field(header: Mapping[str, Any], key: str, kind: type, where: Path) -> Any:
     """``header[key]``, which must be a ``kind`` (never a bool standing for an int)."""
     if key not in header:
-        raise ModelFileError(f"{where}: its header has no {key!r}")
+        raise _bad_file(f"{where}: its header has no {key!r}")
     value = header[key]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ModelFileError(f"{where}: its header's {key!r} must be {_TYPE_NAMES[kind]}, "
-                             f"not {type(value).__name__} {value!r:.80}")
+        raise _bad_file(f"{where}: its header's {key!r} must be {_TYPE_NAMES[kind]}, "
+                        f"not {type(value).__name__} {_short(value)}")
     return value

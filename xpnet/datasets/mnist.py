@@ -7,7 +7,9 @@ here, so a changed or damaged download is refused rather than trained on.
 
 from __future__ import annotations
 
+import errno
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,25 +34,62 @@ MNIST_SHA256 = {
     "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
 }
 
+DOWNLOAD_TIMEOUT = 30.0
+"""Seconds to wait for a mirror to connect, and then for each next piece of a file."""
+MAX_DOWNLOAD_BYTES = 64 << 20
+"""A download that grows past this is stopped: the largest MNIST file is 9.9 MB."""
+
 _N_CLASSES = 10
+
+
+def _download(url: str, output_file: str, pooch: Any) -> None:
+    """pooch's downloader for http(s) mirrors, with a timeout and a size cap, that closes
+    the connection whatever happens (pooch's own leaves it open when a transfer fails)."""
+    import requests
+
+    with requests.get(url, timeout=DOWNLOAD_TIMEOUT, stream=True) as response, \
+            open(output_file, "wb") as file:
+        response.raise_for_status()
+        size = 0
+        for chunk in response.iter_content(chunk_size=1 << 16):
+            size += len(chunk)
+            if size > MAX_DOWNLOAD_BYTES:
+                raise DataFileError(f"{url} sends more than {MAX_DOWNLOAD_BYTES} bytes, more "
+                                    "than any MNIST file; nothing was cached. Point "
+                                    f"{URL_ENV_VAR} at an MNIST mirror")
+            file.write(chunk)
 
 
 def _fetch(pooch: Any, name: str, base_url: str, cache_dir: Any) -> str:
     url = base_url + name
+    downloader = _download if url.lower().startswith(("http://", "https://")) else None
     try:
         return pooch.retrieve(url, known_hash=f"sha256:{MNIST_SHA256[name]}", fname=name,
-                              path=cache_dir)
+                              path=cache_dir, downloader=downloader)
+    except DataFileError:
+        raise
     except ValueError as exc:
         # pooch raises ValueError on a hash mismatch (after deleting the download), and
-        # for other problems such as an unknown URL scheme, which pass through unchanged.
+        # for a URL it cannot download from (an unknown scheme).
         if "hash" not in str(exc):
-            raise
+            raise ValueError(f"cannot download {url} ({exc}); set {URL_ENV_VAR} to the "
+                             "http:// or https:// address of an MNIST mirror, or unset it "
+                             "to use the default one") from exc
         raise DataFileError(f"{url}: the download does not match the pinned SHA-256 "
                             f"({exc}); nothing was cached. Try again, or point "
                             f"{URL_ENV_VAR} at another MNIST mirror") from exc
     except OSError as exc:  # requests' connection errors are OSErrors too
-        raise OSError(f"could not download {url} ({exc}); check the network connection, or "
-                      f"point {URL_ENV_VAR} at a reachable MNIST mirror") from exc
+        raise OSError(f"could not download {url} into {cache_dir} ({exc}); check the network "
+                      f"connection and that the cache directory is writable, or point "
+                      f"{URL_ENV_VAR} at a reachable MNIST mirror") from exc
+
+
+def _checked_cache_dir(cache_dir: Path) -> Path:
+    """``cache_dir``, which must be a directory or not exist yet (it is created then)."""
+    if cache_dir.exists() and not cache_dir.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, f"cache_dir {cache_dir} is not a directory; pass "
+                                 "the directory to cache MNIST in (it is created if missing)")
+    return cache_dir
 
 
 def _read_pair(images_path: str, labels_path: str) -> tuple[np.ndarray, np.ndarray]:
@@ -74,6 +113,11 @@ def load_mnist(*, cache_dir: Any = None) -> tuple[np.ndarray, np.ndarray, np.nda
     are downloaded on first use into ``cache_dir`` (default: pooch's user cache,
     ``pooch.os_cache("xpnet")/mnist``), checked against pinned SHA-256 sums and
     read from there afterwards. Needs ``pip install "xpnet[mnist]"``.
+
+    Raises ``OSError`` when a file cannot be downloaded (saying to check the network or
+    ``XPNET_MNIST_URL``), :class:`DataFileError` for a download that fails its checksum or
+    its size cap (nothing is cached then), and ``NotADirectoryError``/``TypeError`` for a
+    bad ``cache_dir``. A cached file that fails its checksum is downloaded again.
     """
     try:
         import pooch
@@ -83,6 +127,7 @@ def load_mnist(*, cache_dir: Any = None) -> tuple[np.ndarray, np.ndarray, np.nda
         cache_dir = pooch.os_cache("xpnet") / "mnist"
     else:
         cache_dir = check_path(cache_dir, "cache_dir")
+    cache_dir = _checked_cache_dir(Path(cache_dir))
     base_url = os.environ.get(URL_ENV_VAR, "").strip() or DEFAULT_URL
     if not base_url.endswith("/"):
         base_url += "/"
