@@ -266,3 +266,26 @@ def test_jax_without_64_bit_mode_trains_in_float32():
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["float32", "float32", "5"]
+
+
+def test_a_network_checked_once_is_checked_again_when_its_structure_changes():
+    # The door checks remember their verdict per (name, type, shape, dtype) signature.
+    X = np.ones((3, 2))
+    params = xpnet.init_params([3, 4, 1])
+    xpnet.forward_prop(X, params)
+    params["b1"] = np.zeros((4, 2))
+    with pytest.raises(ValueError, match="b1 shaped"):
+        xpnet.forward_prop(X, params)
+    params["b1"] = np.zeros((4, 1), dtype=np.float32)
+    with pytest.raises(TypeError, match="one dtype"):
+        xpnet.forward_prop(X, params)
+    params["b1"] = [[0.0]] * 4
+    with pytest.raises(TypeError, match="must be an array"):
+        xpnet.forward_prop(X, params)
+    good = xpnet.init_params([3, 4, 1])
+    AL, caches = xpnet.forward_prop(X, good)
+    grads = xpnet.backprop(AL, np.ones((1, 2)), caches)
+    xpnet.update_parameters(good, grads, 0.1)
+    grads["dW1"] = grads["dW1"][:, :2]
+    with pytest.raises(ValueError, match="must match"):
+        xpnet.update_parameters(good, grads, 0.1)

@@ -8,7 +8,7 @@ from typing import Any
 from .backend import default_int_dtype, is_host_data, namespace_of
 from .losses import match_labels
 from .network import forward_prop
-from .parameters import check_dtypes, n_layers
+from .parameters import check_network
 from .validation import check_finite, check_labels, to_backend
 
 Array = Any
@@ -23,8 +23,7 @@ def _like_params(data: Any, params: Mapping[str, Array], name: str) -> Array:
 
 
 def _network_output(X: Any, params: Mapping[str, Array], hidden: str, output: str) -> Array:
-    n_layers(params)
-    check_dtypes(params)
+    check_network(params)
     X = _like_params(X, params, "X")
     check_finite(X, "X")
     return forward_prop(X, params, hidden=hidden, output=output)[0]

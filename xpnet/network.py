@@ -19,8 +19,8 @@ from .activations import Activation, get_activation
 from .backend import (Backend, array_namespace, asarray, default_float_dtype, get_backend,
                       namespace_of, resolve_backend)
 from .losses import match_labels, output_gradient
-from .parameters import (apply_update, check_dtypes, gradient_key, gradient_keys, layer_keys, n_layers,
-                         parameter_keys)
+from .parameters import (apply_update, check_network, gradient_key, gradient_keys, layer_keys,
+                         remember, signature)
 from .seeding import host_rng
 from .validation import check_input, check_layer_dims, check_positive, float_dtype
 
@@ -112,8 +112,7 @@ def forward_prop(X: Array, params: Mapping[str, Array], *, hidden: str = "sigmoi
     Hidden layers use the ``hidden`` activation, the last layer ``output``. Returns
     the output ``AL`` and one :class:`LayerCache` per layer for :func:`backprop`.
     """
-    L = n_layers(params)
-    check_dtypes(params)
+    L, _ = check_network(params)
     activations = layer_activations(L, hidden, output)
     xp = namespace_of(X=X, **params)
     W1 = params[layer_keys(1)[0]]
@@ -204,8 +203,8 @@ def update_parameters(params: MutableMapping[str, Array], grads: Mapping[str, Ar
     array-api-strict) and replaced where arrays are immutable (JAX). Returns ``params``.
     """
     learning_rate = check_positive(learning_rate, "learning_rate")
-    keys = parameter_keys(params)
-    dtype = check_dtypes(params)
+    L, dtype = check_network(params)
+    keys = [key for l in range(1, L + 1) for key in layer_keys(l)]
     if learning_rate > float(array_namespace(params[keys[0]]).finfo(dtype).max):
         # It would become inf in the parameters' dtype, and inf * 0 is NaN.
         raise ValueError(f"learning_rate={learning_rate} is beyond the range of the parameters' "
@@ -216,11 +215,24 @@ def update_parameters(params: MutableMapping[str, Array], grads: Mapping[str, Ar
     return params
 
 
+_GRADIENTS_CHECKED: dict[tuple, bool] = {}
+
+
 def _check_gradients(params: Mapping[str, Array], grads: Mapping[str, Array], keys: list[str]) -> None:
     # Shapes, dtypes and libraries only: metadata, so nothing waits for the device.
     if not isinstance(grads, Mapping):
         raise TypeError(f"grads must be the dict returned by backprop (dW1, db1, ...), "
                         f"not {type(grads).__name__}")
+    both = (signature(params), signature(grads))
+    if None in both:
+        both = None
+    if both is None or both not in _GRADIENTS_CHECKED:
+        _check_gradient_arrays(params, grads, keys)
+        remember(_GRADIENTS_CHECKED, both, True)
+
+
+def _check_gradient_arrays(params: Mapping[str, Array], grads: Mapping[str, Array],
+                           keys: list[str]) -> None:
     missing = [gradient_key(key) for key in keys if gradient_key(key) not in grads]
     if missing:
         raise ValueError(f"grads has no {', '.join(missing)}; pass the dict returned by backprop")

@@ -31,10 +31,43 @@ def gradient_keys(l: int) -> tuple[str, str, str]:
     return f"dA{l - 1}", f"dW{l}", f"db{l}"
 
 
+# The structural checks below depend only on each entry's name, type, shape and dtype.
+# The public step functions run them on every call, so their verdicts are remembered by
+# that signature: a network checked once is not checked again while its structure holds.
+_MAX_REMEMBERED = 1024
+_LAYERS_OF: dict[tuple, int] = {}
+_NETWORK_OF: dict[tuple, tuple[int, Any]] = {}
+
+
+def signature(arrays: Mapping[str, Any]) -> tuple | None:
+    """``(name, type, shape, dtype)`` of every entry; None when one is no array."""
+    try:
+        found = tuple((key, type(a), a.shape, a.dtype) for key, a in arrays.items())
+        hash(found)
+    except (AttributeError, TypeError):
+        return None
+    return found
+
+
+def remember(cache: dict[tuple, Any], key: tuple | None, verdict: Any) -> Any:
+    """Store ``verdict`` of a passed check under ``key``; returns it."""
+    if key is not None:
+        if len(cache) >= _MAX_REMEMBERED:
+            cache.clear()
+        cache[key] = verdict
+    return verdict
+
+
 def n_layers(params: Mapping[str, Any]) -> int:
     """The number of layers ``L`` in ``params``, checking it holds exactly W1, b1 ... WL, bL."""
     if not isinstance(params, Mapping):
         raise TypeError(f"params must be a dict of arrays (W1, b1, ...), not {type(params).__name__}")
+    key = signature(params)
+    L = _LAYERS_OF.get(key) if key is not None else None
+    return L if L is not None else remember(_LAYERS_OF, key, _check_layers(params))
+
+
+def _check_layers(params: Mapping[str, Any]) -> int:
     if not all(isinstance(key, str) for key in params):
         raise TypeError(f"params keys must be the strings W1, b1, ..., WL, bL; got {list(params)}")
     L = sum(1 for key in params if key.startswith("W"))
@@ -61,8 +94,19 @@ def _check_arrays(params: Mapping[str, Any]) -> None:
                             f"convert it with xpnet.asarray(params[{key!r}], dtype='float64')")
 
 
-def check_dtypes(params: Mapping[str, Any]) -> Any:
-    """The one real floating dtype shared by every array of a checked ``params``."""
+def check_network(params: Mapping[str, Any]) -> tuple[int, Any]:
+    """``(L, dtype)`` of a network's ``params``: checked as :func:`n_layers` does, and to
+    share one real floating dtype (what computing with them needs)."""
+    if not isinstance(params, Mapping):
+        raise TypeError(f"params must be a dict of arrays (W1, b1, ...), not {type(params).__name__}")
+    key = signature(params)
+    known = _NETWORK_OF.get(key) if key is not None else None
+    if known is None:
+        known = remember(_NETWORK_OF, key, (_check_layers(params), _check_dtypes(params)))
+    return known
+
+
+def _check_dtypes(params: Mapping[str, Any]) -> Any:
     # Dtypes only: metadata, so nothing waits for the device.
     dtype = None
     for key, value in params.items():
