@@ -87,8 +87,10 @@ def measure_together(contestants: dict[str, tuple[Callable, Callable, int]], rep
 
 
 def fit_epochs(dims: list[int], batch: int) -> int:
-    """Epochs per timed ``fit`` call: enough steps to spread its set-up, at most ~10 s a call."""
-    return 8 if flops_per_step(dims, batch) < 1e10 else 1
+    """Epochs per timed ``fit`` call: enough steps to spread its set-up (checking the data and
+    laying it out by rows, once per call) as a real run of many epochs does, at most ~10 s a call."""
+    flops = flops_per_step(dims, batch)
+    return 32 if flops < 1e9 else 8 if flops < 1e10 else 1
 
 
 def contenders(backend: str, torch_device: str | None, with_sklearn: bool,
