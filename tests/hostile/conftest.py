@@ -31,6 +31,7 @@ HERE = Path(__file__).parent
 
 _outcomes: dict[str, str] = {}
 _hostile_ids: set[str] = set()
+_skipped: set[str] = set()
 
 
 class DataLost(AssertionError):
@@ -84,8 +85,8 @@ def hostile(request):
     """Record how this hostile input was met (see the module docstring)."""
     recorder = Hostile(request.node.nodeid)
     yield recorder
-    if request.node.nodeid in _outcomes:  # the test failed: that outcome is already counted
-        return
+    if request.node.nodeid in _outcomes or request.node.nodeid in _skipped:
+        return  # the test failed (that outcome is already counted) or was skipped
     if recorder.outcome is None:
         raise AssertionError(f"{request.node.nodeid} passed without recording an outcome; call "
                              "hostile.raises(...) or hostile.handled()")
@@ -100,7 +101,10 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_runtest_logreport(report):
-    if report.nodeid not in _hostile_ids or report.skipped:
+    if report.nodeid not in _hostile_ids:
+        return
+    if report.skipped:
+        _skipped.add(report.nodeid)
         return
     if report.failed:
         text = report.longreprtext
