@@ -351,8 +351,20 @@ def resolve_dtype(xp: ModuleType, dtype: Any) -> Any:
     return available[name]
 
 
+@functools.lru_cache(maxsize=256)
+def is_dtype(xp: ModuleType, dtype: Any, kind: str | tuple[str, ...]) -> bool:
+    """``xp.isdtype(dtype, kind)``, remembered: the door checks ask it on every step."""
+    return bool(xp.isdtype(dtype, kind))
+
+
+@functools.lru_cache(maxsize=64)
+def machine_epsilon(xp: ModuleType, dtype: Any) -> float:
+    """``xp.finfo(dtype).eps`` as a Python float, remembered per dtype."""
+    return float(xp.finfo(dtype).eps)
+
+
 def _check_real(xp: ModuleType, dtype: Any) -> None:
-    if not xp.isdtype(dtype, ("bool", "integral", "real floating")):
+    if not is_dtype(xp, dtype, ("bool", "integral", "real floating")):
         raise TypeError(f"cannot use data of dtype {dtype}: xpnet needs real numbers "
                         "(lists of numbers, or integer, boolean or floating arrays)")
 

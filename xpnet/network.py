@@ -203,36 +203,40 @@ def update_parameters(params: MutableMapping[str, Array], grads: Mapping[str, Ar
     array-api-strict) and replaced where arrays are immutable (JAX). Returns ``params``.
     """
     learning_rate = check_positive(learning_rate, "learning_rate")
-    L, dtype = check_network(params)
-    keys = [key for l in range(1, L + 1) for key in layer_keys(l)]
-    if learning_rate > float(array_namespace(params[keys[0]]).finfo(dtype).max):
+    keys, largest = _checked_update(params, grads)
+    if learning_rate > largest:
         # It would become inf in the parameters' dtype, and inf * 0 is NaN.
         raise ValueError(f"learning_rate={learning_rate} is beyond the range of the parameters' "
-                         f"dtype {dtype}; use a smaller learning rate")
-    _check_gradients(params, grads, keys)
+                         f"dtype {params[keys[0]].dtype}; use a smaller learning rate")
     for key in keys:
         apply_update(params, key, -learning_rate * grads[gradient_key(key)])
     return params
 
 
-_GRADIENTS_CHECKED: dict[tuple, bool] = {}
+_UPDATES_CHECKED: dict[tuple, tuple[tuple[str, ...], float]] = {}
 
 
-def _check_gradients(params: Mapping[str, Array], grads: Mapping[str, Array], keys: list[str]) -> None:
-    # Shapes, dtypes and libraries only: metadata, so nothing waits for the device.
+def _checked_update(params: Mapping[str, Array],
+                    grads: Mapping[str, Array]) -> tuple[tuple[str, ...], float]:
+    """The parameter keys, and the largest finite number of their dtype, once ``params``
+    and ``grads`` are checked to fit each other (remembered per pair of signatures)."""
     if not isinstance(grads, Mapping):
         raise TypeError(f"grads must be the dict returned by backprop (dW1, db1, ...), "
                         f"not {type(grads).__name__}")
-    both = (signature(params), signature(grads))
-    if None in both:
-        both = None
-    if both is None or both not in _GRADIENTS_CHECKED:
+    both = (signature(params), signature(grads)) if isinstance(params, Mapping) else (None,)
+    known = None if None in both else _UPDATES_CHECKED.get(both)
+    if known is None:
+        L, dtype = check_network(params)
+        keys = tuple(key for l in range(1, L + 1) for key in layer_keys(l))
         _check_gradient_arrays(params, grads, keys)
-        remember(_GRADIENTS_CHECKED, both, True)
+        largest = float(array_namespace(params[keys[0]]).finfo(dtype).max)
+        known = remember(_UPDATES_CHECKED, None if None in both else both, (keys, largest))
+    return known
 
 
 def _check_gradient_arrays(params: Mapping[str, Array], grads: Mapping[str, Array],
-                           keys: list[str]) -> None:
+                           keys: tuple[str, ...]) -> None:
+    # Shapes, dtypes and libraries only: metadata, so nothing waits for the device.
     missing = [gradient_key(key) for key in keys if gradient_key(key) not in grads]
     if missing:
         raise ValueError(f"grads has no {', '.join(missing)}; pass the dict returned by backprop")

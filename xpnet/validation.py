@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
-from .backend import (asarray, default_float_dtype, dtype_name, get_backend, is_host_data,
+from .backend import (asarray, default_float_dtype, dtype_name, get_backend, is_dtype, is_host_data,
                       namespace_of, resolve_backend, resolve_dtype)
 
 Array = Any
@@ -109,7 +109,7 @@ def check_input(X: Array, n_features: int, xp: ModuleType, name: str = "X") -> N
     if X.shape[0] != n_features:
         raise ValueError(f"{name} has {X.shape[0]} rows (features) but the network expects "
                          f"{n_features} (layer_dims[0]); {name} must be shaped (n_features, n_samples)")
-    if not xp.isdtype(X.dtype, "real floating"):
+    if not is_dtype(xp, X.dtype, "real floating"):
         raise TypeError(f"{name} has dtype {X.dtype}; the network needs a real floating dtype: "
                         f"convert it, e.g. xpnet.asarray({name}, dtype='float64')")
 
