@@ -13,6 +13,8 @@ import math
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
+from array_api_compat import is_writeable_array
+
 from .backend import array_namespace
 from .parameters import apply_update, gradient_key, parameter_keys
 from .validation import check_fraction, check_positive, make_named
@@ -28,6 +30,15 @@ class Optimizer:
     def step(self, params: MutableMapping[str, Array], grads: Mapping[str, Array],
              learning_rate: float) -> None:
         raise NotImplementedError
+
+    def step_with_scratch(self, params: MutableMapping[str, Array], grads: MutableMapping[str, Array],
+                          learning_rate: float) -> None:
+        """:meth:`step`, allowed to overwrite ``grads`` (``fit``'s gradients are temporaries).
+
+        Optimizers that can use that to avoid a weight-sized temporary per parameter
+        override it (plain SGD and momentum do); the numbers are those of :meth:`step`.
+        """
+        self.step(params, grads, learning_rate)
 
     def reset(self) -> None:
         """Forget the state gathered from earlier steps (a new network starts afresh)."""
@@ -66,6 +77,26 @@ class SGD(Optimizer):
 
     def reset(self):
         self._velocity: dict[str, Array] = {}
+
+    def step_with_scratch(self, params, grads, learning_rate):
+        keys = parameter_keys(params)
+        gs = [grads[gradient_key(key)] for key in keys]
+        # Nesterov's step mu*v - lr*g needs a temporary anyway; immutable arrays (JAX) cannot.
+        if self.nesterov or not all(is_writeable_array(g) for g in gs):
+            return self.step(params, grads, learning_rate)
+        # In place, the very operations of step(), so the numbers are the same.
+        for key, g in zip(keys, gs):
+            v = self._velocity.get(key)
+            if v is None:  # plain SGD, or momentum's first step: the step is -lr * g
+                g *= -learning_rate
+                if self.momentum:
+                    self._velocity[key] = g
+                apply_update(params, key, g)
+            else:  # v <- mu * v - lr * g, and that is the step
+                v *= self.momentum
+                g *= learning_rate
+                v -= g
+                apply_update(params, key, v)
 
     def get_state(self):
         return {f"velocity/{key}": v for key, v in self._velocity.items()}, {}

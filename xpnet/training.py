@@ -242,7 +242,7 @@ def _train_epoch(run: _Run, epoch: int) -> tuple[dict[str, float], int | None, b
             correct.append(correct_count(AL, Yb, run.output))
         grads = backward(AL, Yb, caches, input_gradient=False)
         _add_weight_decay(grads, run.params, run.weight_decay)
-        run.optimizer.step(run.params, grads, lr)
+        run.optimizer.step_with_scratch(run.params, grads, lr)  # grads are this step's own
     batch_losses = xp.stack(losses)
     # Weighting by the batches' shares keeps a single batch's cost exact.
     metrics = {"loss": xp.sum(batch_losses * _batch_shares(run, len(losses), xp))}
