@@ -94,19 +94,30 @@ def test_resume_without_a_checkpoint_file_starts_a_new_run(tmp_path):
     assert read_checkpoint(path, np).epoch == history.epochs == 8
 
 
-def test_a_diverging_run_leaves_only_finite_checkpoints(tmp_path):
+class Explosive(xpnet.schedules.Schedule):
+    """A learning rate that grows 1e8-fold an epoch: sane at first, diverging later."""
+
+    def __call__(self, lr, epoch):
+        return lr * 1e8 ** epoch
+
+
+@pytest.mark.parametrize("output, words", [("identity", "mini-batch"), ("sigmoid", "too large")])
+def test_a_diverging_run_keeps_its_last_finite_checkpoint(tmp_path, output, words):
     path = tmp_path / "run.npz"
-    with pytest.raises(xpnet.TrainingDivergedError, match="mini-batch"):
-        xpnet.fit(*MOONS, [2, 16, 1], checkpoint=path, **settings(lr=1e6, epochs=20, batch_size=8))
-    if path.exists():
-        state = read_checkpoint(path, np)
-        assert all(np.all(np.isfinite(a)) for a in state.params.values())
+    with pytest.raises(xpnet.TrainingDivergedError, match=words) as info:
+        xpnet.fit(*MOONS, [2, 16, 1], checkpoint=path, output=output, schedule=Explosive(),
+                  **settings(lr=0.01, epochs=30, batch_size=8))
+    state = read_checkpoint(path, np)  # written before the run went wrong
+    assert 1 <= state.epoch <= info.value.history.epochs
+    assert all(np.all(np.isfinite(a)) for a in state.params.values())
 
 
 BAD_RESUMES = {
     "other settings": (dict(lr=0.1), ValueError, "lr=0.05 there, 0.1 here"),
     "other network": (dict(layer_dims=[2, 5, 1]), ValueError, "layer_dims"),
-    "params and a checkpoint": (dict(params="fresh"), ValueError, "not both"),
+    "other data of the same size": (dict(data=make_moons(120, noise=0.2, seed=2)), ValueError,
+                                    "data="),
+    "a checkpoint further than the run asks": (dict(epochs=1), ValueError, "holds 2 epochs"),
 }
 
 
@@ -117,10 +128,9 @@ def test_resume_refuses_a_checkpoint_from_another_run(tmp_path, change, error, w
     before = path.read_bytes()
     change = dict(change)
     dims = change.pop("layer_dims", [2, 4, 1])
-    if change.get("params") == "fresh":
-        change["params"] = xpnet.init_params(dims)
+    data = change.pop("data", MOONS)
     with pytest.raises(error, match=words):
-        xpnet.fit(*MOONS, dims, checkpoint=path, resume=True, **settings(epochs=2, **change))
+        xpnet.fit(*data, dims, checkpoint=path, resume=True, **settings(**{"epochs": 2, **change}))
     assert path.read_bytes() == before
 
 
@@ -139,8 +149,75 @@ def test_a_params_file_is_not_a_checkpoint(tmp_path):
         xpnet.fit(*MOONS, [2, 4, 1], checkpoint=path, resume=True, **settings())
 
 
+def test_params_given_when_resuming_are_replaced_by_the_checkpoints(tmp_path):
+    path = tmp_path / "run.npz"
+    whole, _ = xpnet.fit(*MOONS, [2, 4, 1], **settings(epochs=6))
+    xpnet.fit(*MOONS, [2, 4, 1], checkpoint=path, **settings(epochs=3))
+    mine = xpnet.init_params([2, 4, 1], seed=99)
+    resumed, _ = xpnet.fit(*MOONS, [2, 4, 1], params=mine, checkpoint=path, resume=True,
+                           **settings(epochs=6))
+    assert resumed is mine
+    assert_same_params(resumed, whole)
+
+
+def test_numpy_numbers_as_settings_are_stored_as_plain_numbers(tmp_path):
+    path = tmp_path / "run.npz"
+    run = settings(seed=np.int64(4), early_stopping=np.int64(50), min_delta=np.float64(0.0),
+                   batch_size=np.int64(32), epochs=np.int64(3))
+    xpnet.fit(*MOONS, [2, 4, 1], checkpoint=path, **run)
+    assert read_checkpoint(path, np).run["seed"] == 4
+
+
+def test_a_checkpointed_validation_split_needs_a_seed(tmp_path):
+    with pytest.raises(ValueError, match="needs a seed"):
+        xpnet.fit(*MOONS, [2, 4, 1], checkpoint=tmp_path / "run.npz",
+                  **settings(seed=None, validation_split=0.2))
+    assert not (tmp_path / "run.npz").exists()
+
+
+def test_restart_replaces_a_checkpoint_only_with_its_own_first_save(tmp_path):
+    path = tmp_path / "run.npz"
+    xpnet.fit(*MOONS, [2, 4, 1], checkpoint=path, **settings(epochs=2))
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="X has 3 rows"):  # fails before any epoch
+        xpnet.fit(np.ones((3, 5)), np.ones((1, 5)), [2, 4, 1], checkpoint=path, restart=True,
+                  **settings())
+    assert path.read_bytes() == before
+    xpnet.fit(*MOONS, [2, 5, 1], checkpoint=path, restart=True, **settings(epochs=1))
+    assert read_checkpoint(path, np).run["layer_dims"] == [2, 5, 1]
+
+
+def test_a_run_resumed_in_the_middle_of_an_early_stopping_wait_stops_where_it_would_have():
+    import tempfile
+    run = settings(epochs=40, batch_size=30, lr=0.05, early_stopping=3, min_delta=0.02)
+    whole, whole_history = xpnet.fit(*MOONS, [2, 4, 1], **run)
+    assert whole_history.stop_reason == "early_stopping"
+    stop_at = whole_history.epochs
+    with tempfile.TemporaryDirectory() as directory:
+        path = f"{directory}/run.npz"
+        # Interrupted two epochs before the stop: inside the wait (patience 3).
+        xpnet.fit(*MOONS, [2, 4, 1], checkpoint=path, callbacks=[stop_after(stop_at - 2)], **run)
+        resumed, history = xpnet.fit(*MOONS, [2, 4, 1], checkpoint=path, resume=True, **run)
+    assert history.as_dict() == whole_history.as_dict()
+    assert_same_params(resumed, whole)
+
+
+class Stateful(xpnet.optimizers.Optimizer):
+    def step(self, params, grads, learning_rate):
+        pass
+
+
+def test_an_optimizer_that_cannot_save_its_state_is_refused_before_training(tmp_path):
+    with pytest.raises(NotImplementedError, match="get_state"):
+        xpnet.fit(*MOONS, [2, 4, 1], checkpoint=tmp_path / "run.npz", **settings(optimizer=Stateful()))
+    assert not (tmp_path / "run.npz").exists()
+
+
 BAD_ARGUMENTS = {
     "resume without a path": (dict(resume=True), ValueError, "checkpoint=PATH"),
+    "restart without a path": (dict(restart=True), ValueError, "checkpoint=PATH"),
+    "resume and restart": (dict(checkpoint="x.npz", resume=True, restart=True), ValueError,
+                           "not both"),
     "resume not a bool": (dict(checkpoint="x.npz", resume="yes"), TypeError, "resume"),
     "every zero": (dict(checkpoint="x.npz", checkpoint_every=0), ValueError, "checkpoint_every"),
     "path not a path": (dict(checkpoint=3), TypeError, "checkpoint must be a file path"),
@@ -161,13 +238,14 @@ def test_a_checkpoint_in_a_missing_directory_fails_before_training(tmp_path):
         xpnet.fit(*MOONS, [2, 4, 1], checkpoint=tmp_path / "no" / "run.npz", **settings())
 
 
-def test_memory_stays_flat_over_a_long_run():
+def test_memory_stays_flat_over_a_long_checkpointed_run(tmp_path):
     X, Y = make_blobs(300, seed=0)
     traced = []
     tracemalloc.start()
     try:
         xpnet.fit(X, Y, [2, 32, 3], output="softmax", batch_size=50, optimizer="adam", epochs=80,
-                  verbose=0, callbacks=[lambda e, logs, p: traced.append(tracemalloc.get_traced_memory()[0])])
+                  verbose=0, checkpoint=tmp_path / "run.npz",
+                  callbacks=[lambda e, logs, p: traced.append(tracemalloc.get_traced_memory()[0])])
     finally:
         tracemalloc.stop()
     # After warm-up only the history grows, ~0.2 kB an epoch (three floats and list slack);

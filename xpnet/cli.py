@@ -54,11 +54,9 @@ def _check_outputs(args: argparse.Namespace) -> None:
                                     "directory; create it or choose another path")
         if flag != "--checkpoint" and target.exists() and not args.force:
             raise FileExistsError(f"{flag} {target} exists; pass --force to overwrite it")
-    if args.checkpoint is not None and args.checkpoint.exists() and not args.resume:
-        if not args.force:
-            raise FileExistsError(f"--checkpoint {args.checkpoint} exists; pass --resume to "
-                                  "continue that run or --force to start over")
-        args.checkpoint.unlink()
+    if args.checkpoint is not None and args.checkpoint.exists() and not (args.resume or args.force):
+        raise FileExistsError(f"--checkpoint {args.checkpoint} exists; pass --resume to "
+                              "continue that run or --force to start over")
     if args.plot is not None:
         try:
             import matplotlib  # noqa: F401
@@ -85,7 +83,8 @@ def _train(args: argparse.Namespace) -> int:
                               seed=args.seed, dtype=args.dtype, backend=xp, verbose=1,
                               scale="he" if args.hidden in ("relu", "leaky_relu") else "xavier",
                               checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
-                              resume=args.resume, **net)
+                              resume=args.resume, **net,
+                              restart=args.force and not args.resume and args.checkpoint is not None)
     except KeyboardInterrupt:
         if args.checkpoint is not None:
             raise KeyboardInterrupt(_interrupted_checkpoint(args.checkpoint)) from None

@@ -64,7 +64,8 @@ _DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, KeyError, Runti
            NotImplementedError, OverflowError, struct.error)
 
 _TYPE_NAMES = {int: "an int", str: "a str", list: "a list", dict: "a dict"}
-_FIX = "save it again with xpnet (save_params or est.save), or restore a backup"
+DAMAGED_FILE_FIX = "save it again with xpnet (save_params or est.save), or restore a backup"
+_FIX = DAMAGED_FILE_FIX
 _TMP_MARK = ".xpnet-"
 _TMP_SUFFIX = ".tmp"
 

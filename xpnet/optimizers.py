@@ -45,14 +45,18 @@ class Optimizer:
 
     def get_state(self) -> tuple[dict[str, Array], dict[str, Any]]:
         """The state gathered so far: ``(arrays, values)``, named arrays on the parameters'
-        backend and plain Python values; :meth:`set_state` restores it (checkpoints)."""
-        return {}, {}
+        backend and plain Python values; :meth:`set_state` restores it (checkpoints).
+
+        An optimizer of your own must define both to be checkpointed (a stateless one
+        returns ``({}, {})``): a resumed run would silently lose a state left out.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not define get_state/set_state, "
+                                  "so its state cannot be checkpointed; define them (a stateless "
+                                  "optimizer returns ({}, {}) and accepts that back)")
 
     def set_state(self, arrays: Mapping[str, Array], values: Mapping[str, Any]) -> None:
         """Continue from a state returned by :meth:`get_state` (arrays already on the backend)."""
-        if arrays or values:
-            raise ValueError(f"{type(self).__name__} keeps no state, but the saved state has "
-                             f"{sorted(arrays) + sorted(values)}")
+        self.get_state()  # raises the same advice for an optimizer that defines neither
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
@@ -138,8 +142,8 @@ class Adam(Optimizer):
 
     def set_state(self, arrays, values):
         t = values.get("t")
-        if isinstance(t, bool) or not isinstance(t, int) or t < 0:
-            raise ValueError(f"Adam's saved step count t must be an int >= 0, got {t!r}")
+        if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < 2**53:
+            raise ValueError(f"Adam's saved step count t must be an int in [0, 2**53), got {t!r:.80}")
         m = _unprefixed(arrays, "m", values, ("t",), also=("v",))
         v = _unprefixed(arrays, "v", values, ("t",), also=("m",))
         if sorted(m) != sorted(v):

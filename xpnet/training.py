@@ -11,7 +11,7 @@ from typing import Any
 
 from .activations import get_activation
 from .backend import Backend, asarray, contiguous, dtype_name, namespace_of, to_numpy
-from .checkpoint import Checkpointer
+from .checkpoint import Checkpointer, data_fingerprint
 from .floating import divergence_reported_by_fit
 from .errors import TrainingDivergedError
 from .evaluation import CLASSIFICATION_OUTPUTS, correct_count
@@ -52,6 +52,7 @@ class _Run:
     shuffle: bool
     weight_decay: float
     rng: Any
+    largest_safe_weight: float  # sqrt of the dtype's largest number (see _train_epoch)
 
     @property
     def classifier(self) -> bool:
@@ -68,7 +69,7 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
         early_stopping: int | None = None, min_delta: float = 0.0,
         callbacks: Sequence[Callback] = (), on_nan: str = "raise", initial_epoch: int = 0,
         checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 1,
-        resume: bool = False, verbose: int = 1) -> tuple[dict[str, Array], History]:
+        resume: bool = False, restart: bool = False, verbose: int = 1) -> tuple[dict[str, Array], History]:
     """Train a network; returns ``(params, history)``.
 
     Data: ``X`` ``(n_features, n_samples)``, ``Y`` ``(n_outputs, n_samples)``, moved to
@@ -99,11 +100,14 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
     Checkpoints: with ``checkpoint=path`` the run's whole state (parameters,
     optimizer state, the sample-order RNG, epoch, history, early stopping) is
     written atomically to ``path`` every ``checkpoint_every`` epochs and after the
-    last one. ``resume=True`` continues from ``path`` when it exists (it must come
-    from a run with the same settings; ``epochs`` may grow; a run that early
-    stopping ended stays ended) and starts afresh when it does not; on CPU backends a resumed run ends bit-identical to one that was
-    never interrupted. An existing ``path`` without ``resume`` is an error, so no
-    run's checkpoint is overwritten by accident.
+    last one. ``resume=True`` continues from ``path`` when it exists and starts
+    afresh when it does not. The checkpoint must come from a run with the same
+    settings and the same data (compared by a SHA-256 of the arrays, computed once
+    on the host); ``epochs`` may grow, and ``params``, if given, are replaced by the
+    checkpoint's. A run that early stopping ended stays ended. On CPU backends a
+    resumed run ends bit-identical to one that was never interrupted. An existing
+    ``path`` is an error unless ``resume=True`` or ``restart=True`` (a new run whose
+    first checkpoint replaces the old file; until then a failure leaves it).
 
     Each epoch reads its metrics back from the device once; nothing else leaves it.
     """
@@ -111,7 +115,7 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
     initial_epoch = check_count(initial_epoch, "initial_epoch")
     if on_nan not in ("raise", "stop"):
         raise ValueError(f"on_nan must be 'raise' or 'stop', got {on_nan!r}")
-    saver = _checkpointer(checkpoint, checkpoint_every, resume, params)
+    saver = _checkpointer(checkpoint, checkpoint_every, resume, restart)
     run = _prepare_run(X, Y, layer_dims, lr=lr, batch_size=batch_size, shuffle=shuffle,
                        optimizer=optimizer, schedule=schedule, weight_decay=weight_decay,
                        hidden=hidden, output=output, seed=seed, scale=scale, dtype=dtype,
@@ -123,10 +127,12 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
     history = History()
     first, end = initial_epoch, initial_epoch + epochs
     if saver is not None:
-        saver.description = _describe(run, hidden=hidden, seed=seed, early_stopping=early_stopping,
-                                      min_delta=min_delta, initial_epoch=initial_epoch)
+        _check_resumable(run, seed, validation_split)
+        saver.describe(_describe(run, hidden=hidden, seed=seed, stopper=stopper,
+                                 initial_epoch=initial_epoch, validation_data=validation_data))
         if saver.exists:
-            first, history = saver.restore(run.params, run.optimizer, run.rng, stopper, History)
+            first, history = saver.restore(run.params, run.optimizer, run.rng, stopper,
+                                           initial_epoch, end)
     # Early stopping's verdict stands; a callback's stop is a pause that resume=True lifts.
     if history.stop_reason != "early_stopping":
         history.stop_reason = "completed"
@@ -144,10 +150,11 @@ def _run_epochs(run: _Run, epochs: range, history: History, stopper: EarlyStoppi
     # An epoch's loss is measured while its weights change, so the last weights known
     # to give a finite loss are those from the start of the epoch before a bad one.
     previous_start = None
-    with epoch_progress(len(epochs), verbose) as bar, divergence_reported_by_fit():
+    with epoch_progress(len(epochs), verbose) as bar:
         for epoch in epochs:
             start = copy_params(run.params)
-            logs, first_bad_batch, weights_finite = _train_epoch(run, epoch)
+            with divergence_reported_by_fit():
+                logs, first_bad_batch, weights_finite = _train_epoch(run, epoch)
             if not all(math.isfinite(value) for value in logs.values()) or not weights_finite:
                 # A loss can stay finite (probabilities are clipped) while the weights overflow;
                 # then this epoch's start holds the last finite weights.
@@ -221,7 +228,8 @@ def _prepare_run(X, Y, layer_dims, *, lr, batch_size, shuffle, optimizer, schedu
                 output=output, activations=activations, loss=loss_for_output(output),
                 optimizer=optimizer, schedule=get_schedule(schedule), lr=lr,
                 batch_size=batch_size, shuffle=bool(shuffle),
-                weight_decay=check_non_negative(weight_decay, "weight_decay"), rng=rng)
+                weight_decay=check_non_negative(weight_decay, "weight_decay"), rng=rng,
+                largest_safe_weight=math.sqrt(float(xp.finfo(X.dtype).max)))
 
 
 def _train_epoch(run: _Run, epoch: int) -> tuple[dict[str, float], int | None, bool]:
@@ -250,12 +258,13 @@ def _train_epoch(run: _Run, epoch: int) -> tuple[dict[str, float], int | None, b
         metrics["accuracy"] = xp.sum(xp.stack(correct)) / m
     if run.X_val is not None:
         metrics.update(_validation_metrics(run))
-    # Overflowing weights are caught here even when the clipped loss stays finite.
-    metrics["weights_finite"] = xp.all(xp.stack([xp.all(xp.isfinite(a)) for a in run.params.values()]))
+    # Overflowing weights are caught here even when the clipped loss stays finite: past
+    # sqrt(largest float) a layer's products can overflow (NaN compares false below).
+    metrics["largest_weight"] = xp.max(xp.stack([xp.max(xp.abs(a)) for a in run.params.values()]))
     # The epoch's one device -> host transfer: every metric and the batches' losses at once.
     values = to_numpy(xp.concat([xp.stack([xp.asarray(v, dtype=run.X.dtype)
                                            for v in metrics.values()]), batch_losses])).tolist()
-    weights_finite = values[len(metrics) - 1] == 1
+    weights_finite = values[len(metrics) - 1] <= run.largest_safe_weight
     logs = {**dict(zip(metrics, values[:len(metrics) - 1])), "lr": lr}
     bad = [i for i, value in enumerate(values[len(metrics):]) if not math.isfinite(value)]
     return logs, (bad[0] if bad else None), weights_finite
@@ -343,28 +352,40 @@ def _check_batch_size(batch_size: Any, m: int) -> int:
     return min(int(batch_size), m)
 
 
-def _checkpointer(checkpoint: Any, every: Any, resume: Any, params: Any) -> Checkpointer | None:
+def _checkpointer(checkpoint: Any, every: Any, resume: Any, restart: Any) -> Checkpointer | None:
     every = check_count(every, "checkpoint_every", minimum=1)
-    if not isinstance(resume, bool):
-        raise TypeError(f"resume must be True or False, not {resume!r}")
+    for name, flag in (("resume", resume), ("restart", restart)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be True or False, not {flag!r}")
+    if resume and restart:
+        raise ValueError("pass resume=True (continue the checkpoint's run) or restart=True (start "
+                         "a new run over it), not both")
     if checkpoint is None:
-        if resume:
-            raise ValueError("resume=True needs checkpoint=PATH: the file to resume from")
+        if resume or restart:
+            raise ValueError("resume=True and restart=True need checkpoint=PATH")
         return None
-    saver = Checkpointer(checkpoint, every, resume)
-    if saver.exists and params is not None:
-        raise ValueError(f"pass params or resume from the checkpoint {saver.path}, not both")
-    return saver
+    return Checkpointer(checkpoint, every, resume, restart)
 
 
-def _describe(run: _Run, **settings: Any) -> dict[str, Any]:
-    """The settings a resumed run must share with the run that wrote its checkpoint."""
-    n_val = None if run.X_val is None else int(run.X_val.shape[1])
-    return {"layer_dims": layer_dims_of(run.params), "output": run.output,
+def _check_resumable(run: _Run, seed: Any, validation_split: Any) -> None:
+    if seed is None and validation_split:
+        raise ValueError("checkpoint= with validation_split needs a seed: a resumed run must hold "
+                         "out the same samples; pass seed=0 (or any int)")
+    # A custom optimizer must be able to save its state before the first epoch is spent.
+    run.optimizer.get_state()
+
+
+def _describe(run: _Run, *, hidden: str, seed: Any, stopper: EarlyStopping | None,
+              initial_epoch: int, validation_data: Any) -> dict[str, Any]:
+    """The settings and data a resumed run must share with the run that wrote its checkpoint."""
+    return {"layer_dims": layer_dims_of(run.params), "hidden": hidden, "output": run.output,
             "dtype": dtype_name(run.X.dtype), "n_samples": int(run.X.shape[1]),
-            "n_validation": n_val, "optimizer": repr(run.optimizer),
-            "schedule": repr(run.schedule), "lr": run.lr, "batch_size": run.batch_size,
-            "shuffle": run.shuffle, "weight_decay": run.weight_decay, **settings}
+            "optimizer": repr(run.optimizer), "schedule": repr(run.schedule), "lr": run.lr,
+            "batch_size": run.batch_size, "shuffle": run.shuffle,
+            "weight_decay": run.weight_decay, "seed": None if seed is None else int(seed),
+            "early_stopping": None if stopper is None else [stopper.patience, stopper.min_delta],
+            "initial_epoch": initial_epoch, "validation": validation_data is not None,
+            "data": data_fingerprint(run.X, run.Y, run.X_val, run.Y_val)}
 
 
 def _check_callbacks(callbacks: Any) -> list[Callback]:
@@ -378,7 +399,7 @@ def _check_callbacks(callbacks: Any) -> list[Callback]:
 
 def _divergence_message(logs: Mapping[str, float], epoch: int, batch: int | None) -> str:
     bad = ", ".join(f"{name}={value}" for name, value in logs.items()
-                    if not math.isfinite(value)) or "the weights overflowed to inf/NaN"
+                    if not math.isfinite(value)) or "the weights grew too large to compute with (or overflowed)"
     where = f"epoch {epoch}" if batch is None else f"epoch {epoch}, mini-batch {batch}"
     return (f"training diverged at {where}: {bad}. "
             "The last weights with a finite loss are "

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import xpnet
+import xpnet.cli
 from xpnet.cli import main
 
 QUICK = ["--epochs", "1", "--layers", "4"]
@@ -158,6 +159,22 @@ def test_force_overwrites_an_existing_save_file(hostile, capsys, tmp_path):
     params, metadata = xpnet.load_params(target)
     assert metadata["dataset"] == "digits" and params["W1"].shape == (4, 64)
     hostile.handled()
+
+
+def test_force_keeps_the_old_checkpoint_when_the_new_run_fails_before_saving(
+        hostile, capsys, tmp_path, monkeypatch):
+    path = tmp_path / "run.npz"
+    run_cli(capsys, "train", *QUICK, "--checkpoint", str(path))
+    before = hostile.snapshot(path)
+
+    def unreachable(seed):
+        raise OSError("could not download the dataset")
+
+    monkeypatch.setitem(xpnet.cli.DATASETS, "digits", unreachable)
+    status, _, err = run_cli(capsys, "train", *QUICK, "--checkpoint", str(path), "--force")
+    assert status == 1
+    hostile.intact(path, before)
+    hostile.refused(err, "could not download")
 
 
 def closed_port():
