@@ -11,11 +11,12 @@ everywhere (``hidden=``, ``output=``) and listed in error messages come from it.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .backend import array_namespace
+from .backend import array_namespace, into
 
 Array = Any
 
@@ -52,8 +53,9 @@ def relu(Z: Array) -> Array:
 
 
 def _relu_backward(dA: Array, A: Array) -> Array:
-    # Multiplying by the 0/1 mask is several times faster than where(A > 0, dA, 0).
-    return dA * array_namespace(dA, A).astype(A > 0, dA.dtype)
+    # Multiplying by the 0/1 mask is several times faster than where(A > 0, dA, 0); the
+    # mask is this function's own array, so the product can be written into it.
+    return into(array_namespace(dA, A).astype(A > 0, dA.dtype), operator.mul, dA)
 
 
 def leaky_relu(Z: Array) -> Array:
@@ -93,7 +95,7 @@ def softmax(Z: Array) -> Array:
     # exact and cannot overflow, and clipped where exp(2 * half) is 0 anyway.
     half = Z * 0.5 - xp.max(Z, axis=0, keepdims=True) * 0.5
     E = xp.exp(xp.maximum(half, -400.0) * 2.0)
-    return E / xp.sum(E, axis=0, keepdims=True)
+    return into(E, operator.truediv, xp.sum(E, axis=0, keepdims=True))
 
 
 def _softmax_backward(dA: Array, A: Array) -> Array:

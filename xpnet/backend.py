@@ -17,6 +17,7 @@ import contextlib
 import contextvars
 import functools
 import importlib
+import operator
 import os
 from collections.abc import Callable, Iterator
 from types import ModuleType
@@ -349,6 +350,21 @@ def resolve_dtype(xp: ModuleType, dtype: Any) -> Any:
         raise ValueError(f"the {backend_name(xp)} backend does not provide dtype {name} here{hint}; "
                          f"available: {', '.join(available)}")
     return available[name]
+
+
+_IN_PLACE = {operator.add: operator.iadd, operator.mul: operator.imul,
+             operator.truediv: operator.itruediv}
+
+
+def into(owned: Any, op: Callable[[Any, Any], Any], other: Any) -> Any:
+    """``op(owned, other)`` (``operator.add``, ``mul`` or ``truediv``), written into ``owned``
+    where its library allows (a new array where arrays are immutable, as in JAX).
+
+    ``owned`` must be a temporary of the caller's own making: it is overwritten. Writing
+    in place saves allocating (and touching) one more array of its size.
+    """
+    return _IN_PLACE[op](owned, other) if array_api_compat.is_writeable_array(owned) \
+        else op(owned, other)
 
 
 @functools.lru_cache(maxsize=256)

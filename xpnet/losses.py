@@ -10,12 +10,13 @@ used (in its clipped form) when the pair is not canonical.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from .activations import get_activation
-from .backend import array_namespace, is_dtype, machine_epsilon, namespace_of
+from .backend import array_namespace, into, is_dtype, machine_epsilon, namespace_of
 
 Array = Any
 
@@ -114,5 +115,5 @@ def output_gradient(AL: Array, Y: Array, output: str) -> Array:
     loss = loss_for_output(output)
     m = AL.shape[1]
     if loss.canonical_output == output:
-        return (AL - Y) / m
+        return into(AL - Y, operator.truediv, m)
     return get_activation(output).backward(loss.gradient(AL, Y) / m, AL)

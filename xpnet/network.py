@@ -10,13 +10,14 @@ NumPy, CuPy, PyTorch, JAX and array-api-strict.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any, NamedTuple
 
 from array_api_compat import is_writeable_array
 
 from .activations import Activation, get_activation
-from .backend import (Backend, array_namespace, asarray, default_float_dtype, get_backend,
+from .backend import (Backend, array_namespace, asarray, default_float_dtype, get_backend, into,
                       namespace_of, resolve_backend)
 from .losses import match_labels, output_gradient
 from .parameters import (apply_update, check_network, gradient_key, gradient_keys, layer_keys,
@@ -134,7 +135,7 @@ def forward(X: Array, params: Mapping[str, Array],
     A, caches = X, []
     for l, activation in enumerate(activations, start=1):
         W, b = (params[key] for key in layer_keys(l))
-        A_prev, A = A, activation.forward(W @ A + b)
+        A_prev, A = A, activation.forward(into(W @ A, operator.add, b))
         caches.append(LayerCache(A_prev, W, b, A, activation.name))
     return A, caches
 
