@@ -24,6 +24,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from .suite import CONFIGS, QUICK_CONFIGS, contenders
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 WARM_UP = ([16, 16, 16, 10], 16)  # dims, batch of the throw-away run before the baseline
 
@@ -209,7 +211,6 @@ def measure(label: str, dims: list[int], batch: int, dtype: str, backend: str,
     """
     import xpnet
 
-    from .run import contenders  # here, not at the top: run imports this module
 
     torch_device = ("cuda" if backend == "cupy" else "cpu") if label.startswith("pytorch") else None
     found = contenders(backend, torch_device, label == "scikit-learn", loop_batches=1)
@@ -263,7 +264,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", default="numpy", help="xpnet backend (default: numpy)")
     parser.add_argument("--calls", type=int, default=3, help="step calls measured (default: 3)")
     args = parser.parse_args(argv)
-    from .run import CONFIGS, QUICK_CONFIGS
 
     configs = {**CONFIGS, **QUICK_CONFIGS}
     if args.config is not None:

@@ -35,22 +35,10 @@ import numpy as np
 import xpnet
 
 from . import memory, report, steps
+from .suite import CONFIGS, FIT_BATCHES, QUICK_CONFIGS, contenders, fit_epochs, flops_per_step
 
-CONFIGS: dict[str, tuple[list[int], int]] = {
-    "small": ([784, 128, 64, 10], 256),
-    "medium": ([784, 1024, 1024, 10], 512),
-    "wide": ([4096, 4096, 4096, 10], 1024),
-}
-QUICK_CONFIGS = {"tiny": ([64, 32, 32, 10], 64)}
 GPU_WIDTHS = [1024, 2048, 4096, 8192, 16384]
 GPU_BATCH = 4096
-FIT_BATCHES = 8
-
-
-def flops_per_step(dims: list[int], batch: int) -> float:
-    """Multiply-adds x 2 of one step; the gradient with respect to the input is not computed."""
-    return 6.0 * batch * sum(n_in * n_out for n_in, n_out in zip(dims[:-1], dims[1:])) \
-        - 2.0 * batch * dims[0] * dims[1]
 
 
 def _calibrate(step: Callable[[], None], sync: Callable[[], None], target_seconds: float) -> int:
@@ -84,37 +72,6 @@ def measure_together(contestants: dict[str, tuple[Callable, Callable, int]], rep
     return {label: {"median_s": statistics.median(s), "min_s": min(s), "max_s": max(s),
                     "samples_s": s, "calls_per_sample": calls[label]}
             for label, s in samples.items()}
-
-
-def fit_epochs(dims: list[int], batch: int) -> int:
-    """Epochs per timed ``fit`` call: enough steps to spread its set-up (checking the data and
-    laying it out by rows, once per call) as a real run of many epochs does, at most ~10 s a call."""
-    flops = flops_per_step(dims, batch)
-    return 32 if flops < 1e9 else 8 if flops < 1e10 else 1
-
-
-def contenders(backend: str, torch_device: str | None, with_sklearn: bool,
-               loop_batches: int = FIT_BATCHES) -> dict[str, Callable]:
-    """label -> factory ``(dims, batch, dtype) -> (step, sync)``.
-
-    ``loop_batches``: mini-batches of data the two training loops get per epoch; the timings
-    spread the loops' set-up over 8, the memory runs give them the one batch every other
-    contender holds.
-    """
-    found = {
-        f"xpnet[{backend}] step": lambda d, b, t: steps.xpnet_public_step(d, b, t, backend),
-        f"xpnet[{backend}] fit": lambda d, b, t: steps.xpnet_fit_step(
-            d, b, t, backend, loop_batches, fit_epochs(d, b)),
-    }
-    if backend == "numpy":
-        found["numpy (hand-written)"] = lambda d, b, t: steps.numpy_step(d, b, t)
-        found["numpy loop (hand-written)"] = lambda d, b, t: steps.numpy_loop(
-            d, b, t, loop_batches, fit_epochs(d, b))
-    if torch_device is not None:
-        found[f"pytorch[{torch_device}]"] = lambda d, b, t: steps.torch_step(d, b, t, torch_device)
-    if with_sklearn and backend == "numpy":
-        found["scikit-learn"] = lambda d, b, t: steps.sklearn_step(d, b, t)
-    return found
 
 
 def run_config(name: str, dims: list[int], batch: int, dtype: str, backend: str, repeat: int,
