@@ -347,7 +347,10 @@ def _check_initial_params(params: Any, layer_dims: list[int], X: Array) -> None:
 def _check_batch_size(batch_size: Any, m: int) -> int:
     if batch_size is None:
         return m
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
+        raise TypeError(f"batch_size must be an int >= 1 or None (full batch), "
+                        f"not {type(batch_size).__name__} {batch_size!r}")
+    if batch_size < 1:
         raise ValueError(f"batch_size must be an int >= 1 or None (full batch), got {batch_size!r}")
     return min(int(batch_size), m)
 

@@ -70,8 +70,8 @@ def test_a_ragged_last_batch_weighs_by_its_size(hostile):
     hostile.handled()
 
 
-BAD_BATCH_SIZES = [(0, ValueError), (-3, ValueError), (2.5, ValueError), (True, ValueError),
-                   ("32", ValueError)]
+BAD_BATCH_SIZES = [(0, ValueError), (-3, ValueError), (2.5, TypeError), (True, TypeError),
+                   ("32", TypeError)]
 
 
 @pytest.mark.parametrize("batch_size, error", BAD_BATCH_SIZES, ids=lambda v: repr(v))
