@@ -13,6 +13,8 @@ from xpnet import backend as backend_module
 from xpnet.backend import dtype_name
 from xpnet.errors import BackendUnavailableError
 
+from .layouts import LAYOUTS, read_only
+
 OUTPUTS = ["sigmoid", "softmax", "identity", "tanh", "relu", "leaky_relu"]
 FLOATS = ["float32", "float64"]
 
@@ -283,14 +285,6 @@ def test_forward_prop_keeps_a_nan_sample_to_its_own_column(xp, hostile):
 
 # -- read-only and Fortran-ordered NumPy inputs --------------------------------------------------
 
-def _read_only(A):
-    A = np.array(A)
-    A.setflags(write=False)
-    return A
-
-
-LAYOUTS = {"read-only": _read_only, "fortran": np.asfortranarray,
-           "read-only fortran": lambda A: _read_only(np.asfortranarray(A))}
 
 
 def _train(X, Y):
@@ -327,7 +321,7 @@ def test_read_only_and_fortran_inputs_work_and_stay_unchanged(hostile, layout, r
 
 
 def test_update_parameters_replaces_read_only_parameters_and_leaves_them_unchanged(hostile):
-    params = {key: _read_only(value) for key, value in xpnet.init_params([3, 2]).items()}
+    params = {key: read_only(value) for key, value in xpnet.init_params([3, 2]).items()}
     originals = {key: value.copy() for key, value in params.items()}
     given = dict(params)
     grads = {"dW1": np.ones((2, 3)), "db1": np.ones((2, 1))}

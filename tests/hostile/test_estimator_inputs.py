@@ -13,6 +13,8 @@ from xpnet import backend as backend_module
 from xpnet.errors import BackendUnavailableError, TrainingDivergedError
 from xpnet.estimators import MLPClassifier, MLPRegressor, NotFittedError
 
+from .layouts import LAYOUTS as SHARED_LAYOUTS
+
 sklearn = pytest.importorskip("sklearn")
 from sklearn.exceptions import DataConversionWarning  # noqa: E402
 from sklearn.utils import estimator_checks  # noqa: E402
@@ -236,15 +238,7 @@ def test_labels_of_any_sortable_kind_work(hostile, labels):
     hostile.handled()
 
 
-def _read_only(A):
-    A = np.array(A)
-    A.setflags(write=False)
-    return A
-
-
-LAYOUTS = {"read-only": _read_only, "fortran": np.asfortranarray,
-           "strided view": lambda A: np.repeat(A, 2, axis=0)[::2],
-           "read-only fortran": lambda A: _read_only(np.asfortranarray(A))}
+LAYOUTS = {**SHARED_LAYOUTS, "strided view": lambda A: np.repeat(A, 2, axis=0)[::2]}
 
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))
