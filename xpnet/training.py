@@ -53,6 +53,7 @@ class _Run:
     weight_decay: float
     rng: Any
     largest_safe_weight: float  # sqrt of the dtype's largest number (see _train_epoch)
+    batch_shares: Array  # each mini-batch's share of the samples, made once per run
 
     @property
     def classifier(self) -> bool:
@@ -229,7 +230,8 @@ def _prepare_run(X, Y, layer_dims, *, lr, batch_size, shuffle, optimizer, schedu
                 optimizer=optimizer, schedule=get_schedule(schedule), lr=lr,
                 batch_size=batch_size, shuffle=bool(shuffle),
                 weight_decay=check_non_negative(weight_decay, "weight_decay"), rng=rng,
-                largest_safe_weight=math.sqrt(float(xp.finfo(X.dtype).max)))
+                largest_safe_weight=math.sqrt(float(xp.finfo(X.dtype).max)),
+                batch_shares=_batch_shares(X.shape[1], batch_size, xp, X.dtype))
 
 
 def _train_epoch(run: _Run, epoch: int) -> tuple[dict[str, float], int | None, bool]:
@@ -253,7 +255,7 @@ def _train_epoch(run: _Run, epoch: int) -> tuple[dict[str, float], int | None, b
         run.optimizer.step_with_scratch(run.params, grads, lr)  # grads are this step's own
     batch_losses = xp.stack(losses)
     # Weighting by the batches' shares keeps a single batch's cost exact.
-    metrics = {"loss": xp.sum(batch_losses * _batch_shares(run, len(losses), xp))}
+    metrics = {"loss": xp.sum(batch_losses * run.batch_shares)}
     if run.classifier:
         metrics["accuracy"] = xp.sum(xp.stack(correct)) / m
     if run.X_val is not None:
@@ -270,11 +272,10 @@ def _train_epoch(run: _Run, epoch: int) -> tuple[dict[str, float], int | None, b
     return logs, (bad[0] if bad else None), weights_finite
 
 
-def _batch_shares(run: _Run, n_batches: int, xp: Any) -> Array:
-    """Each mini-batch's share of the samples (the last batch may be smaller)."""
-    m = run.X.shape[1]
-    sizes = [min(run.batch_size, m - start) for start in range(0, m, run.batch_size)]
-    return xp.asarray([size / m for size in sizes[:n_batches]], dtype=run.X.dtype)
+def _batch_shares(m: int, batch_size: int, xp: Any, dtype: Any) -> Array:
+    """Each mini-batch's share of the ``m`` samples (the last batch may be smaller)."""
+    sizes = [min(batch_size, m - start) for start in range(0, m, batch_size)]
+    return xp.asarray([size / m for size in sizes], dtype=dtype)
 
 
 def _validation_metrics(run: _Run) -> dict[str, Array]:
