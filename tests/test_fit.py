@@ -112,6 +112,24 @@ def test_early_stopping_restores_the_best_weights():
     np.testing.assert_array_equal(params["W1"], snapshots[best])
 
 
+def test_weights_kept_to_fall_back_on_stay_off_the_device_and_come_back_to_it(xp):
+    # Early stopping's best weights are host (NumPy) copies, so they take no device memory;
+    # the weights fit hands back are the backend's arrays again, with the best values.
+    seen = []
+    params, history = xpnet.fit(
+        X_MOONS, Y_MOONS, [2, 8, 1], epochs=100, lr=0.5, hidden="tanh", scale="xavier",
+        validation_data=(X_MOONS, 1 - Y_MOONS), early_stopping=3, backend=xp, verbose=0,
+        callbacks=[lambda epoch, logs, p: seen.append(backend_module.to_numpy(p["W1"]).copy())])
+    assert history.stop_reason == "early_stopping"
+    assert all(backend_module.namespace_of(W=p) is xp for p in params.values())
+    np.testing.assert_array_equal(backend_module.to_numpy(params["W1"]), seen[history.best_epoch])
+    stopper = xpnet.history.EarlyStopping(1, "loss")
+    stopper.should_stop(0, {"loss": 1.0}, params)
+    assert all(type(a) is np.ndarray for a in stopper.best_params.values())
+    params["W1"] = params["W1"] * 0  # a later change to the network does not reach the copy
+    assert np.any(stopper.best_params["W1"] != 0)
+
+
 def test_a_callback_can_stop_training():
     seen = []
 

@@ -315,6 +315,19 @@ def to_numpy(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
+def host_copy(x: Any) -> np.ndarray:
+    """A NumPy copy of ``x`` in host memory, which later changes to ``x`` do not reach."""
+    host = to_numpy(x)
+    # A GPU array's host array is already a fresh copy; a CPU array's may share its memory.
+    return host if array_api_compat.is_cupy_array(x) else np.array(host, copy=True)
+
+
+def to_device_of(host: np.ndarray, like: Any) -> Any:
+    """``host`` (NumPy) as an array of ``like``'s library, on ``like``'s device."""
+    xp = array_namespace(like)
+    return xp.asarray(host, device=array_api_compat.device(like))
+
+
 def dtype_name(dtype: Any) -> str:
     """The standard name (``"float32"``) of a dtype given as a name, a Python type or any library's dtype."""
     # Names, not dtype objects, are compared: libraries' dtypes do not compare equal to each other.

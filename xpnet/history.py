@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .parameters import copy_params
+from .parameters import host_copy_params
 from .validation import check_count, check_non_negative
 
 Array = Any
@@ -70,7 +70,7 @@ class History:
 class EarlyStopping:
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
 
-    Keeps a copy of the best weights (on their backend) to restore at the end.
+    Keeps a copy of the best weights in host memory (off the device) to restore at the end.
     """
 
     def __init__(self, patience: int, monitor: str, min_delta: float = 0.0) -> None:
@@ -105,7 +105,7 @@ class EarlyStopping:
         value = logs[self.monitor]
         if value < self.best - self.min_delta:
             self.best, self.best_epoch, self._waited = value, epoch, 0
-            self.best_params = copy_params(params)
+            self.best_params = host_copy_params(params)
             return False
         self._waited += 1
         return self._waited > self.patience

@@ -13,7 +13,7 @@ from typing import Any
 
 from array_api_compat import is_array_api_obj, is_writeable_array
 
-from .backend import array_namespace
+from .backend import array_namespace, host_copy, to_device_of, to_numpy
 
 
 def layer_keys(l: int) -> tuple[str, str]:
@@ -142,6 +142,18 @@ def apply_update(params: MutableMapping[str, Any], key: str, delta: Any) -> None
         params[key] = params[key] + delta
 
 
-def copy_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of every array in ``params``, on the same backend."""
-    return {key: array_namespace(value).asarray(value, copy=True) for key, value in params.items()}
+def host_copy_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of every array in ``params`` in host memory (NumPy arrays).
+
+    Kept off the device on purpose: weights saved to fall back on (the last good ones,
+    early stopping's best) would otherwise take device memory the training needs.
+    """
+    return {key: host_copy(value) for key, value in params.items()}
+
+
+def restore_params(params: MutableMapping[str, Any], saved: Mapping[str, Any]) -> None:
+    """Put the arrays of ``saved`` (from :func:`host_copy_params`, or already on the
+    backend) into ``params``, on the backend and device of the arrays they replace."""
+    for key, value in saved.items():
+        params[key] = to_device_of(to_numpy(value), params[key]) \
+            if type(value) is not type(params[key]) else value

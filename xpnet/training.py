@@ -20,7 +20,8 @@ from .activations import Activation
 from .losses import Loss, loss_for_output
 from .network import backward, forward, init_params, layer_activations
 from .optimizers import Optimizer, get_optimizer
-from .parameters import copy_params, gradient_key, layer_dims_of, layer_keys, n_layers
+from .parameters import (gradient_key, host_copy_params, layer_dims_of, layer_keys, n_layers,
+                         restore_params)
 from .progress import epoch_progress, show_metrics
 from .schedules import Schedule, get_schedule
 from .seeding import host_rng
@@ -91,7 +92,8 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
     ``callback(epoch, logs, params)`` runs after every epoch; a true return value
     stops training. A NaN/inf loss (or weights that overflow while the clipped loss
     stays finite) restores the last weights known to be good (from the start of the
-    epoch before, or of this epoch for an overflow) and raises
+    epoch before, or of this epoch for an overflow; kept in host memory, like early
+    stopping's best weights, so they take no device memory) and raises
     :class:`~xpnet.errors.TrainingDivergedError`, naming the first mini-batch whose
     loss was not finite (``on_nan="raise"``), or stops (``on_nan="stop"``).
     ``initial_epoch`` continues a run: schedules and callbacks count epochs from it.
@@ -139,7 +141,7 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
         history.stop_reason = "completed"
         _run_epochs(run, range(first, end), history, stopper, callbacks, on_nan, saver, verbose)
     if stopper is not None and stopper.best_params is not None:
-        run.params.update(stopper.best_params)
+        restore_params(run.params, stopper.best_params)
         history.best_epoch = stopper.best_epoch
     return run.params, history
 
@@ -149,11 +151,12 @@ def _run_epochs(run: _Run, epochs: range, history: History, stopper: EarlyStoppi
                 verbose: int) -> None:
     """The training loop: ``history`` records each epoch; ``saver`` checkpoints it."""
     # An epoch's loss is measured while its weights change, so the last weights known
-    # to give a finite loss are those from the start of the epoch before a bad one.
+    # to give a finite loss are those from the start of the epoch before a bad one. Both
+    # copies live in host memory: the device keeps only what the training needs.
     previous_start = None
     with epoch_progress(len(epochs), verbose) as bar:
         for epoch in epochs:
-            start = copy_params(run.params)
+            start = host_copy_params(run.params)
             with divergence_reported_by_fit():
                 logs, first_bad_batch, weights_finite = _train_epoch(run, epoch)
             if not all(math.isfinite(value) for value in logs.values()) or not weights_finite:
@@ -161,7 +164,7 @@ def _run_epochs(run: _Run, epochs: range, history: History, stopper: EarlyStoppi
                 # then this epoch's start holds the last finite weights.
                 loss_finite = all(math.isfinite(value) for value in logs.values())
                 last_good = start if loss_finite or previous_start is None else previous_start
-                run.params.update(last_good)
+                restore_params(run.params, last_good)
                 history.stop_reason = "non_finite_loss"
                 if on_nan == "raise":
                     raise TrainingDivergedError(_divergence_message(logs, epoch, first_bad_batch),
