@@ -7,7 +7,7 @@ import pytest
 
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "xpnet"
 MATH_MODULES = ["activations", "losses", "network", "parameters", "training", "evaluation",
-                "validation", "optimizers", "schedules", "history"]
+                "validation", "optimizers", "schedules", "history", "training_step", "kernels"]
 
 
 def numpy_uses(source: str) -> list[str]:

@@ -23,22 +23,21 @@ Array = Any
 
 
 class Optimizer:
-    """Base class: ``step(params, grads, learning_rate)`` updates ``params`` from ``grads``."""
+    """Base class: ``step(params, grads, learning_rate)`` updates ``params`` from ``grads``.
+
+    ``fit`` calls ``step`` with every gradient of a mini-batch at once. An optimizer
+    that also defines ``start_step()`` (once per mini-batch) and ``step_layer(params,
+    gradient, learning_rate)`` (a :class:`~xpnet.training_step.LayerGradient` per layer,
+    the output layer first) is given one layer's gradients at a time instead, so no
+    more than one layer's ``dW`` exists at once; the built-in optimizers do, with the
+    numbers of their ``step``.
+    """
 
     name = "optimizer"
 
     def step(self, params: MutableMapping[str, Array], grads: Mapping[str, Array],
              learning_rate: float) -> None:
         raise NotImplementedError
-
-    def step_with_scratch(self, params: MutableMapping[str, Array], grads: MutableMapping[str, Array],
-                          learning_rate: float) -> None:
-        """:meth:`step`, allowed to overwrite ``grads`` (``fit``'s gradients are temporaries).
-
-        Optimizers that can use that to avoid a weight-sized temporary per parameter
-        override it (plain SGD and momentum do); the numbers are those of :meth:`step`.
-        """
-        self.step(params, grads, learning_rate)
 
     def reset(self) -> None:
         """Forget the state gathered from earlier steps (a new network starts afresh)."""
@@ -82,42 +81,58 @@ class SGD(Optimizer):
     def reset(self):
         self._velocity: dict[str, Array] = {}
 
-    def step_with_scratch(self, params, grads, learning_rate):
-        keys = parameter_keys(params)
-        gs = [grads[gradient_key(key)] for key in keys]
+    def step(self, params, grads, learning_rate):
+        for key in parameter_keys(params):
+            self._update(params, key, grads[gradient_key(key)], learning_rate)
+
+    def _update(self, params, key, g, learning_rate):
+        if self.momentum == 0:
+            apply_update(params, key, -learning_rate * g)
+            return
+        v = self._velocity.get(key)
+        v = -learning_rate * g if v is None else self.momentum * v - learning_rate * g
+        self._velocity[key] = v
+        apply_update(params, key, self.momentum * v - learning_rate * g if self.nesterov else v)
+
+    def start_step(self) -> None:
+        """Nothing to prepare: SGD's update of a layer depends on that layer alone."""
+
+    def step_layer(self, params, gradient, learning_rate):
+        W_key, b_key = gradient.keys
+        v = self._velocity.get(W_key)
+        if self.momentum == 0:
+            # Plain SGD: W -= lr * dW in one GEMM where the backend has one (no dW array).
+            if not gradient.add_to_weights(-learning_rate):
+                self._update_owned(params, W_key, gradient.dW(), learning_rate)
+        elif self.nesterov or v is None or not gradient.accumulate(v, -learning_rate, self.momentum):
+            self._update_owned(params, W_key, gradient.dW(), learning_rate)
+        else:  # v = mu * v - lr * dW was one GEMM, and v is the step
+            apply_update(params, W_key, v)
+        self._update_owned(params, b_key, gradient.db(), learning_rate)
+
+    def _update_owned(self, params, key, g, learning_rate):
+        """:meth:`step`'s update of one parameter, allowed to overwrite ``g``: the very
+        operations of :meth:`_update`, in place, so the numbers are the same."""
         # Nesterov's step mu*v - lr*g needs a temporary anyway; immutable arrays (JAX) cannot.
-        if self.nesterov or not all(is_writeable_array(g) for g in gs):
-            return self.step(params, grads, learning_rate)
-        # In place, the very operations of step(), so the numbers are the same.
-        for key, g in zip(keys, gs):
-            v = self._velocity.get(key)
-            if v is None:  # plain SGD, or momentum's first step: the step is -lr * g
-                g *= -learning_rate
-                if self.momentum:
-                    self._velocity[key] = g
-                apply_update(params, key, g)
-            else:  # v <- mu * v - lr * g, and that is the step
-                v *= self.momentum
-                g *= learning_rate
-                v -= g
-                apply_update(params, key, v)
+        if self.nesterov or not is_writeable_array(g):
+            return self._update(params, key, g, learning_rate)
+        v = self._velocity.get(key)
+        if v is None:  # plain SGD, or momentum's first step: the step is -lr * g
+            g *= -learning_rate
+            if self.momentum:
+                self._velocity[key] = g
+            apply_update(params, key, g)
+        else:  # v <- mu * v - lr * g, and that is the step
+            v *= self.momentum
+            g *= learning_rate
+            v -= g
+            apply_update(params, key, v)
 
     def get_state(self):
         return {f"velocity/{key}": v for key, v in self._velocity.items()}, {}
 
     def set_state(self, arrays, values):
         self._velocity = _unprefixed(arrays, "velocity", values, ())
-
-    def step(self, params, grads, learning_rate):
-        for key in parameter_keys(params):
-            g = grads[gradient_key(key)]
-            if self.momentum == 0:
-                apply_update(params, key, -learning_rate * g)
-                continue
-            v = self._velocity.get(key)
-            v = -learning_rate * g if v is None else self.momentum * v - learning_rate * g
-            self._velocity[key] = v
-            apply_update(params, key, self.momentum * v - learning_rate * g if self.nesterov else v)
 
 
 class Adam(Optimizer):
@@ -150,19 +165,30 @@ class Adam(Optimizer):
             raise ValueError(f"Adam's saved moments disagree: m has {sorted(m)}, v has {sorted(v)}")
         self._t, self._m, self._v = t, m, v
 
-    def step(self, params, grads, learning_rate):
+    def start_step(self) -> None:
+        """Count the step: the bias correction of every layer's update depends on it."""
         self._t += 1
+
+    def step(self, params, grads, learning_rate):
+        self.start_step()
+        for key in parameter_keys(params):
+            self._update(params, key, grads[gradient_key(key)], learning_rate)
+
+    def step_layer(self, params, gradient, learning_rate):
+        W_key, b_key = gradient.keys
+        self._update(params, W_key, gradient.dW(), learning_rate)
+        self._update(params, b_key, gradient.db(), learning_rate)
+
+    def _update(self, params, key, g, learning_rate):
         b1, b2 = self.beta1, self.beta2
         step_size = learning_rate * math.sqrt(1 - b2 ** self._t) / (1 - b1 ** self._t)
-        for key in parameter_keys(params):
-            g = grads[gradient_key(key)]
-            xp = array_namespace(g)
-            m = self._m.get(key)
-            v = self._v.get(key)
-            m = (1 - b1) * g if m is None else b1 * m + (1 - b1) * g
-            v = (1 - b2) * (g * g) if v is None else b2 * v + (1 - b2) * (g * g)
-            self._m[key], self._v[key] = m, v
-            apply_update(params, key, -step_size * m / (xp.sqrt(v) + self.epsilon))
+        xp = array_namespace(g)
+        m = self._m.get(key)
+        v = self._v.get(key)
+        m = (1 - b1) * g if m is None else b1 * m + (1 - b1) * g
+        v = (1 - b2) * (g * g) if v is None else b2 * v + (1 - b2) * (g * g)
+        self._m[key], self._v[key] = m, v
+        apply_update(params, key, -step_size * m / (xp.sqrt(v) + self.epsilon))
 
 
 def _unprefixed(arrays: Mapping[str, Array], prefix: str, values: Mapping[str, Any],

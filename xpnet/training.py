@@ -25,6 +25,7 @@ from .parameters import (gradient_key, host_copy_params, layer_dims_of, layer_ke
 from .progress import epoch_progress, show_metrics
 from .schedules import Schedule, get_schedule
 from .seeding import host_rng
+from .training_step import backward_and_update, updates_each_layer
 from .validation import (check_count, check_fraction, check_layer_dims, check_non_negative,
                          check_positive, prepare_data)
 
@@ -55,6 +56,7 @@ class _Run:
     rng: Any
     largest_safe_weight: float  # sqrt of the dtype's largest number (see _train_epoch)
     batch_shares: Array  # each mini-batch's share of the samples, made once per run
+    layerwise: bool  # the optimizer takes one layer's gradients at a time (training_step.py)
 
     @property
     def classifier(self) -> bool:
@@ -234,7 +236,8 @@ def _prepare_run(X, Y, layer_dims, *, lr, batch_size, shuffle, optimizer, schedu
                 batch_size=batch_size, shuffle=bool(shuffle),
                 weight_decay=check_non_negative(weight_decay, "weight_decay"), rng=rng,
                 largest_safe_weight=math.sqrt(float(xp.finfo(X.dtype).max)),
-                batch_shares=_batch_shares(X.shape[1], batch_size, xp, X.dtype))
+                batch_shares=_batch_shares(X.shape[1], batch_size, xp, X.dtype),
+                layerwise=updates_each_layer(optimizer))
 
 
 def _train_epoch(run: _Run, epoch: int) -> tuple[dict[str, float], int | None, bool]:
@@ -253,9 +256,12 @@ def _train_epoch(run: _Run, epoch: int) -> tuple[dict[str, float], int | None, b
         losses.append(run.loss.cost(AL, Yb))
         if run.classifier:
             correct.append(correct_count(AL, Yb, run.output))
-        grads = backward(AL, Yb, caches, input_gradient=False)
-        _add_weight_decay(grads, run.params, run.weight_decay)
-        run.optimizer.step_with_scratch(run.params, grads, lr)  # grads are this step's own
+        if run.layerwise:
+            backward_and_update(AL, Yb, caches, run.params, run.optimizer, lr, run.weight_decay)
+        else:  # an optimizer of the user's own, given whole gradients
+            grads = backward(AL, Yb, caches, input_gradient=False)
+            _add_weight_decay(grads, run.params, run.weight_decay)
+            run.optimizer.step(run.params, grads, lr)
     batch_losses = xp.stack(losses)
     # Weighting by the batches' shares keeps a single batch's cost exact.
     metrics = {"loss": xp.sum(batch_losses * run.batch_shares)}
