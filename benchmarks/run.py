@@ -263,7 +263,8 @@ def _widest_plan(args: argparse.Namespace, torch_device: str | None) -> list[tup
     if args.quick or "widest" not in (args.config or ["widest"]):
         return []
     return [(backend, label) for backend in _backends(args) if backend == "cupy"
-            for label in (f"xpnet[{backend}] step", "pytorch[cuda]")
+            # fit as well as the public step: fit's layer-by-layer update holds less.
+            for label in (f"xpnet[{backend}] step", f"xpnet[{backend}] fit", "pytorch[cuda]")
             if label.startswith("xpnet") or torch_device is not None]
 
 

@@ -182,3 +182,13 @@ def test_asarray_refuses_complex_numbers():
 
 def test_python_types_name_dtypes():
     assert xpnet.asarray([1, 2], backend="numpy", dtype=float).dtype == np.float64
+
+
+def test_is_writeable_reads_numpy_flags_and_defers_to_array_api_compat_elsewhere(xp):
+    import array_api_compat
+
+    a = xpnet.asarray(np.zeros(3), xp)
+    assert backend_module.is_writeable(a) == array_api_compat.is_writeable_array(a)
+    frozen = np.zeros(3)
+    frozen.flags.writeable = False
+    assert backend_module.is_writeable(np.zeros(3)) and not backend_module.is_writeable(frozen)

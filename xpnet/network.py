@@ -14,11 +14,9 @@ import operator
 from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any, NamedTuple
 
-from array_api_compat import is_writeable_array
-
 from .activations import Activation, get_activation
 from .backend import (Backend, array_namespace, asarray, default_float_dtype, get_backend, into,
-                      namespace_of, resolve_backend)
+                      is_writeable, namespace_of, resolve_backend)
 from .losses import match_labels, output_gradient
 from .parameters import (apply_update, check_network, gradient_key, gradient_keys, layer_keys,
                          remember, signature)
@@ -98,7 +96,7 @@ def _random_weights(rng: Any, n_out: int, n_in: int, scale: float, xp: Any, dtyp
     starts = range(0, n_out, rows)
     blocks = (asarray(rng.randn(min(rows, n_out - start), n_in) * scale, xp, dtype)
               for start in starts)
-    if not is_writeable_array(xp.empty((0,), dtype=dtype)):  # immutable arrays (JAX)
+    if not is_writeable(xp.empty((0,), dtype=dtype)):  # immutable arrays (JAX)
         return xp.concat(list(blocks), axis=0)
     W = xp.empty((n_out, n_in), dtype=dtype)
     for start, block in zip(starts, blocks):

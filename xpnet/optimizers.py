@@ -13,9 +13,7 @@ import math
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-from array_api_compat import is_writeable_array
-
-from .backend import array_namespace
+from .backend import array_namespace, is_writeable
 from .parameters import apply_update, gradient_key, parameter_keys
 from .validation import check_fraction, check_positive, make_named
 
@@ -114,7 +112,7 @@ class SGD(Optimizer):
         """:meth:`step`'s update of one parameter, allowed to overwrite ``g``: the very
         operations of :meth:`_update`, in place, so the numbers are the same."""
         # Nesterov's step mu*v - lr*g needs a temporary anyway; immutable arrays (JAX) cannot.
-        if self.nesterov or not is_writeable_array(g):
+        if self.nesterov or not is_writeable(g):
             return self._update(params, key, g, learning_rate)
         v = self._velocity.get(key)
         if v is None:  # plain SGD, or momentum's first step: the step is -lr * g

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-from array_api_compat import is_array_api_obj, is_writeable_array
+from array_api_compat import is_array_api_obj
 
-from .backend import array_namespace, host_copy, to_device_of, to_numpy
+from .backend import array_namespace, host_copy, is_writeable, to_device_of, to_numpy
 
 
 def layer_keys(l: int) -> tuple[str, str]:
@@ -136,7 +136,7 @@ def parameter_keys(params: Mapping[str, Any]) -> list[str]:
 
 def apply_update(params: MutableMapping[str, Any], key: str, delta: Any) -> None:
     """``params[key] += delta``: in place where the array is writeable, replaced where it is not (JAX)."""
-    if is_writeable_array(params[key]):
+    if is_writeable(params[key]):
         params[key] += delta
     else:
         params[key] = params[key] + delta
