@@ -58,8 +58,9 @@ def markdown(results: dict[str, Any], stem: str) -> str:
              "`xpnet step` calls `forward_prop`, `backprop(..., input_gradient=False)` and "
              "`update_parameters` on one batch, like the NumPy step; `xpnet fit` is the training "
              "loop over 8 shuffled mini-batches per epoch (gathering each batch, recording loss "
-             f"and accuracy), per step, next to a hand-written NumPy loop that shuffles and gathers its "
-             "batches the same way (without recording anything). Peak resident memory of the whole "
+             f"and accuracy), per step, next to a hand-written NumPy loop that shuffles, gathers and "
+             "records the same way (each batch's clipped cross-entropy and arg-max hits, read once "
+             "per epoch). Peak resident memory of the whole "
              f"run, every contender in one process: {results['peak_rss_bytes'] / 2**20:.0f} MiB; "
              "each contender's own is under Memory below.", "",
              "| config | dims | batch | dtype | contender | ms/step [min–max] | samples/s | GFLOP/s "

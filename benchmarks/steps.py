@@ -75,8 +75,13 @@ def _numpy_network(dims, dtype):
     return Ws, [np.zeros((n_out, 1), dtype=dtype) for n_out in dims[1:]]
 
 
-def _numpy_sgd_step(Ws, bs, X, Y, lr):
-    """Forward, backward and update, written by hand; the input layer's gradient is skipped."""
+def _numpy_sgd_step(Ws, bs, X, Y, lr, record=None):
+    """Forward, backward and update, written by hand; the input layer's gradient is skipped.
+
+    ``record``: a list that gets the batch's ``(loss, correct)`` as NumPy scalars, what
+    ``fit`` records for every mini-batch (the loss with probabilities clipped to
+    ``[eps, 1]``, and the count of arg-max hits).
+    """
     activations = [X]
     for l, (W, b) in enumerate(zip(Ws, bs)):
         Z = W @ activations[-1] + b
@@ -87,7 +92,12 @@ def _numpy_sgd_step(Ws, bs, X, Y, lr):
             np.exp(Z, out=Z)
             Z /= Z.sum(axis=0, keepdims=True)
         activations.append(Z)
-    dZ = (activations[-1] - Y) / X.shape[1]
+    AL = activations[-1]
+    if record is not None:
+        clipped = np.minimum(np.maximum(AL, np.finfo(AL.dtype).eps), 1.0)
+        record.append((-np.sum(Y * np.log(clipped)) / X.shape[1],
+                       np.sum(AL.argmax(axis=0) == Y.argmax(axis=0))))
+    dZ = (AL - Y) / X.shape[1]
     for l in reversed(range(len(Ws))):
         A_prev = activations[l]
         dW = dZ @ A_prev.T
@@ -110,7 +120,8 @@ def numpy_step(dims, batch, dtype, backend=None) -> Step:
 
 
 def numpy_loop(dims, batch, dtype, batches_per_epoch: int = 8, epochs: int = 1) -> Step:
-    """A plain hand-written NumPy training loop: shuffle each epoch, gather each batch, step.
+    """A plain hand-written NumPy training loop: shuffle each epoch, gather each batch, step,
+    and record each batch's loss and correct count, averaged once per epoch (as fit does).
 
     The data is kept with samples as rows, so a batch is a row gather (as in xpnet.fit).
     """
@@ -119,13 +130,17 @@ def numpy_loop(dims, batch, dtype, batches_per_epoch: int = 8, epochs: int = 1) 
     Ws, bs = _numpy_network(dims, dtype)
     lr = np.asarray(LR, dtype=dtype)
     rng = np.random.RandomState(0)
+    latest = {}
 
     def run():
         for _ in range(epochs):
             order = rng.permutation(X.shape[0])
+            record = []
             for start in range(0, X.shape[0], batch):
                 rows = order[start:start + batch]
-                _numpy_sgd_step(Ws, bs, X[rows].T, Y[rows].T, lr)
+                _numpy_sgd_step(Ws, bs, X[rows].T, Y[rows].T, lr, record)
+            losses, correct = np.array(record).T
+            latest.update(loss=float(np.mean(losses)), accuracy=float(np.sum(correct)) / X.shape[0])
 
     return run, lambda: None
 

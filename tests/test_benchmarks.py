@@ -9,7 +9,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # benchmarks/ is not installed; import it from the checkout
-from benchmarks import memory, report
+from benchmarks import memory, report, steps
 
 SMALL_DIMS, SMALL_BATCH = [784, 128, 64, 10], 256
 
@@ -30,6 +30,22 @@ def test_quick_benchmark_writes_its_tables(tmp_path):
     assert "## Targets" in table and "xpnet[numpy] step <= 1.05x" in table
     assert results["environment"]["blas"], "the BLAS that ran must be recorded"
     assert "memory" not in row and results["widest"] == [], "--quick runs no memory measurement"
+
+
+def test_the_hand_written_step_records_the_loss_and_hits_that_fit_records():
+    import xpnet
+
+    dims = [6, 5, 4]
+    X, Y = steps.batch_data(dims, 16, "float64")
+    Ws, bs = steps._numpy_network(dims, "float64")
+    params = {key: value.copy() for l, (W, b) in enumerate(zip(Ws, bs), start=1)
+              for key, value in ((f"W{l}", W), (f"b{l}", b))}
+    AL, _ = xpnet.forward_prop(X, params, hidden="relu", output="softmax")
+    record = []
+    steps._numpy_sgd_step(Ws, bs, X, Y, 0.1, record)
+    (loss, hits), = record
+    assert loss == pytest.approx(float(xpnet.cost_function(AL, Y, output="softmax")), rel=1e-12)
+    assert hits == float(xpnet.evaluation.correct_count(AL, Y, "softmax"))
 
 
 def test_minimum_counts_parameters_gradients_activations_and_optimizer_state():
