@@ -24,7 +24,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .suite import CONFIGS, QUICK_CONFIGS, contenders
+from .suite import CONFIGS, OPTIMIZER_SLOTS, QUICK_CONFIGS, contenders
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 WARM_UP = ([16, 16, 16, 10], 16)  # dims, batch of the throw-away run before the baseline
@@ -78,7 +78,8 @@ def widest(trains: Callable[[int], bool], start: int = 1024, multiple: int = 128
 
 
 def measure_in_subprocess(label: str, dims: list[int], batch: int, dtype: str, backend: str,
-                          calls: int = 3, timeout: float = 1800) -> dict[str, Any]:
+                          calls: int = 3, timeout: float = 1800,
+                          optimizer: str = "sgd") -> dict[str, Any]:
     """Run this module for one contender in a fresh interpreter and return what it printed.
 
     A process killed by the kernel (its out-of-memory killer sends SIGKILL) counts as out of
@@ -86,7 +87,7 @@ def measure_in_subprocess(label: str, dims: list[int], batch: int, dtype: str, b
     """
     command = [sys.executable, "-m", "benchmarks.memory", "--contender", label,
                "--dims", *map(str, dims), "--batch", str(batch), "--dtype", dtype,
-               "--backend", backend, "--calls", str(calls)]
+               "--backend", backend, "--calls", str(calls), "--optimizer", optimizer]
     try:
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                               check=False)
@@ -199,7 +200,7 @@ def _oom_errors(backend: str, label: str) -> tuple[type[BaseException], ...]:
 
 
 def measure(label: str, dims: list[int], batch: int, dtype: str, backend: str,
-            calls: int = 3) -> dict[str, Any]:
+            calls: int = 3, optimizer: str = "sgd") -> dict[str, Any]:
     """Build one contender and run ``calls`` of its step here; this process's peak memory.
 
     The baseline is taken after the imports and a throw-away run of the same contender at a
@@ -213,7 +214,8 @@ def measure(label: str, dims: list[int], batch: int, dtype: str, backend: str,
 
 
     torch_device = ("cuda" if backend == "cupy" else "cpu") if label.startswith("pytorch") else None
-    found = contenders(backend, torch_device, label == "scikit-learn", loop_batches=1)
+    found = contenders(backend, torch_device, label == "scikit-learn", loop_batches=1,
+                       optimizer=optimizer)
     if label not in found:
         raise SystemExit(f"unknown --contender {label!r} for backend {backend}; "
                          f"choose from {', '.join(map(repr, found))}")
@@ -263,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     parser.add_argument("--backend", default="numpy", help="xpnet backend (default: numpy)")
     parser.add_argument("--calls", type=int, default=3, help="step calls measured (default: 3)")
+    parser.add_argument("--optimizer", default="sgd", choices=list(OPTIMIZER_SLOTS),
+                        help="the optimizer of fit and PyTorch (default: sgd)")
     args = parser.parse_args(argv)
 
     configs = {**CONFIGS, **QUICK_CONFIGS}
@@ -276,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
         dims, batch = args.dims, args.batch
     if args.calls < 1:
         parser.error("--calls must be >= 1")
-    result = measure(args.contender, dims, batch, args.dtype, args.backend, args.calls)
+    result = measure(args.contender, dims, batch, args.dtype, args.backend, args.calls,
+                     args.optimizer)
     print(json.dumps(result))
     return 0
 

@@ -8,7 +8,8 @@ contender's peak memory is measured for each config and dtype in a fresh process
 (``benchmarks/memory.py``; skipped with ``--quick`` or ``--no-memory``) and set beside the
 theoretical minimum. On a GPU, ``--config widest`` (part of the default) finds the widest
 ``[1024, W, W, 10]`` network, batch 4096, that trains one step, doubling W until the device
-runs out of memory and then bisecting.
+runs out of memory and then bisecting; ``--widest-optimizers sgd momentum adam`` repeats that
+sweep for xpnet's ``fit`` and PyTorch with each optimizer (default: plain SGD only).
 
 FLOPs per step are counted as ``6 * batch * n_in * n_out`` per dense layer (forward 2,
 weight gradient 2, input gradient 2), less the first layer's input gradient, which no
@@ -35,7 +36,8 @@ import numpy as np
 import xpnet
 
 from . import memory, report, steps
-from .suite import CONFIGS, FIT_BATCHES, QUICK_CONFIGS, contenders, fit_epochs, flops_per_step
+from .suite import (CONFIGS, FIT_BATCHES, OPTIMIZER_SLOTS, QUICK_CONFIGS, contenders, fit_epochs,
+                    flops_per_step)
 
 GPU_WIDTHS = [1024, 2048, 4096, 8192, 16384]
 GPU_BATCH = 4096
@@ -120,18 +122,21 @@ def measure_memory(row: dict[str, Any]) -> None:
               f"(minimum {row['minimum_bytes'] / 2**20:.1f} MB)", flush=True)
 
 
-def sweep_widest(label: str, backend: str, dtype: str, batch: int = GPU_BATCH) -> dict[str, Any]:
-    """The widest ``[1024, W, W, 10]`` that ``label`` trains one step of, each try in a fresh
-    process, and its peak memory; see :func:`memory.widest` for the search."""
+def sweep_widest(label: str, backend: str, dtype: str, optimizer: str = "sgd",
+                 batch: int = GPU_BATCH) -> dict[str, Any]:
+    """The widest ``[1024, W, W, 10]`` that ``label`` trains one step of with ``optimizer``,
+    each try in a fresh process, and its peak memory; see :func:`memory.widest` for the search."""
     tried: dict[int, dict[str, Any]] = {}
+    facts = {"contender": label, "backend": backend, "dtype": dtype, "optimizer": optimizer,
+             "batch": batch}
 
     def trains(width: int) -> bool:
         found = memory.measure_in_subprocess(label, [1024, width, width, 10], batch, dtype,
-                                             backend, calls=1)
+                                             backend, calls=1, optimizer=optimizer)
         if "oom" not in found:  # failed for another reason than memory: stop the sweep
             raise RuntimeError(f"{label} at W={width}: {found.get('error')}")
         tried[width] = found
-        print(f"  widest   {dtype:8s} {label:24s} W={width:6d} "
+        print(f"  widest   {dtype:8s} {label:24s} {optimizer:8s} W={width:6d} "
               f"{'out of memory' if found['oom'] else 'trains'}", flush=True)
         return not found["oom"]
 
@@ -139,13 +144,12 @@ def sweep_widest(label: str, backend: str, dtype: str, batch: int = GPU_BATCH) -
     try:
         width = memory.widest(trains)
     except RuntimeError as exc:
-        return {"contender": label, "backend": backend, "dtype": dtype, "batch": batch,
-                "error": str(exc)[:300]}
+        return {**facts, "error": str(exc)[:300]}
     dims = [1024, width, width, 10]
-    return {"contender": label, "backend": backend, "dtype": dtype, "batch": batch,
-            "widest": width, "peak_bytes": tried.get(width, {}).get("peak_bytes"),
+    return {**facts, "widest": width, "peak_bytes": tried.get(width, {}).get("peak_bytes"),
             "memory": tried.get(width, {}).get("memory"),
-            "minimum_bytes": memory.minimum_bytes(dims, batch, np.dtype(dtype).itemsize),
+            "minimum_bytes": memory.minimum_bytes(dims, batch, np.dtype(dtype).itemsize,
+                                                  OPTIMIZER_SLOTS[optimizer]),
             "tried": [{"width": w, "trains": not t["oom"], "peak_bytes": t["peak_bytes"]}
                       for w, t in sorted(tried.items())]}
 
@@ -200,6 +204,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                         help="tiny sizes and 3 repeats, no memory runs: checks that the suite runs (CI)")
     parser.add_argument("--no-memory", action="store_true",
                         help="skip the per-contender peak-memory runs")
+    parser.add_argument("--widest-optimizers", nargs="+", default=["sgd"],
+                        choices=list(OPTIMIZER_SLOTS),
+                        help="optimizers the widest-network sweep tries (default: sgd)")
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path(__file__).parent / "results")
     parser.add_argument("--name", default=None, help="file name stem (default: cpu, gpu or quick)")
     args = parser.parse_args(argv)
@@ -246,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
                                    with_sklearn))
             if not (args.quick or args.no_memory):
                 measure_memory(rows[-1])
-    widest = [sweep_widest(label, backend, dtype) for backend, label in _widest_plan(args, torch_device)
+    widest = [sweep_widest(label, backend, dtype, optimizer)
+              for backend, label, optimizer in _widest_plan(args, torch_device)
               for dtype in args.dtype]
     results = {"environment": environment(), "quick": args.quick,
                "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
@@ -258,14 +266,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _widest_plan(args: argparse.Namespace, torch_device: str | None) -> list[tuple[str, str]]:
-    """(backend, contender) pairs to sweep to the widest network: GPU backends only."""
+def _widest_plan(args: argparse.Namespace, torch_device: str | None) -> list[tuple[str, str, str]]:
+    """(backend, contender, optimizer) to sweep to the widest network: GPU backends only."""
     if args.quick or "widest" not in (args.config or ["widest"]):
         return []
-    return [(backend, label) for backend in _backends(args) if backend == "cupy"
+    plan = []
+    for backend in _backends(args):
+        if backend != "cupy":
+            continue
+        for optimizer in args.widest_optimizers:
             # fit as well as the public step: fit's layer-by-layer update holds less.
-            for label in (f"xpnet[{backend}] step", f"xpnet[{backend}] fit", "pytorch[cuda]")
-            if label.startswith("xpnet") or torch_device is not None]
+            labels = contenders(backend, "cuda" if torch_device else None, False, 1, optimizer)
+            plan += [(backend, label, optimizer) for label in labels]
+    return plan
 
 
 def _importable(name: str) -> bool:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 import xpnet
+from xpnet.optimizers import get_optimizer
 from xpnet.training import fit
 
 LR = 1e-3
@@ -36,6 +37,25 @@ def _sync_for(xp) -> Callable[[], None]:
     return lambda: None
 
 
+def initial_params(dims, dtype, xp) -> dict:
+    """He-scaled random weights and zero biases, as ``xpnet.init_params(..., scale="he")``.
+
+    On CuPy they are drawn on the device: the widest networks hold tens of GB of weights,
+    which the host's generator would take minutes to draw for every try of the sweep.
+    """
+    if xpnet.backend.backend_name(xp) != "cupy":
+        return xpnet.init_params(dims, scale="he", dtype=dtype, backend=xp)
+    import cupy
+
+    rng = cupy.random.default_rng(3)
+    params = {}
+    for l, (n_in, n_out) in enumerate(zip(dims[:-1], dims[1:]), start=1):
+        params[f"W{l}"] = rng.standard_normal((n_out, n_in), dtype=dtype)
+        params[f"W{l}"] *= np.sqrt(2.0 / n_in).astype(dtype)
+        params[f"b{l}"] = cupy.zeros((n_out, 1), dtype=dtype)
+    return params
+
+
 def xpnet_public_step(dims, batch, dtype, backend) -> Step:
     """xpnet through its public step functions: forward_prop, backprop, update_parameters.
 
@@ -43,7 +63,7 @@ def xpnet_public_step(dims, batch, dtype, backend) -> Step:
     """
     xp = xpnet.backend.resolve_backend(backend)
     X, Y = (xpnet.asarray(a, xp) for a in batch_data(dims, batch, dtype))
-    params = xpnet.init_params(dims, scale="he", dtype=dtype, backend=xp)
+    params = initial_params(dims, dtype, xp)
 
     def step():
         AL, caches = xpnet.forward_prop(X, params, hidden="relu", output="softmax")
@@ -53,17 +73,20 @@ def xpnet_public_step(dims, batch, dtype, backend) -> Step:
     return step, _sync_for(xp)
 
 
-def xpnet_fit_step(dims, batch, dtype, backend, batches_per_epoch: int = 8, epochs: int = 1) -> Step:
+def xpnet_fit_step(dims, batch, dtype, backend, batches_per_epoch: int = 8, epochs: int = 1,
+                   optimizer: str = "sgd") -> Step:
     """xpnet's training loop: one ``fit`` call of ``epochs`` epochs of ``batches_per_epoch``
     shuffled mini-batches (its set-up, paid once per call, is spread over the steps)."""
     xp = xpnet.backend.resolve_backend(backend)
     X, Y = (xpnet.asarray(np.concatenate([a] * batches_per_epoch, axis=1), xp)
             for a in batch_data(dims, batch, dtype))
-    params = xpnet.init_params(dims, scale="he", dtype=dtype, backend=xp)
+    params = initial_params(dims, dtype, xp)
+    # One instance for every call: its state (velocities, moments) persists, as in a long run.
+    optimizer = get_optimizer(optimizer)
 
     def run():
         fit(X, Y, dims, epochs=epochs, lr=LR, batch_size=batch, hidden="relu",
-            output="softmax", params=params, verbose=0)
+            output="softmax", params=params, optimizer=optimizer, verbose=0)
 
     return run, _sync_for(xp)
 
@@ -145,8 +168,14 @@ def numpy_loop(dims, batch, dtype, batches_per_epoch: int = 8, epochs: int = 1) 
     return run, lambda: None
 
 
-def torch_step(dims, batch, dtype, device="cpu") -> Step:
-    """PyTorch eager: nn.Sequential, cross-entropy, optim.SGD (the usual way to write it)."""
+TORCH_OPTIMIZERS = {"sgd": lambda torch, ps: torch.optim.SGD(ps, lr=LR),
+                    "momentum": lambda torch, ps: torch.optim.SGD(ps, lr=LR, momentum=0.9),
+                    "adam": lambda torch, ps: torch.optim.Adam(ps, lr=LR)}
+
+
+def torch_step(dims, batch, dtype, device="cpu", optimizer: str = "sgd") -> Step:
+    """PyTorch eager: nn.Sequential, cross-entropy, optim.SGD (the usual way to write it);
+    ``optimizer`` ``"momentum"`` or ``"adam"`` for optim.SGD(momentum=0.9) or optim.Adam."""
     import torch
 
     torch_dtype = getattr(torch, dtype)
@@ -159,7 +188,7 @@ def torch_step(dims, batch, dtype, device="cpu") -> Step:
     X, Y = batch_data(dims, batch, dtype)
     inputs = torch.as_tensor(X.T.copy(), device=device)
     targets = torch.as_tensor(Y.argmax(axis=0), device=device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=LR)
+    optimizer = TORCH_OPTIMIZERS[optimizer](torch, model.parameters())
     loss_fn = torch.nn.CrossEntropyLoss()
 
     def step():

@@ -32,25 +32,34 @@ def fit_epochs(dims: list[int], batch: int) -> int:
     return 32 if flops < 1e9 else 8 if flops < 1e10 else 1
 
 
+OPTIMIZER_SLOTS = {"sgd": 0, "momentum": 1, "adam": 2}
+"""The optimizers the widest-network sweep compares, and the weight-sized arrays each keeps."""
+
+
 def contenders(backend: str, torch_device: str | None, with_sklearn: bool,
-               loop_batches: int = FIT_BATCHES) -> dict[str, Callable]:
+               loop_batches: int = FIT_BATCHES, optimizer: str = "sgd") -> dict[str, Callable]:
     """label -> factory ``(dims, batch, dtype) -> (step, sync)``.
 
     ``loop_batches``: mini-batches of data the two training loops get per epoch; the timings
     spread the loops' set-up over 8, the memory runs give them the one batch every other
-    contender holds.
+    contender holds. ``optimizer`` other than ``"sgd"`` (see :data:`OPTIMIZER_SLOTS`) leaves
+    only the contenders that take one: xpnet's ``fit`` and PyTorch.
     """
     found = {
         f"xpnet[{backend}] step": lambda d, b, t: steps.xpnet_public_step(d, b, t, backend),
         f"xpnet[{backend}] fit": lambda d, b, t: steps.xpnet_fit_step(
-            d, b, t, backend, loop_batches, fit_epochs(d, b)),
+            d, b, t, backend, loop_batches, fit_epochs(d, b), optimizer),
     }
     if backend == "numpy":
         found["numpy (hand-written)"] = lambda d, b, t: steps.numpy_step(d, b, t)
         found["numpy loop (hand-written)"] = lambda d, b, t: steps.numpy_loop(
             d, b, t, loop_batches, fit_epochs(d, b))
     if torch_device is not None:
-        found[f"pytorch[{torch_device}]"] = lambda d, b, t: steps.torch_step(d, b, t, torch_device)
+        found[f"pytorch[{torch_device}]"] = lambda d, b, t: steps.torch_step(d, b, t, torch_device,
+                                                                             optimizer)
+    if optimizer != "sgd":
+        return {label: make for label, make in found.items()
+                if label.endswith(" fit") or label.startswith("pytorch")}
     if with_sklearn and backend == "numpy":
         found["scikit-learn"] = lambda d, b, t: steps.sklearn_step(d, b, t)
     return found

@@ -132,4 +132,39 @@ def test_markdown_sets_each_peak_beside_the_minimum():
     assert f"| small | float32 | numpy (hand-written) | host RSS | {2 * minimum / 2**20:.1f} | " \
            f"{minimum / 2**20:.1f} | 2.00x |" in text
     assert "exit 1: ImportError: torch" in text
-    assert "| xpnet[cupy] step | float32 | 8192 | 3072 | 1024 | 3.00x | 8192, 16384 (OOM) |" in text
+    assert "| xpnet[cupy] step | sgd | float32 | 8192 | 3072 | 1024 | 3.00x | 8192, 16384 (OOM) |" in text
+
+
+def test_widest_targets_compare_fit_with_pytorch_per_optimizer():
+    def sweep(label, optimizer, width):
+        return {"contender": label, "dtype": "float32", "optimizer": optimizer, "widest": width}
+
+    sweeps = [sweep("xpnet[cupy] fit", "sgd", 131_072), sweep("pytorch[cuda]", "sgd", 81_920),
+              sweep("xpnet[cupy] fit", "adam", 40_000), sweep("pytorch[cuda]", "adam", 40_960),
+              sweep("xpnet[cupy] step", "sgd", 90_000),
+              {"contender": "pytorch[cuda]", "dtype": "float32", "optimizer": "momentum",
+               "error": "exit 1"}, sweep("xpnet[cupy] fit", "momentum", 60_000)]
+    found = {target: met for target, _, _, _, met in report.widest_targets(sweeps)}
+    assert found == {"widest xpnet[cupy] fit >= 1.5x PyTorch's W (sgd)": True,
+                     "widest xpnet[cupy] fit >= 1.0x PyTorch's W (adam)": False}
+
+
+def test_an_optimizer_narrows_the_contenders_to_those_that_take_one():
+    from benchmarks.suite import contenders
+
+    assert set(contenders("numpy", "cpu", True, optimizer="adam")) == {"xpnet[numpy] fit",
+                                                                       "pytorch[cpu]"}
+    found = memory.measure_in_subprocess("xpnet[numpy] fit", [64, 32, 10], 16, "float32", "numpy",
+                                         calls=2, optimizer="adam")
+    assert found["oom"] is False and found["peak_bytes"] > 0, found
+
+
+@pytest.mark.gpu
+def test_the_benchmarks_draw_cupy_weights_on_the_device_at_he_scale():
+    import xpnet
+
+    params = steps.initial_params([256, 512, 10], "float32", xpnet.backend.resolve_backend("cupy"))
+    assert {k: (tuple(v.shape), str(v.dtype)) for k, v in params.items()} == {
+        "W1": ((512, 256), "float32"), "b1": ((512, 1), "float32"),
+        "W2": ((10, 512), "float32"), "b2": ((10, 1), "float32")}
+    assert float(params["W1"].std()) == pytest.approx((2 / 256) ** 0.5, rel=0.05)
