@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The checks that need a CUDA GPU, for a machine that has one, with xpnet's test extra and
+# CuPy installed (PyTorch too, for its CUDA column). CI runs on a CPU and cannot run them.
+#
+#   ci/gpu-checks.sh tests              # the tests marked gpu (skipped everywhere else)
+#   ci/gpu-checks.sh timings            # GPU timings and peak memory -> benchmarks/results/gpu.*
+#   ci/gpu-checks.sh widest [OPT ...]   # widest-network sweeps, with the optimizers named
+#                                       # (sgd momentum adam; default sgd) -> gpu-widest-OPT.*
+#
+# Run the stages one at a time where GPU time is short.
+#
+# Benchmarks run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, so NumPy's OpenBLAS picks
+# its native kernel for the CPU reference rows.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python - <<'EOF'
+import sys
+import xpnet
+from xpnet import backend
+if not xpnet.gpu_available():
+    sys.exit(f"no usable GPU here: {backend._cupy_problem()}")
+EOF
+
+bench() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks "$@"; }
+
+stage=${1:-}
+[ $# -gt 0 ] && shift
+case "$stage" in
+    tests) python -m pytest -m gpu -q -p no:cacheprovider ;;
+    timings) bench --backend cupy --config gpu-sweep --dtype float32 --repeat 5 --name gpu ;;
+    widest)
+        optimizers=("${@:-sgd}")
+        bench --backend cupy --config widest --dtype float32 --no-memory \
+              --widest-optimizers "${optimizers[@]}" --name "gpu-widest-$(IFS=-; echo "${optimizers[*]}")" ;;
+    *) echo "usage: ci/gpu-checks.sh tests | timings | widest [sgd] [momentum] [adam]" >&2; exit 2 ;;
+esac
