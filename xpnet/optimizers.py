@@ -174,12 +174,16 @@ class Adam(Optimizer):
 
     def step_layer(self, params, gradient, learning_rate):
         W_key, b_key = gradient.keys
-        self._update(params, W_key, gradient.dW(), learning_rate)
-        self._update(params, b_key, gradient.db(), learning_rate)
+        self._update_owned(params, W_key, gradient.dW(), learning_rate)
+        self._update_owned(params, b_key, gradient.db(), learning_rate)
+
+    def _step_size(self, learning_rate: float) -> float:
+        b1, b2 = self.beta1, self.beta2
+        return learning_rate * math.sqrt(1 - b2 ** self._t) / (1 - b1 ** self._t)
 
     def _update(self, params, key, g, learning_rate):
         b1, b2 = self.beta1, self.beta2
-        step_size = learning_rate * math.sqrt(1 - b2 ** self._t) / (1 - b1 ** self._t)
+        step_size = self._step_size(learning_rate)
         xp = array_namespace(g)
         m = self._m.get(key)
         v = self._v.get(key)
@@ -187,6 +191,36 @@ class Adam(Optimizer):
         v = (1 - b2) * (g * g) if v is None else b2 * v + (1 - b2) * (g * g)
         self._m[key], self._v[key] = m, v
         apply_update(params, key, -step_size * m / (xp.sqrt(v) + self.epsilon))
+
+    def _update_owned(self, params, key, g, learning_rate):
+        """:meth:`_update`'s arithmetic in place, overwriting ``g`` and the moments: the same
+        numbers, with at most two weight-sized temporaries at once instead of four."""
+        m, v = self._m.get(key), self._v.get(key)
+        if not all(is_writeable(a) for a in (g, m, v) if a is not None):
+            return self._update(params, key, g, learning_rate)
+        b1, b2 = self.beta1, self.beta2
+        squared = g * g
+        squared *= 1 - b2
+        if v is None:
+            v = self._v[key] = squared  # v = (1 - b2) * (g * g)
+        else:
+            v *= b2
+            v += squared  # v = b2 * v + (1 - b2) * (g * g)
+        del squared
+        g *= 1 - b1
+        if m is None:
+            m = self._m[key] = g  # m = (1 - b1) * g
+            step = -self._step_size(learning_rate) * m
+        else:
+            m *= b1
+            m += g  # m = b1 * m + (1 - b1) * g
+            step = g  # g is spent: its memory takes the step
+            step[...] = m
+            step *= -self._step_size(learning_rate)
+        denominator = array_namespace(v).sqrt(v)
+        denominator += self.epsilon
+        step /= denominator  # -step_size * m / (sqrt(v) + epsilon)
+        apply_update(params, key, step)
 
 
 def _unprefixed(arrays: Mapping[str, Array], prefix: str, values: Mapping[str, Any],
