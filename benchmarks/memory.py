@@ -78,8 +78,8 @@ def widest(trains: Callable[[int], bool], start: int = 1024, multiple: int = 128
 
 
 def measure_in_subprocess(label: str, dims: list[int], batch: int, dtype: str, backend: str,
-                          calls: int = 3, timeout: float = 1800,
-                          optimizer: str = "sgd") -> dict[str, Any]:
+                          calls: int = 3, timeout: float = 1800, optimizer: str = "sgd",
+                          restore_on_nan: bool = True) -> dict[str, Any]:
     """Run this module for one contender in a fresh interpreter and return what it printed.
 
     A process killed by the kernel (its out-of-memory killer sends SIGKILL) counts as out of
@@ -87,7 +87,8 @@ def measure_in_subprocess(label: str, dims: list[int], batch: int, dtype: str, b
     """
     command = [sys.executable, "-m", "benchmarks.memory", "--contender", label,
                "--dims", *map(str, dims), "--batch", str(batch), "--dtype", dtype,
-               "--backend", backend, "--calls", str(calls), "--optimizer", optimizer]
+               "--backend", backend, "--calls", str(calls), "--optimizer", optimizer,
+               *([] if restore_on_nan else ["--no-restore-on-nan"])]
     try:
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                               check=False)
@@ -200,7 +201,7 @@ def _oom_errors(backend: str, label: str) -> tuple[type[BaseException], ...]:
 
 
 def measure(label: str, dims: list[int], batch: int, dtype: str, backend: str,
-            calls: int = 3, optimizer: str = "sgd") -> dict[str, Any]:
+            calls: int = 3, optimizer: str = "sgd", restore_on_nan: bool = True) -> dict[str, Any]:
     """Build one contender and run ``calls`` of its step here; this process's peak memory.
 
     The baseline is taken after the imports and a throw-away run of the same contender at a
@@ -215,7 +216,7 @@ def measure(label: str, dims: list[int], batch: int, dtype: str, backend: str,
 
     torch_device = ("cuda" if backend == "cupy" else "cpu") if label.startswith("pytorch") else None
     found = contenders(backend, torch_device, label == "scikit-learn", loop_batches=1,
-                       optimizer=optimizer)
+                       optimizer=optimizer, restore_on_nan=restore_on_nan)
     if label not in found:
         raise SystemExit(f"unknown --contender {label!r} for backend {backend}; "
                          f"choose from {', '.join(map(repr, found))}")
@@ -267,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=3, help="step calls measured (default: 3)")
     parser.add_argument("--optimizer", default="sgd", choices=list(OPTIMIZER_SLOTS),
                         help="the optimizer of fit and PyTorch (default: sgd)")
+    parser.add_argument("--no-restore-on-nan", dest="restore_on_nan", action="store_false",
+                        help="fit keeps no host copies of the weights to fall back on")
     args = parser.parse_args(argv)
 
     configs = {**CONFIGS, **QUICK_CONFIGS}
@@ -281,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.calls < 1:
         parser.error("--calls must be >= 1")
     result = measure(args.contender, dims, batch, args.dtype, args.backend, args.calls,
-                     args.optimizer)
+                     args.optimizer, args.restore_on_nan)
     print(json.dumps(result))
     return 0
 

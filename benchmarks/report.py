@@ -125,7 +125,9 @@ def widest_lines(results: dict[str, Any]) -> list[str]:
         return []
     lines = ["", "## Widest network that trains", "",
              ("`[1024, W, W, 10]`, batch 4096: W doubled from 1024 until the device ran out of "
-              "memory, then bisected to within 1/16; each try in a fresh process, one step."), "",
+              "memory, then bisected to within 1/16; each try in a fresh process, one step; "
+              "`fit` with `restore_on_nan=False` (no host copies of the weights, which would not "
+              "fit the host twice)."), "",
              "| contender | optimizer | dtype | widest W | peak MB | theoretical minimum MB | "
              "peak / minimum | tried |",
              "|---|---|---|---|---|---|---|---|"]

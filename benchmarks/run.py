@@ -131,8 +131,11 @@ def sweep_widest(label: str, backend: str, dtype: str, optimizer: str = "sgd",
              "batch": batch}
 
     def trains(width: int) -> bool:
+        # fit without its host copies of the weights: the host, not the device, would
+        # bound the width (the weights of the widest networks do not fit the host twice).
         found = memory.measure_in_subprocess(label, [1024, width, width, 10], batch, dtype,
-                                             backend, calls=1, optimizer=optimizer)
+                                             backend, calls=1, optimizer=optimizer,
+                                             restore_on_nan=False)
         if "oom" not in found:  # failed for another reason than memory: stop the sweep
             raise RuntimeError(f"{label} at W={width}: {found.get('error')}")
         tried[width] = found

@@ -74,9 +74,13 @@ def xpnet_public_step(dims, batch, dtype, backend) -> Step:
 
 
 def xpnet_fit_step(dims, batch, dtype, backend, batches_per_epoch: int = 8, epochs: int = 1,
-                   optimizer: str = "sgd") -> Step:
+                   optimizer: str = "sgd", restore_on_nan: bool = True) -> Step:
     """xpnet's training loop: one ``fit`` call of ``epochs`` epochs of ``batches_per_epoch``
-    shuffled mini-batches (its set-up, paid once per call, is spread over the steps)."""
+    shuffled mini-batches (its set-up, paid once per call, is spread over the steps).
+
+    ``restore_on_nan=False`` leaves out the host copies of the weights kept to fall back on
+    after a divergence (for the widest networks, whose weights would not fit the host twice).
+    """
     xp = xpnet.backend.resolve_backend(backend)
     X, Y = (xpnet.asarray(np.concatenate([a] * batches_per_epoch, axis=1), xp)
             for a in batch_data(dims, batch, dtype))
@@ -86,7 +90,8 @@ def xpnet_fit_step(dims, batch, dtype, backend, batches_per_epoch: int = 8, epoc
 
     def run():
         fit(X, Y, dims, epochs=epochs, lr=LR, batch_size=batch, hidden="relu",
-            output="softmax", params=params, optimizer=optimizer, verbose=0)
+            output="softmax", params=params, optimizer=optimizer, restore_on_nan=restore_on_nan,
+            verbose=0)
 
     return run, _sync_for(xp)
 

@@ -37,18 +37,20 @@ OPTIMIZER_SLOTS = {"sgd": 0, "momentum": 1, "adam": 2}
 
 
 def contenders(backend: str, torch_device: str | None, with_sklearn: bool,
-               loop_batches: int = FIT_BATCHES, optimizer: str = "sgd") -> dict[str, Callable]:
+               loop_batches: int = FIT_BATCHES, optimizer: str = "sgd",
+               restore_on_nan: bool = True) -> dict[str, Callable]:
     """label -> factory ``(dims, batch, dtype) -> (step, sync)``.
 
     ``loop_batches``: mini-batches of data the two training loops get per epoch; the timings
     spread the loops' set-up over 8, the memory runs give them the one batch every other
     contender holds. ``optimizer`` other than ``"sgd"`` (see :data:`OPTIMIZER_SLOTS`) leaves
-    only the contenders that take one: xpnet's ``fit`` and PyTorch.
+    only the contenders that take one: xpnet's ``fit`` and PyTorch. ``restore_on_nan`` is
+    passed to ``fit``.
     """
     found = {
         f"xpnet[{backend}] step": lambda d, b, t: steps.xpnet_public_step(d, b, t, backend),
         f"xpnet[{backend}] fit": lambda d, b, t: steps.xpnet_fit_step(
-            d, b, t, backend, loop_batches, fit_epochs(d, b), optimizer),
+            d, b, t, backend, loop_batches, fit_epochs(d, b), optimizer, restore_on_nan),
     }
     if backend == "numpy":
         found["numpy (hand-written)"] = lambda d, b, t: steps.numpy_step(d, b, t)

@@ -161,6 +161,33 @@ def test_divergence_raises_and_keeps_the_last_good_weights():
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_without_restore_on_nan_no_weights_are_copied_and_none_restored(monkeypatch):
+    from xpnet import training
+
+    copies = []
+    monkeypatch.setattr(training, "host_copy_params",
+                        lambda params: copies.append(1) or dict(params))
+    X = np.random.RandomState(0).randn(3, 50) * 10
+    with pytest.raises(xpnet.TrainingDivergedError, match="left as they were when it was found "
+                                                          r"\(restore_on_nan=False\)") as caught:
+        xpnet.fit(X, X.sum(axis=0, keepdims=True), [3, 16, 1], epochs=200, lr=0.02,
+                  hidden="relu", output="identity", scale="he", restore_on_nan=False, verbose=0)
+    assert copies == []
+    assert not all(np.all(np.isfinite(v)) and np.abs(v).max() < 1e150
+                   for v in caught.value.params.values())
+    with pytest.raises(TypeError, match="restore_on_nan must be True or False"):
+        xpnet.fit(X_MOONS, Y_MOONS, [2, 1], epochs=1, restore_on_nan="no", verbose=0)
+
+
+def test_early_stopping_resumed_from_a_checkpoint_keeps_its_best_weights_on_the_host():
+    stopper = xpnet.history.EarlyStopping(2, "loss")
+    strict = load_backend("array_api_strict")
+    stopper.set_state({"best": 0.5, "best_epoch": 1, "waited": 0},
+                      {"W1": xpnet.asarray(np.ones((2, 2)), strict)})
+    assert type(stopper.best_params["W1"]) is np.ndarray
+
+
 def test_divergence_can_stop_quietly():
     X = np.random.RandomState(0).randn(3, 50) * 10
     params, history = xpnet.fit(X, X.sum(axis=0, keepdims=True), [3, 16, 1], epochs=200, lr=5.0,

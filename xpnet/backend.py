@@ -318,8 +318,11 @@ def to_numpy(x: Any) -> np.ndarray:
 def host_copy(x: Any) -> np.ndarray:
     """A NumPy copy of ``x`` in host memory, which later changes to ``x`` do not reach."""
     host = to_numpy(x)
-    # A GPU array's host array is already a fresh copy; a CPU array's may share its memory.
-    return host if array_api_compat.is_cupy_array(x) else np.array(host, copy=True)
+    # A GPU array's host array is already a fresh copy, and one that shares an immutable
+    # (JAX) array's memory can never change; a mutable CPU array's may share its memory.
+    fresh = array_api_compat.is_cupy_array(x) or array_api_compat.is_jax_array(x) or (
+        array_api_compat.is_torch_array(x) and x.device.type != "cpu")
+    return host if fresh else np.array(host, copy=True)
 
 
 def to_device_of(host: np.ndarray, like: Any) -> Any:

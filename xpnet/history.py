@@ -98,7 +98,7 @@ class EarlyStopping:
             raise ValueError(f"early stopping's saved state is malformed: {dict(values)!r}")
         self.best = math.inf if best is None else float(best)
         self.best_epoch, self._waited = best_epoch, waited
-        self.best_params = dict(best_params) if best_params else None
+        self.best_params = host_copy_params(best_params) if best_params else None
 
     def should_stop(self, epoch: int, logs: Mapping[str, float], params: Mapping[str, Array]) -> bool:
         """Record this epoch; True when training should stop."""

@@ -28,8 +28,8 @@ def add_product_into(target: Array, alpha: float, A: Array, B: Array, beta: floa
         return False
     if not (target.dtype == A.dtype == B.dtype and target.dtype.char in "fd"):
         return False
-    if not (target.flags.c_contiguous or target.flags.f_contiguous):
-        return False  # cuBLAS would work on a copy and copy it back: no memory saved
+    if not all(a.flags.c_contiguous or a.flags.f_contiguous for a in (target, A, B)):
+        return False  # CuPy would copy the operands (and the target) first: no memory saved
     import cupy.cublas  # only reached with CuPy arrays, so CuPy is installed
 
     cupy.cublas.gemm("N", "T", A, B, out=target, alpha=alpha, beta=beta)

@@ -37,6 +37,9 @@ class Optimizer:
              learning_rate: float) -> None:
         raise NotImplementedError
 
+    def start_step(self) -> None:
+        """Called once per mini-batch before its ``step_layer`` calls (nothing by default)."""
+
     def reset(self) -> None:
         """Forget the state gathered from earlier steps (a new network starts afresh)."""
 
@@ -45,7 +48,9 @@ class Optimizer:
         backend and plain Python values; :meth:`set_state` restores it (checkpoints).
 
         An optimizer of your own must define both to be checkpointed (a stateless one
-        returns ``({}, {})``): a resumed run would silently lose a state left out.
+        returns ``({}, {})``): a resumed run would silently lose a state left out. The
+        arrays are the optimizer's own, which later steps update in place: copy them to
+        keep a snapshot.
         """
         raise NotImplementedError(f"{type(self).__name__} does not define get_state/set_state, "
                                   "so its state cannot be checkpointed; define them (a stateless "
@@ -91,9 +96,6 @@ class SGD(Optimizer):
         v = -learning_rate * g if v is None else self.momentum * v - learning_rate * g
         self._velocity[key] = v
         apply_update(params, key, self.momentum * v - learning_rate * g if self.nesterov else v)
-
-    def start_step(self) -> None:
-        """Nothing to prepare: SGD's update of a layer depends on that layer alone."""
 
     def step_layer(self, params, gradient, learning_rate):
         W_key, b_key = gradient.keys

@@ -71,7 +71,8 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
         backend: Backend | None = None, params: dict[str, Array] | None = None,
         validation_data: tuple[Any, Any] | None = None, validation_split: float = 0.0,
         early_stopping: int | None = None, min_delta: float = 0.0,
-        callbacks: Sequence[Callback] = (), on_nan: str = "raise", initial_epoch: int = 0,
+        callbacks: Sequence[Callback] = (), on_nan: str = "raise", restore_on_nan: bool = True,
+        initial_epoch: int = 0,
         checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 1,
         resume: bool = False, restart: bool = False, verbose: int = 1) -> tuple[dict[str, Array], History]:
     """Train a network; returns ``(params, history)``.
@@ -98,6 +99,9 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
     stopping's best weights, so they take no device memory) and raises
     :class:`~xpnet.errors.TrainingDivergedError`, naming the first mini-batch whose
     loss was not finite (``on_nan="raise"``), or stops (``on_nan="stop"``).
+    ``restore_on_nan=False`` keeps no such copies (no host memory or per-epoch
+    transfer for them: for networks whose weights fill the host's memory); a
+    divergence then leaves the weights as they were when it was found.
     ``initial_epoch`` continues a run: schedules and callbacks count epochs from it.
     A fresh network (``params=None``) resets an optimizer instance's state.
     ``verbose``: 0 silent, 1 a progress bar when stderr is a terminal, 2 always.
@@ -114,12 +118,16 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
     ``path`` is an error unless ``resume=True`` or ``restart=True`` (a new run whose
     first checkpoint replaces the old file; until then a failure leaves it).
 
-    Each epoch reads its metrics back from the device once; nothing else leaves it.
+    Each epoch reads its metrics back from the device once, and copies the weights to the
+    host once for the divergence fallback (none with ``restore_on_nan=False``); nothing
+    else leaves the device.
     """
     epochs = check_count(epochs, "epochs")
     initial_epoch = check_count(initial_epoch, "initial_epoch")
     if on_nan not in ("raise", "stop"):
         raise ValueError(f"on_nan must be 'raise' or 'stop', got {on_nan!r}")
+    if not isinstance(restore_on_nan, bool):
+        raise TypeError(f"restore_on_nan must be True or False, not {restore_on_nan!r}")
     saver = _checkpointer(checkpoint, checkpoint_every, resume, restart)
     run = _prepare_run(X, Y, layer_dims, lr=lr, batch_size=batch_size, shuffle=shuffle,
                        optimizer=optimizer, schedule=schedule, weight_decay=weight_decay,
@@ -141,7 +149,8 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
     # Early stopping's verdict stands; a callback's stop is a pause that resume=True lifts.
     if history.stop_reason != "early_stopping":
         history.stop_reason = "completed"
-        _run_epochs(run, range(first, end), history, stopper, callbacks, on_nan, saver, verbose)
+        _run_epochs(run, range(first, end), history, stopper, callbacks, on_nan, restore_on_nan,
+                    saver, verbose)
     if stopper is not None and stopper.best_params is not None:
         restore_params(run.params, stopper.best_params)
         history.best_epoch = stopper.best_epoch
@@ -149,8 +158,8 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
 
 
 def _run_epochs(run: _Run, epochs: range, history: History, stopper: EarlyStopping | None,
-                callbacks: list[Callback], on_nan: str, saver: Checkpointer | None,
-                verbose: int) -> None:
+                callbacks: list[Callback], on_nan: str, restore_on_nan: bool,
+                saver: Checkpointer | None, verbose: int) -> None:
     """The training loop: ``history`` records each epoch; ``saver`` checkpoints it."""
     # An epoch's loss is measured while its weights change, so the last weights known
     # to give a finite loss are those from the start of the epoch before a bad one. Both
@@ -158,7 +167,7 @@ def _run_epochs(run: _Run, epochs: range, history: History, stopper: EarlyStoppi
     previous_start = None
     with epoch_progress(len(epochs), verbose) as bar:
         for epoch in epochs:
-            start = host_copy_params(run.params)
+            start = host_copy_params(run.params) if restore_on_nan else None
             with divergence_reported_by_fit():
                 logs, first_bad_batch, weights_finite = _train_epoch(run, epoch)
             if not all(math.isfinite(value) for value in logs.values()) or not weights_finite:
@@ -166,11 +175,13 @@ def _run_epochs(run: _Run, epochs: range, history: History, stopper: EarlyStoppi
                 # then this epoch's start holds the last finite weights.
                 loss_finite = all(math.isfinite(value) for value in logs.values())
                 last_good = start if loss_finite or previous_start is None else previous_start
-                restore_params(run.params, last_good)
+                if restore_on_nan:
+                    restore_params(run.params, last_good)
                 history.stop_reason = "non_finite_loss"
                 if on_nan == "raise":
-                    raise TrainingDivergedError(_divergence_message(logs, epoch, first_bad_batch),
-                                                run.params, history)
+                    raise TrainingDivergedError(
+                        _divergence_message(logs, epoch, first_bad_batch, restore_on_nan),
+                        run.params, history)
                 return
             previous_start = start
             history.record(logs)
@@ -271,7 +282,9 @@ def _train_epoch(run: _Run, epoch: int) -> tuple[dict[str, float], int | None, b
         metrics.update(_validation_metrics(run))
     # Overflowing weights are caught here even when the clipped loss stays finite: past
     # sqrt(largest float) a layer's products can overflow (NaN compares false below).
-    metrics["largest_weight"] = xp.max(xp.stack([xp.max(xp.abs(a)) for a in run.params.values()]))
+    # max(max, -min) rather than max(abs): no weight-sized temporary (NaN still propagates).
+    metrics["largest_weight"] = xp.max(xp.stack([xp.maximum(xp.max(a), -xp.min(a))
+                                                 for a in run.params.values()]))
     # The epoch's one device -> host transfer: every metric and the batches' losses at once.
     values = to_numpy(xp.concat([xp.stack([xp.asarray(v, dtype=run.X.dtype)
                                            for v in metrics.values()]), batch_losses])).tolist()
@@ -410,11 +423,12 @@ def _check_callbacks(callbacks: Any) -> list[Callback]:
     return callbacks
 
 
-def _divergence_message(logs: Mapping[str, float], epoch: int, batch: int | None) -> str:
+def _divergence_message(logs: Mapping[str, float], epoch: int, batch: int | None,
+                        restored: bool = True) -> str:
     bad = ", ".join(f"{name}={value}" for name, value in logs.items()
                     if not math.isfinite(value)) or "the weights grew too large to compute with (or overflowed)"
     where = f"epoch {epoch}" if batch is None else f"epoch {epoch}, mini-batch {batch}"
-    return (f"training diverged at {where}: {bad}. "
-            "The last weights with a finite loss are "
-            "kept (error.params, with error.history); lower the learning rate (lr) or scale the "
-            "input features")
+    kept = ("The last weights with a finite loss are kept" if restored else
+            "The weights are left as they were when it was found (restore_on_nan=False)")
+    return (f"training diverged at {where}: {bad}. {kept} (error.params, with error.history); "
+            "lower the learning rate (lr) or scale the input features")

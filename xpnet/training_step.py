@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import MutableMapping, Sequence
 from typing import Any
 
-from .backend import array_namespace
+from .backend import array_namespace, machine_epsilon
 from .kernels import add_product_into
 from .losses import output_gradient
 from .network import LayerCache
@@ -53,9 +53,15 @@ class LayerGradient:
         """``W += alpha * dW`` in one matrix product where the backend has one, without
         forming ``dW``; False, with nothing done, elsewhere.
 
-        The penalty folds into the product's scale of ``W``: ``(1 + alpha * weight_decay) * W``.
+        The penalty folds into the product's scale of ``W``: ``(1 + alpha * weight_decay) * W``,
+        but only where the dtype resolves that scale to within 0.1% of the penalty: in
+        float32, ``1 - 1e-8`` rounds to 1 and the penalty would silently vanish.
         """
-        return add_product_into(self.W, alpha, self.dZ, self.A_prev, 1.0 + alpha * self.weight_decay)
+        decay = alpha * self.weight_decay
+        xp = array_namespace(self.W)
+        if decay and machine_epsilon(xp, self.W.dtype) > 1e-3 * abs(decay):
+            return False
+        return add_product_into(self.W, alpha, self.dZ, self.A_prev, 1.0 + decay)
 
     def accumulate(self, target: Array, alpha: float, beta: float) -> bool:
         """``target = beta * target + alpha * dW`` in one matrix product where the backend
@@ -88,12 +94,14 @@ def backward_and_update(AL: Array, Y: Array, caches: Sequence[LayerCache],
 def updates_each_layer(optimizer: Any) -> bool:
     """Whether ``fit`` may hand ``optimizer`` one layer's gradients at a time.
 
-    True when its class defines ``start_step`` and ``step_layer`` and its ``step`` is
-    still the one defined alongside them (a subclass that overrides only ``step`` gets
-    whole gradients, as it expects).
+    True when its class defines ``step_layer`` and no subclass below that definition
+    overrides ``step`` (a subclass that overrides only ``step`` gets whole gradients, as
+    it expects; one that overrides ``step_layer`` keeps getting layers).
     """
     def owner(name: str) -> type | None:
         return next((cls for cls in type(optimizer).__mro__ if name in vars(cls)), None)
 
-    layer_owner = owner("step_layer")
-    return layer_owner is not None and owner("step") is layer_owner
+    layer_owner, step_owner = owner("step_layer"), owner("step")
+    # step_layer must be at least as specific as step: a subclass that overrides step
+    # alone has changed what a step does, and step_layer would bypass that.
+    return layer_owner is not None and step_owner is not None and issubclass(layer_owner, step_owner)
