@@ -78,6 +78,11 @@ def markdown(results: dict[str, Any], stem: str) -> str:
                 f"{timing['fraction_of_peak']:.0%} | {'' if ratio is None else f'{ratio:.3f}x'} |")
         lines.append(f"| {row['config']} | | | {row['dtype']} | GEMM peak ({row['gemm_n']}³) | | | "
                      f"{row['gemm_peak_gflops']:.1f} | 100% | |")
+        theirs = row.get("torch_gemm_peak_gflops")
+        if theirs is not None:  # PyTorch's own BLAS, timed in turn with the one above
+            lines.append(f"| {row['config']} | | | {row['dtype']} | GEMM peak, PyTorch's BLAS "
+                         f"({row['gemm_n']}³) | | | {theirs:.1f} | "
+                         f"{theirs / row['gemm_peak_gflops']:.0%} | |")
     lines += memory_lines(results)
     lines += widest_lines(results)
     lines += ["", "## Targets", "", "| target | config | dtype | measured | met |", "|---|---|---|---|---|"]

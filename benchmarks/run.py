@@ -79,8 +79,12 @@ def measure_together(contestants: dict[str, tuple[Callable, Callable, int]], rep
 def run_config(name: str, dims: list[int], batch: int, dtype: str, backend: str, repeat: int,
                gemm_n: int, torch_device: str | None, with_sklearn: bool) -> dict[str, Any]:
     _release_device_cache(backend)
-    peak = measure_together({"gemm": (*steps.gemm_peak(gemm_n, dtype, backend), 1)}, repeat)["gemm"]
-    peak_gflops = 2 * gemm_n**3 / peak["median_s"] / 1e9
+    gemms = {"gemm": (*steps.gemm_peak(gemm_n, dtype, backend), 1)}
+    if torch_device is not None:
+        gemms["torch gemm"] = (*steps.torch_gemm_peak(gemm_n, dtype, torch_device), 1)
+    peaks = {label: 2 * gemm_n**3 / timing["median_s"] / 1e9
+             for label, timing in measure_together(gemms, repeat).items()}
+    peak_gflops = peaks["gemm"]
     flops = flops_per_step(dims, batch)
     results, contestants = {}, {}
     for label, make in contenders(backend, torch_device, with_sklearn).items():
@@ -100,6 +104,7 @@ def run_config(name: str, dims: list[int], batch: int, dtype: str, backend: str,
               f"{timing['gflops']:9.1f} GFLOP/s ({timing['fraction_of_peak']:.0%} of peak)", flush=True)
     return {"config": name, "dims": dims, "batch": batch, "dtype": dtype, "backend": backend,
             "flops_per_step": flops, "gemm_n": gemm_n, "gemm_peak_gflops": peak_gflops,
+            "torch_gemm_peak_gflops": peaks.get("torch gemm"),
             "minimum_bytes": memory.minimum_bytes(dims, batch, np.dtype(dtype).itemsize),
             "results": results}
 

@@ -236,3 +236,18 @@ def gemm_peak(n: int, dtype: str, backend: str = "numpy") -> Step:
         A @ B
 
     return step, _sync_for(xp)
+
+
+def torch_gemm_peak(n: int, dtype: str, device: str = "cpu") -> Step:
+    """The same square matrix multiply through PyTorch (its own BLAS): where PyTorch's
+    step is faster than NumPy's, this shows whether its matrix multiply is."""
+    import torch
+
+    rng = np.random.RandomState(0)
+    A, B = (torch.as_tensor(rng.standard_normal((n, n)).astype(dtype), device=device)
+            for _ in range(2))
+
+    def step():
+        A @ B
+
+    return step, (torch.cuda.synchronize if device == "cuda" else (lambda: None))
