@@ -54,7 +54,7 @@ def markdown(results: dict[str, Any], stem: str) -> str:
              "output on one mini-batch. FLOPs per step are counted as `6 * batch * n_in * n_out` "
              "per dense layer, less the input gradient of the first layer, which no contender "
              "computes (`4 * batch * n_0 * n_1` there); the same count for every contender. "
-             "Times are medians over the repeats after warm-up, [min–max] beside them; "
+             "Times are medians over the repeats after warm-up, [min–max] beside them, every contender and the GEMM peaks timed in turn within each repeat; "
              "`xpnet step` calls `forward_prop`, `backprop(..., input_gradient=False)` and "
              "`update_parameters` on one batch, like the NumPy step; `xpnet fit` is the training "
              "loop over 8 shuffled mini-batches per epoch (gathering each batch, recording loss "

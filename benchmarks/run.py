@@ -79,14 +79,13 @@ def measure_together(contestants: dict[str, tuple[Callable, Callable, int]], rep
 def run_config(name: str, dims: list[int], batch: int, dtype: str, backend: str, repeat: int,
                gemm_n: int, torch_device: str | None, with_sklearn: bool) -> dict[str, Any]:
     _release_device_cache(backend)
+    # The GEMM peaks are sampled in turn with the contenders, so that a contender's share
+    # of the peak compares samples that saw the same state of a shared machine.
     gemms = {"gemm": (*steps.gemm_peak(gemm_n, dtype, backend), 1)}
     if torch_device is not None:
         gemms["torch gemm"] = (*steps.torch_gemm_peak(gemm_n, dtype, torch_device), 1)
-    peaks = {label: 2 * gemm_n**3 / timing["median_s"] / 1e9
-             for label, timing in measure_together(gemms, repeat).items()}
-    peak_gflops = peaks["gemm"]
     flops = flops_per_step(dims, batch)
-    results, contestants = {}, {}
+    results, contestants = {}, dict(gemms)
     for label, make in contenders(backend, torch_device, with_sklearn).items():
         try:
             step, sync = make(dims, batch, dtype)
@@ -95,7 +94,10 @@ def run_config(name: str, dims: list[int], batch: int, dtype: str, backend: str,
             contestants[label] = (step, sync, per_call)
         except Exception as exc:  # out of memory on the GPU, a missing package: record it
             results[label] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
-    for label, timing in measure_together(contestants, repeat).items():
+    timings = measure_together(contestants, repeat)
+    peaks = {label: 2 * gemm_n**3 / timings.pop(label)["median_s"] / 1e9 for label in gemms}
+    peak_gflops = peaks["gemm"]
+    for label, timing in timings.items():
         timing["gflops"] = flops / timing["median_s"] / 1e9
         timing["samples_per_s"] = batch / timing["median_s"]
         timing["fraction_of_peak"] = timing["gflops"] / peak_gflops
