@@ -79,6 +79,9 @@ def markdown(results: dict[str, Any], stem: str) -> str:
         lines.append(f"| {row['config']} | | | {row['dtype']} | GEMM peak ({row['gemm_n']}³) | | | "
                      f"{row['gemm_peak_gflops']:.1f} | 100% | |")
         theirs = row.get("torch_gemm_peak_gflops")
+        if row.get("torch_gemm_error"):
+            lines.append(f"| {row['config']} | | | {row['dtype']} | GEMM peak, PyTorch's BLAS | "
+                         f"{row['torch_gemm_error']} | | | | |")
         if theirs is not None:  # PyTorch's own BLAS, timed in turn with the one above
             lines.append(f"| {row['config']} | | | {row['dtype']} | GEMM peak, PyTorch's BLAS "
                          f"({row['gemm_n']}³) | | | {theirs:.1f} | "

@@ -82,8 +82,12 @@ def run_config(name: str, dims: list[int], batch: int, dtype: str, backend: str,
     # The GEMM peaks are sampled in turn with the contenders, so that a contender's share
     # of the peak compares samples that saw the same state of a shared machine.
     gemms = {"gemm": (*steps.gemm_peak(gemm_n, dtype, backend), 1)}
+    torch_gemm_error = None
     if torch_device is not None:
-        gemms["torch gemm"] = (*steps.torch_gemm_peak(gemm_n, dtype, torch_device), 1)
+        try:  # PyTorch without CUDA on a GPU machine, say: its step records the same error
+            gemms["torch gemm"] = (*steps.torch_gemm_peak(gemm_n, dtype, torch_device), 1)
+        except Exception as exc:
+            torch_gemm_error = f"{type(exc).__name__}: {exc}"[:300]
     flops = flops_per_step(dims, batch)
     results, contestants = {}, dict(gemms)
     for label, make in contenders(backend, torch_device, with_sklearn).items():
@@ -106,7 +110,7 @@ def run_config(name: str, dims: list[int], batch: int, dtype: str, backend: str,
               f"{timing['gflops']:9.1f} GFLOP/s ({timing['fraction_of_peak']:.0%} of peak)", flush=True)
     return {"config": name, "dims": dims, "batch": batch, "dtype": dtype, "backend": backend,
             "flops_per_step": flops, "gemm_n": gemm_n, "gemm_peak_gflops": peak_gflops,
-            "torch_gemm_peak_gflops": peaks.get("torch gemm"),
+            "torch_gemm_peak_gflops": peaks.get("torch gemm"), "torch_gemm_error": torch_gemm_error,
             "minimum_bytes": memory.minimum_bytes(dims, batch, np.dtype(dtype).itemsize),
             "results": results}
 

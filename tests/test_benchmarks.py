@@ -30,6 +30,9 @@ def test_quick_benchmark_writes_its_tables(tmp_path):
     assert "## Targets" in table and "xpnet[numpy] step <= 1.05x" in table
     assert results["environment"]["blas"], "the BLAS that ran must be recorded"
     assert "memory" not in row and results["widest"] == [], "--quick runs no memory measurement"
+    assert row["gemm_peak_gflops"] > 0 and timings["xpnet[numpy] step"]["fraction_of_peak"] > 0
+    if row["torch_gemm_error"] is None and "pytorch[cpu]" in timings:
+        assert row["torch_gemm_peak_gflops"] > 0 and "GEMM peak, PyTorch's BLAS" in table
 
 
 def test_the_hand_written_step_records_the_loss_and_hits_that_fit_records():
@@ -116,6 +119,24 @@ def test_widest_stops_at_its_ceiling_when_nothing_fails():
 def test_widest_needs_a_start_on_its_grid():
     with pytest.raises(ValueError, match="multiple of multiple=128"):
         memory.widest(lambda width: True, start=1000)
+
+
+def test_a_pytorch_that_cannot_run_its_gemm_leaves_an_error_row_not_a_crash(monkeypatch):
+    from benchmarks import run
+
+    def broken(n, dtype, device):
+        raise AssertionError("Torch not compiled with CUDA enabled")
+
+    monkeypatch.setattr(steps, "torch_gemm_peak", broken)
+    monkeypatch.setattr(run, "contenders", lambda *a, **k: {})
+    row = run.run_config("tiny", [8, 4, 2], 4, "float32", "numpy", 1, 32, "cuda", False)
+    assert row["torch_gemm_peak_gflops"] is None and row["gemm_peak_gflops"] > 0
+    assert "Torch not compiled with CUDA" in row["torch_gemm_error"]
+    environment = {"blas": [], "date": "", "platform": "", "processor": "", "cpu_count": 1,
+                   "xpnet": "", "numpy": "", "torch": "", "sklearn": "", "python": "",
+                   "openblas_env": {}}
+    text = report.markdown({"rows": [row], "environment": environment, "peak_rss_bytes": 0}, "t")
+    assert "| GEMM peak, PyTorch's BLAS | AssertionError: Torch not compiled with CUDA" in text
 
 
 def test_markdown_sets_each_peak_beside_the_minimum():

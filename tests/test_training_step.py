@@ -145,6 +145,20 @@ def test_the_fused_product_on_cupy_matches_the_generic_expression(order, dtype):
 
 
 @pytest.mark.gpu
+def test_the_fused_product_on_cupy_takes_strided_operands_and_writes_the_target_in_place():
+    import cupy
+
+    rng = np.random.RandomState(1)
+    C, A, B = (rng.randn(*shape) for shape in [(16, 12), (16, 40), (12, 40)])
+    target = cupy.asarray(C)
+    pointer = target.data.ptr
+    # Every other column: neither C- nor F-contiguous, like a column slice of the data.
+    assert add_product_into(target, -0.1, cupy.asarray(A)[:, ::2], cupy.asarray(B)[:, ::2], 1.0)
+    assert target.data.ptr == pointer
+    np.testing.assert_allclose(target.get(), C - 0.1 * (A[:, ::2] @ B[:, ::2].T), rtol=1e-12)
+
+
+@pytest.mark.gpu
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum"])
 @pytest.mark.parametrize("weight_decay", [0.0, 0.01])
 def test_fit_with_the_fused_update_on_cupy_matches_numpy(optimizer, weight_decay):

@@ -28,9 +28,14 @@ def add_product_into(target: Array, alpha: float, A: Array, B: Array, beta: floa
         return False
     if not (target.dtype == A.dtype == B.dtype and target.dtype.char in "fd"):
         return False
-    if not all(a.flags.c_contiguous or a.flags.f_contiguous for a in (target, A, B)):
-        return False  # CuPy would copy the operands (and the target) first: no memory saved
+    if not (target.flags.c_contiguous or target.flags.f_contiguous):
+        return False  # cuBLAS would work on a copy of the target: no memory saved
+    import cupy
     import cupy.cublas  # only reached with CuPy arrays, so CuPy is installed
 
+    # Strided operands would make CuPy copy the target too; a copy of an operand (the
+    # size of a batch of activations) keeps the weight-sized target in place.
+    A, B = (a if a.flags.c_contiguous or a.flags.f_contiguous else cupy.ascontiguousarray(a)
+            for a in (A, B))
     cupy.cublas.gemm("N", "T", A, B, out=target, alpha=alpha, beta=beta)
     return True

@@ -24,11 +24,11 @@ class Optimizer:
     """Base class: ``step(params, grads, learning_rate)`` updates ``params`` from ``grads``.
 
     ``fit`` calls ``step`` with every gradient of a mini-batch at once. An optimizer
-    that also defines ``start_step()`` (once per mini-batch) and ``step_layer(params,
-    gradient, learning_rate)`` (a :class:`~xpnet.training_step.LayerGradient` per layer,
-    the output layer first) is given one layer's gradients at a time instead, so no
-    more than one layer's ``dW`` exists at once; the built-in optimizers do, with the
-    numbers of their ``step``.
+    that also defines ``step_layer(params, gradient, learning_rate)`` (a
+    :class:`~xpnet.training_step.LayerGradient` per layer, the output layer first) is
+    given one layer's gradients at a time instead, after a ``start_step()`` call per
+    mini-batch (nothing by default), so no more than one layer's ``dW`` exists at
+    once; the built-in optimizers do, with the numbers of their ``step``.
     """
 
     name = "optimizer"
