@@ -27,7 +27,13 @@ bench() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks "$@"
 stage=${1:-}
 [ $# -gt 0 ] && shift
 case "$stage" in
-    tests) python -m pytest -m gpu -q -p no:cacheprovider ;;
+    tests)
+        if python -c "import pytest_timeout" 2>/dev/null; then
+            python -m pytest -m gpu -q -p no:cacheprovider
+        else  # tests/hostile needs pytest-timeout (its hang limit); the rest runs without it
+            echo "pytest-timeout is not installed: tests/hostile is left out" >&2
+            python -m pytest -m gpu -q -p no:cacheprovider --ignore=tests/hostile
+        fi ;;
     timings) bench --backend cupy --config gpu-sweep --dtype float32 --repeat 5 --name gpu ;;
     widest)
         optimizers=("${@:-sgd}")
