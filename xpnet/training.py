@@ -119,8 +119,8 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
     first checkpoint replaces the old file; until then a failure leaves it).
 
     Each epoch reads its metrics back from the device once, and copies the weights to the
-    host once for the divergence fallback (none with ``restore_on_nan=False``); nothing
-    else leaves the device.
+    host once for the divergence fallback (none with ``restore_on_nan=False``), and again
+    when early stopping sees them improve; nothing else leaves the device.
     """
     epochs = check_count(epochs, "epochs")
     initial_epoch = check_count(initial_epoch, "initial_epoch")
