@@ -163,11 +163,10 @@ def test_divergence_raises_and_keeps_the_last_good_weights():
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_without_restore_on_nan_no_weights_are_copied_and_none_restored(monkeypatch):
-    from xpnet import training
+    from xpnet.snapshots import WeightSnapshots
 
     copies = []
-    monkeypatch.setattr(training, "host_copy_params",
-                        lambda params: copies.append(1) or dict(params))
+    monkeypatch.setattr(WeightSnapshots, "take", lambda self, params: copies.append(1) or dict(params))
     X = np.random.RandomState(0).randn(3, 50) * 10
     with pytest.raises(xpnet.TrainingDivergedError, match="left as they were when it was found "
                                                           r"\(restore_on_nan=False\)") as caught:
@@ -281,10 +280,10 @@ def test_an_epoch_reads_back_once_and_uploads_only_its_sample_order(monkeypatch)
                         lambda x, *a, **k: uploads.append(len(x)) or xpnet.asarray(x, *a, **k))
     epoch = training._train_epoch
 
-    def watched(run, number):
+    def watched(run, number, before_update):
         in_epoch[0] = True
         try:
-            return epoch(run, number)
+            return epoch(run, number, before_update)
         finally:
             in_epoch[0] = False
 

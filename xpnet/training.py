@@ -20,11 +20,12 @@ from .activations import Activation
 from .losses import Loss, loss_for_output
 from .network import backward, forward, init_params, layer_activations
 from .optimizers import Optimizer, get_optimizer
-from .parameters import (gradient_key, host_copy_params, layer_dims_of, layer_keys, n_layers,
+from .parameters import (gradient_key, layer_dims_of, layer_keys, n_layers,
                          restore_params)
 from .progress import epoch_progress, show_metrics
 from .schedules import Schedule, get_schedule
 from .seeding import host_rng
+from .snapshots import WeightSnapshots
 from .training_step import backward_and_update, updates_each_layer
 from .validation import (check_count, check_fraction, check_layer_dims, check_non_negative,
                          check_positive, prepare_data)
@@ -164,19 +165,21 @@ def _run_epochs(run: _Run, epochs: range, history: History, stopper: EarlyStoppi
     # An epoch's loss is measured while its weights change, so the last weights known
     # to give a finite loss are those from the start of the epoch before a bad one. Both
     # copies live in host memory: the device keeps only what the training needs.
+    snapshots = WeightSnapshots()
     previous_start = None
     with epoch_progress(len(epochs), verbose) as bar:
         for epoch in epochs:
-            start = host_copy_params(run.params) if restore_on_nan else None
+            start = snapshots.take(run.params) if restore_on_nan else None
             with divergence_reported_by_fit():
-                logs, first_bad_batch, weights_finite = _train_epoch(run, epoch)
+                logs, first_bad_batch, weights_finite = _train_epoch(run, epoch,
+                                                                     snapshots.before_update)
             if not all(math.isfinite(value) for value in logs.values()) or not weights_finite:
                 # A loss can stay finite (probabilities are clipped) while the weights overflow;
                 # then this epoch's start holds the last finite weights.
                 loss_finite = all(math.isfinite(value) for value in logs.values())
                 last_good = start if loss_finite or previous_start is None else previous_start
                 if restore_on_nan:
-                    restore_params(run.params, last_good)
+                    snapshots.restore(run.params, last_good)
                 history.stop_reason = "non_finite_loss"
                 if on_nan == "raise":
                     raise TrainingDivergedError(
@@ -251,10 +254,12 @@ def _prepare_run(X, Y, layer_dims, *, lr, batch_size, shuffle, optimizer, schedu
                 layerwise=updates_each_layer(optimizer))
 
 
-def _train_epoch(run: _Run, epoch: int) -> tuple[dict[str, float], int | None, bool]:
+def _train_epoch(run: _Run, epoch: int, before_update: Callable[[], None]
+                 ) -> tuple[dict[str, float], int | None, bool]:
     """One pass over the data; returns the epoch's metrics as Python floats, the index of
     the first mini-batch whose loss was not finite (None if none was), and whether the
-    weights are all finite at the end."""
+    weights are all finite at the end. ``before_update`` is called before every update
+    (the copy of the weights taken at the epoch's start may still be reading them)."""
     xp = namespace_of(X=run.X)
     lr = run.schedule(run.lr, epoch)
     m = run.X.shape[1]
@@ -267,6 +272,7 @@ def _train_epoch(run: _Run, epoch: int) -> tuple[dict[str, float], int | None, b
         losses.append(run.loss.cost(AL, Yb))
         if run.classifier:
             correct.append(correct_count(AL, Yb, run.output))
+        before_update()
         if run.layerwise:
             backward_and_update(AL, Yb, caches, run.params, run.optimizer, lr, run.weight_decay)
         else:  # an optimizer of the user's own, given whole gradients
