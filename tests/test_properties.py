@@ -19,6 +19,7 @@ from hypothesis.extra.array_api import make_strategies_namespace
 from hypothesis.extra.numpy import arrays as numpy_arrays
 
 import xpnet
+from xpnet import backend as backend_module
 from xpnet.activations import ACTIVATIONS
 from xpnet.backend import array_namespace
 
@@ -257,7 +258,12 @@ def test_update_parameters_with_zero_gradients_leaves_params_unchanged(xp, data,
     assert sorted(params) == sorted(before)
     for key, value in params.items():
         assert value.dtype == getattr(xp, dtype)
-        assert np.array_equal(xpnet.to_numpy(value), before[key], equal_nan=True)
+        expected = before[key]
+        if backend_module.namespace_of(p=value).__name__.endswith("cupy") and dtype == "float32":
+            # CUDA flushes float32 subnormals to zero in arithmetic: 1e-45 - 1.0 * 0 is 0 there.
+            tiny = np.finfo(np.float32).tiny
+            expected = np.where(np.abs(expected) < tiny, np.zeros_like(expected), expected)
+        assert np.array_equal(xpnet.to_numpy(value), expected, equal_nan=True)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=SHARED_FIXTURE)
