@@ -9,7 +9,8 @@ contender's peak memory is measured for each config and dtype in a fresh process
 theoretical minimum. On a GPU, ``--config widest`` (part of the default) finds the widest
 ``[1024, W, W, 10]`` network, batch 4096, that trains one step, doubling W until the device
 runs out of memory and then bisecting; ``--widest-optimizers sgd momentum adam`` repeats that
-sweep for xpnet's ``fit`` and PyTorch with each optimizer (default: plain SGD only).
+sweep for xpnet's ``fit`` and PyTorch with each optimizer (default: plain SGD only), and
+``--widest-start W`` starts the doubling at W. Stopped with Ctrl-C, it writes what it measured.
 
 FLOPs per step are counted as ``6 * batch * n_in * n_out`` per dense layer (forward 2,
 weight gradient 2, input gradient 2), less the first layer's input gradient, which no
@@ -134,7 +135,7 @@ def measure_memory(row: dict[str, Any]) -> None:
 
 
 def sweep_widest(label: str, backend: str, dtype: str, optimizer: str = "sgd",
-                 batch: int = GPU_BATCH) -> dict[str, Any]:
+                 start: int = 1024, batch: int = GPU_BATCH) -> dict[str, Any]:
     """The widest ``[1024, W, W, 10]`` that ``label`` trains one step of with ``optimizer``,
     each try in a fresh process, and its peak memory; see :func:`memory.widest` for the search."""
     tried: dict[int, dict[str, Any]] = {}
@@ -156,7 +157,7 @@ def sweep_widest(label: str, backend: str, dtype: str, optimizer: str = "sgd",
 
     _release_device_cache(backend)
     try:
-        width = memory.widest(trains)
+        width = memory.widest(trains, start=start)
     except RuntimeError as exc:
         return {**facts, "error": str(exc)[:300]}
     dims = [1024, width, width, 10]
@@ -200,7 +201,20 @@ def environment() -> dict[str, Any]:
             info[package] = __import__(package).__version__
         except ImportError:
             info[package] = None
+    if info["gpu"]:
+        info.update(_gpu_facts())
     return info
+
+
+def _gpu_facts() -> dict[str, Any]:
+    """The GPU that ran, and the CuPy and CUDA versions that drove it."""
+    import cupy
+
+    properties = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)
+    name = properties["name"]
+    return {"cupy": cupy.__version__, "cuda_runtime": cupy.cuda.runtime.runtimeGetVersion(),
+            "gpu_name": name.decode() if isinstance(name, bytes) else name,
+            "gpu_memory_bytes": properties["totalGlobalMem"]}
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -221,11 +235,16 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--widest-optimizers", nargs="+", default=["sgd"],
                         choices=list(OPTIMIZER_SLOTS),
                         help="optimizers the widest-network sweep tries (default: sgd)")
+    parser.add_argument("--widest-start", type=int, default=1024,
+                        help="first width the widest-network sweep tries, a multiple of 128; it "
+                             "doubles from there (default: 1024)")
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path(__file__).parent / "results")
     parser.add_argument("--name", default=None, help="file name stem (default: cpu, gpu or quick)")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be >= 1")
+    if args.widest_start < 128 or args.widest_start % 128:
+        parser.error(f"--widest-start must be a positive multiple of 128, got {args.widest_start}")
     return args
 
 
@@ -258,19 +277,25 @@ def main(argv: list[str] | None = None) -> int:
     repeat = 3 if args.quick else args.repeat
     torch_device = _torch_device()
     with_sklearn = _importable("sklearn")
-    rows = []
-    for name, dims, batch, backend in _plan(args):
-        gemm_n = 256 if args.quick else (8192 if backend == "cupy" else 2048)
-        device = ("cuda" if backend == "cupy" else "cpu") if torch_device else None
-        for dtype in args.dtype:
-            rows.append(run_config(name, dims, batch, dtype, backend, repeat, gemm_n, device,
-                                   with_sklearn))
-            if not (args.quick or args.no_memory):
-                measure_memory(rows[-1])
-    widest = [sweep_widest(label, backend, dtype, optimizer)
-              for backend, label, optimizer in _widest_plan(args, torch_device)
-              for dtype in args.dtype]
-    results = {"environment": environment(), "quick": args.quick,
+    rows: list[dict[str, Any]] = []
+    widest: list[dict[str, Any]] = []
+    interrupted = False
+    try:
+        for name, dims, batch, backend in _plan(args):
+            gemm_n = 256 if args.quick else (8192 if backend == "cupy" else 2048)
+            device = ("cuda" if backend == "cupy" else "cpu") if torch_device else None
+            for dtype in args.dtype:
+                rows.append(run_config(name, dims, batch, dtype, backend, repeat, gemm_n, device,
+                                       with_sklearn))
+                if not (args.quick or args.no_memory):
+                    measure_memory(rows[-1])
+        for backend, label, optimizer in _widest_plan(args, torch_device):
+            for dtype in args.dtype:
+                widest.append(sweep_widest(label, backend, dtype, optimizer, args.widest_start))
+    except KeyboardInterrupt:  # a long run stopped by hand keeps what it measured
+        interrupted = True
+        print("interrupted: writing what was measured so far", file=sys.stderr, flush=True)
+    results = {"environment": environment(), "quick": args.quick, "interrupted": interrupted,
                "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
                "rows": rows, "widest": widest}
     stem = args.name or ("quick" if args.quick else ("gpu" if "cupy" in str(args.backend) or

@@ -189,3 +189,43 @@ def test_the_benchmarks_draw_cupy_weights_on_the_device_at_he_scale():
         "W1": ((512, 256), "float32"), "b1": ((512, 1), "float32"),
         "W2": ((10, 512), "float32"), "b2": ((10, 1), "float32")}
     assert float(params["W1"].std()) == pytest.approx((2 / 256) ** 0.5, rel=0.05)
+
+
+def test_a_run_stopped_by_hand_writes_what_it_measured(monkeypatch, tmp_path):
+    pytest.importorskip("threadpoolctl")
+    from benchmarks import run
+
+    real = run.run_config
+    done = []
+
+    def stopped_after_one(*args, **kwargs):
+        if done:
+            raise KeyboardInterrupt
+        done.append(real(*args, **kwargs))
+        return done[-1]
+
+    monkeypatch.setattr(run, "run_config", stopped_after_one)
+    assert run.main(["--quick", "--dtype", "float32", "float64", "--out", str(tmp_path)]) == 0
+    results = json.loads((tmp_path / "quick.json").read_text())
+    assert results["interrupted"] and [r["dtype"] for r in results["rows"]] == ["float32"]
+    assert "**Interrupted**" in (tmp_path / "quick.md").read_text()
+
+
+def test_the_widest_sweep_start_must_be_on_its_grid():
+    from benchmarks import run
+
+    with pytest.raises(SystemExit):
+        run.main(["--widest-start", "1000"])
+
+
+def test_the_breakdown_times_each_part_of_the_step(tmp_path):
+    from benchmarks import breakdown
+
+    assert breakdown.main(["--width", "16", "--batch", "8", "--repeat", "1", "--out", str(tmp_path),
+                           "--name", "parts"]) == 0
+    facts = json.loads((tmp_path / "parts.json").read_text())
+    parts = {row["part"]: row["median_ms"] for row in facts["rows"]}
+    assert facts["dims"] == [1024, 16, 16, 10] and all(ms > 0 for ms in parts.values())
+    assert {"step: forward_prop", "step: backprop", "fit: backward + fused update",
+            "layer 2: dZ @ A.T (dW)"} <= set(parts)
+    assert "| layer 2: relu backward |" in (tmp_path / "parts.md").read_text()
