@@ -6,6 +6,8 @@
 #   ci/gpu-checks.sh timings            # GPU timings and peak memory -> benchmarks/results/gpu.*
 #   ci/gpu-checks.sh widest [OPT ...]   # widest-network sweeps, with the optimizers named
 #                                       # (sgd momentum adam; default sgd) -> gpu-widest-OPT.*
+#   ci/gpu-checks.sh breakdown [W ...]  # where a step's time goes at width W (default 4096)
+#                                       # -> breakdown-cupy-W.*
 #
 # Run the stages one at a time where GPU time is short.
 #
@@ -39,5 +41,11 @@ case "$stage" in
         optimizers=("${@:-sgd}")
         bench --backend cupy --config widest --dtype float32 --no-memory \
               --widest-optimizers "${optimizers[@]}" --name "gpu-widest-$(IFS=-; echo "${optimizers[*]}")" ;;
-    *) echo "usage: ci/gpu-checks.sh tests | timings | widest [sgd] [momentum] [adam]" >&2; exit 2 ;;
+    breakdown)
+        for width in "${@:-4096}"; do
+            env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks.breakdown \
+                --backend cupy --width "$width"
+        done ;;
+    *) echo "usage: ci/gpu-checks.sh tests | timings | widest [sgd] [momentum] [adam] | breakdown [W ...]" >&2
+       exit 2 ;;
 esac

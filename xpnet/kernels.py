@@ -1,8 +1,9 @@
 """Backend-specific fast paths, each one optional: callers keep the generic array-API code.
 
-A function here either does its job on the backend it was given and returns True,
-or does nothing and returns False, leaving the caller to run the readable generic
-code. Every fast path is tested to give the generic path's numbers (up to rounding).
+A function here either does its job on the backend it was given (returning True, or
+the result) or does nothing (returning False, or None), leaving the caller to run the
+readable generic code. Every fast path is tested to give the generic path's numbers:
+the elementwise kernels exactly, the matrix products up to rounding.
 """
 
 from __future__ import annotations
@@ -39,3 +40,51 @@ def add_product_into(target: Array, alpha: float, A: Array, B: Array, beta: floa
             for a in (A, B))
     cupy.cublas.gemm("N", "T", A, B, out=target, alpha=alpha, beta=beta)
     return True
+
+
+def bias_relu_into(Z: Array, b: Array) -> bool:
+    """``Z = relu(Z + b)`` in place, in one pass over ``Z``, where the backend has a kernel.
+
+    On CuPy one elementwise kernel reads and writes ``Z`` once, where the generic code
+    (an in-place bias add, then ``maximum``) passes over it twice and allocates the
+    output. NaN stays NaN, as with ``maximum``. Returns False, touching nothing, on
+    every other backend or when the arrays do not suit (dtype, shape).
+    """
+    if not (_cupy_floats(Z, b) and Z.ndim == 2 and b.shape == (Z.shape[0], 1)):
+        return False
+    # (v > 0 || v != v): NaN is kept, as maximum(NaN, 0) keeps it.
+    _cupy_kernel("xpnet_bias_relu", "T b", "T z",
+                 "T v = z + b; z = (v > (T)0 || v != v) ? v : (T)0")(b, Z)
+    return True
+
+
+def relu_backward(dA: Array, A: Array) -> Array | None:
+    """``dA * (A > 0)`` as a new array in one pass where the backend has a kernel, else None.
+
+    The generic code makes a mask, casts it and multiplies: three passes. The kernel
+    multiplies by 0 where ``A <= 0`` rather than writing 0, so NaN and inf in ``dA``
+    give the generic code's NaN there.
+    """
+    if not (_cupy_floats(dA, A) and dA.shape == A.shape):
+        return None
+    return _cupy_kernel("xpnet_relu_backward", "T da, T a", "T dz",
+                        "dz = a > (T)0 ? da : da * (T)0")(dA, A)
+
+
+def _cupy_floats(*arrays: Array) -> bool:
+    """Whether ``arrays`` are CuPy arrays of one float32 or float64 dtype."""
+    return (all(array_api_compat.is_cupy_array(a) for a in arrays)
+            and len({a.dtype for a in arrays}) == 1 and arrays[0].dtype.char in "fd")
+
+
+_KERNELS: dict[str, Any] = {}
+
+
+def _cupy_kernel(name: str, in_params: str, out_params: str, operation: str) -> Any:
+    """A CuPy elementwise kernel, made once per process (CuPy compiles it on first use)."""
+    kernel = _KERNELS.get(name)
+    if kernel is None:
+        import cupy
+
+        kernel = _KERNELS[name] = cupy.ElementwiseKernel(in_params, out_params, operation, name)
+    return kernel

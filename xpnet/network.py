@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from .activations import Activation, get_activation
 from .backend import (Backend, array_namespace, asarray, default_float_dtype, get_backend, into,
                       is_writeable, namespace_of, resolve_backend)
+from .kernels import bias_relu_into
 from .losses import match_labels, output_gradient
 from .parameters import (apply_update, check_network, gradient_key, gradient_keys, layer_keys,
                          remember, signature)
@@ -133,7 +134,11 @@ def forward(X: Array, params: Mapping[str, Array],
     A, caches = X, []
     for l, activation in enumerate(activations, start=1):
         W, b = (params[key] for key in layer_keys(l))
-        A_prev, A = A, activation.forward(into(W @ A, operator.add, b))
+        A_prev, Z = A, W @ A
+        if activation.name == "relu" and bias_relu_into(Z, b):  # one pass, on CuPy
+            A = Z
+        else:
+            A = activation.forward(into(Z, operator.add, b))
         caches.append(LayerCache(A_prev, W, b, A, activation.name))
     return A, caches
 

@@ -27,8 +27,10 @@ class WeightSnapshots:
     """Two alternating sets of host copies of a network's parameters.
 
     ``take`` starts a copy into the older set and returns it; call ``before_update``
-    before changing the parameters in place (the copy may still be reading them), and
-    read a set only after that. ``restore`` puts a set back on the parameters' device.
+    before changing the parameters in place (the copy may still be reading them). On
+    CuPy that orders the device's work only: read a set on the host after the device
+    has caught up (``fit`` reads its epoch's metrics first, which waits for it).
+    ``restore`` puts a set back on the parameters' device.
     """
 
     def __init__(self) -> None:
