@@ -144,20 +144,26 @@ def test_a_callback_can_stop_training():
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy reports the overflow it is fed
-def test_divergence_raises_and_keeps_the_last_good_weights():
+def test_divergence_raises_and_keeps_the_last_good_weights(xp):
     X = np.random.RandomState(0).randn(3, 50) * 10
     Y = X.sum(axis=0, keepdims=True)
-    snapshots = []
+    ends = []  # the weights at the end of each good epoch, on the host
     with pytest.raises(xpnet.TrainingDivergedError, match="training diverged at epoch .*lower the "
                                                           "learning rate") as caught:
         xpnet.fit(X, Y, [3, 16, 1], epochs=200, lr=0.02, hidden="relu", output="identity",
-                  scale="he", verbose=0, callbacks=[lambda e, logs, p: snapshots.append(
-                      {k: v.copy() for k, v in p.items()})])
+                  scale="he", backend=xp, verbose=0, callbacks=[lambda e, logs, p: ends.append(
+                      {k: xpnet.to_numpy(v).copy() for k, v in p.items()})])
     error = caught.value
-    assert error.history.stop_reason == "non_finite_loss" and error.history.epochs == len(snapshots)
-    assert len(snapshots) >= 2, "the example must diverge after a few good epochs"
-    AL, _ = xpnet.forward_prop(X, error.params, hidden="relu", output="identity")
-    assert np.isfinite(float(xpnet.cost_function(AL, Y, output="identity")))
+    assert error.history.stop_reason == "non_finite_loss" and error.history.epochs == len(ends)
+    assert len(ends) >= 2, "the example must diverge after a few good epochs"
+    # The bad epoch's loss is not finite, so the weights are those from the start of the
+    # epoch before it: the end of the epoch before that.
+    for key, value in error.params.items():
+        assert backend_module.namespace_of(p=value) is xp
+        np.testing.assert_array_equal(xpnet.to_numpy(value), ends[-2][key], err_msg=key)
+    AL, _ = xpnet.forward_prop(xpnet.asarray(X, xp), error.params, hidden="relu",
+                               output="identity")
+    assert np.isfinite(float(xpnet.cost_function(AL, xpnet.asarray(Y, xp), output="identity")))
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")

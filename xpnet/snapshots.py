@@ -37,13 +37,15 @@ class WeightSnapshots:
         self._sets: list[dict[str, np.ndarray]] = [{}, {}]
         self._turn = 0
         self._wait_for_copy: Callable[[], None] | None = None
+        self._copied: Any = None  # the CUDA event recorded after the last copy, if any
 
     def take(self, params: Mapping[str, Array]) -> dict[str, np.ndarray]:
         """A host copy of ``params``, in buffers last used two takes ago (maybe still in flight)."""
         self.before_update()  # at most one copy in flight
         reused = self._sets[self._turn]
         if _all_cupy_on_current_device(params):
-            target, self._wait_for_copy = _copy_from_cupy(params, reused)
+            self.close()  # the buffers about to be reused may not be read by a copy still running
+            target, self._wait_for_copy, self._copied = _copy_from_cupy(params, reused)
         else:
             target = {key: _copy_into(reused.get(key), value) for key, value in params.items()}
         self._sets[self._turn] = target
@@ -59,12 +61,29 @@ class WeightSnapshots:
     def restore(self, params: MutableMapping[str, Array], saved: Mapping[str, np.ndarray]) -> None:
         """Put ``saved`` (one of this object's sets) back into ``params``, on their device."""
         self.before_update()
-        restore_params(params, saved)
+        self.close()
+        # A host array of the parameters' own library would be put in as it is: copy it, so
+        # that the parameters never share memory with a buffer that a later take overwrites.
+        restore_params(params, {key: value.copy() if type(params.get(key)) is type(value) else value
+                                for key, value in saved.items()})
         if _all_cupy_on_current_device(params):
             # From page-locked memory CuPy copies asynchronously; the buffers must outlive it.
             import cupy
 
             cupy.cuda.get_current_stream().synchronize()
+
+    def __enter__(self) -> "WeightSnapshots":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Wait, on the host, for the copy in flight: after this the buffers may be read,
+        reused or freed (``fit`` calls it however the training ends)."""
+        if self._copied is not None:
+            self._copied.synchronize()
+            self._copied = None
 
 
 def _copy_into(buffer: np.ndarray | None, value: Array) -> np.ndarray:
@@ -87,10 +106,10 @@ def _all_cupy_on_current_device(params: Mapping[str, Array]) -> bool:
 
 
 def _copy_from_cupy(params: Mapping[str, Array], reused: Mapping[str, np.ndarray]
-                    ) -> tuple[dict[str, np.ndarray], Callable[[], None]]:
+                    ) -> tuple[dict[str, np.ndarray], Callable[[], None], Any]:
     """Start copying ``params`` into page-locked host buffers on a stream of its own, after
-    the work already queued on the current stream; returns the buffers and a function that
-    makes the current stream wait for the copy."""
+    the work already queued on the current stream; returns the buffers, a function that
+    makes the current stream wait for the copy, and the event that marks its end."""
     import cupy
 
     training = cupy.cuda.get_current_stream()
@@ -105,13 +124,18 @@ def _copy_from_cupy(params: Mapping[str, Array], reused: Mapping[str, np.ndarray
         target[key] = host
     copied = copier.record()
     # The stream object is kept alive by the closure until the training has waited on it.
-    return target, lambda: (training.wait_event(copied), copier)[0]
+    return target, lambda: (training.wait_event(copied), copier)[0], copied
 
 
 def _page_locked_empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """An uninitialised NumPy array in page-locked host memory (from CuPy's pinned pool)."""
+    """An uninitialised NumPy array in page-locked host memory (from CuPy's pinned pool),
+    or in ordinary memory where the system has no page-locked memory left (the copy into
+    it then waits for the device: slower, never wrong)."""
     import cupy
 
     count = math.prod(shape)
-    memory = cupy.cuda.alloc_pinned_memory(max(count, 1) * dtype.itemsize)
+    try:
+        memory = cupy.cuda.alloc_pinned_memory(max(count, 1) * dtype.itemsize)
+    except (cupy.cuda.runtime.CUDARuntimeError, MemoryError):
+        return np.empty(shape, dtype)
     return np.frombuffer(memory, dtype, count).reshape(shape)

@@ -165,9 +165,9 @@ def _run_epochs(run: _Run, epochs: range, history: History, stopper: EarlyStoppi
     # An epoch's loss is measured while its weights change, so the last weights known
     # to give a finite loss are those from the start of the epoch before a bad one. Both
     # copies live in host memory: the device keeps only what the training needs.
-    snapshots = WeightSnapshots()
     previous_start = None
-    with epoch_progress(len(epochs), verbose) as bar:
+    # However the training ends, the snapshots' close leaves no copy of the weights running.
+    with WeightSnapshots() as snapshots, epoch_progress(len(epochs), verbose) as bar:
         for epoch in epochs:
             start = snapshots.take(run.params) if restore_on_nan else None
             with divergence_reported_by_fit():
