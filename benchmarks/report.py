@@ -47,6 +47,7 @@ def _environment_lines(env: dict[str, Any]) -> list[str]:
         f"scikit-learn {env['sklearn']}, Python {env['python']}",
         f"- BLAS that ran: {blas or 'unknown'}",
         f"- OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE: {env['openblas_env']}",
+        *([f"- Source: {env['source']}"] if env.get("source") else []),
         *([f"- GPU: {env['gpu_name']}, {env['gpu_memory_bytes'] / 2**30:.0f} GiB; CuPy "
            f"{env['cupy']}, CUDA runtime {env['cuda_runtime']}"] if "gpu_name" in env else []),
     ]

@@ -194,7 +194,7 @@ def environment() -> dict[str, Any]:
         "blas": [{k: pool.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
                  for pool in threadpool_info()],
         "openblas_env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")},
-        "gpu": xpnet.gpu_available(),
+        "gpu": xpnet.gpu_available(), "source": _source_revision(),
     }
     for package in ("torch", "sklearn"):
         try:
@@ -204,6 +204,22 @@ def environment() -> dict[str, Any]:
     if info["gpu"]:
         info.update(_gpu_facts())
     return info
+
+
+def _source_revision() -> str | None:
+    """The git commit of the checkout that ran, with ``+changes`` if files differ from it."""
+    import subprocess
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                                text=True, timeout=30, check=True).stdout.strip()
+        changes = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                                 cwd=root, capture_output=True, text=True, timeout=30,
+                                 check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):  # no git, or not a checkout
+        return None
+    return commit + ("+changes" if changes else "")
 
 
 def _gpu_facts() -> dict[str, Any]:

@@ -29,6 +29,8 @@ def test_quick_benchmark_writes_its_tables(tmp_path):
     table = (tmp_path / "quick.md").read_text()
     assert "## Targets" in table and "xpnet[numpy] step <= 1.05x" in table
     assert results["environment"]["blas"], "the BLAS that ran must be recorded"
+    source = results["environment"]["source"]
+    assert source is None or (len(source.split("+")[0]) == 40 and f"Source: {source}" in table)
     assert "memory" not in row and results["widest"] == [], "--quick runs no memory measurement"
     assert row["gemm_peak_gflops"] > 0 and timings["xpnet[numpy] step"]["fraction_of_peak"] > 0
     if row["torch_gemm_error"] is None and "pytorch[cpu]" in timings:
@@ -215,7 +217,8 @@ def test_the_widest_sweep_start_must_be_on_its_grid():
     from benchmarks import run
 
     with pytest.raises(SystemExit):
-        run.main(["--widest-start", "1000"])
+        run._parse(["--widest-start", "1000"])
+    assert run._parse(["--widest-start", "16384"]).widest_start == 16384
 
 
 def test_the_breakdown_times_each_part_of_the_step(tmp_path):
