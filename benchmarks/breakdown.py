@@ -54,7 +54,7 @@ def xpnet_parts(dims: list[int], batch: int, dtype: str, backend: str
     AL, caches = xpnet.forward_prop(X, params, **options)
     grads = xpnet.backprop(AL, Y, caches, input_gradient=False)
     relu, hidden = get_activation("relu"), caches[1]  # the W x W layer
-    dZ = xpnet.backprop(AL, Y, caches)["dA2"]
+    dZ = xpnet.backprop(AL, Y, caches)["dA2"]  # dA2 stands in for dZ2: the same shape
     W, A, b = params["W2"], hidden.A_prev, params["b2"]
     sgd = SGD()
     parts = {
