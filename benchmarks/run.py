@@ -95,7 +95,7 @@ def run_config(name: str, dims: list[int], batch: int, dtype: str, backend: str,
         try:
             step, sync = make(dims, batch, dtype)
             loop = label.endswith(" fit") or label.startswith("numpy loop")
-            per_call = FIT_BATCHES * fit_epochs(dims, batch) if loop else 1
+            per_call = FIT_BATCHES * fit_epochs(dims, batch, backend) if loop else 1
             contestants[label] = (step, sync, per_call)
         except Exception as exc:  # out of memory on the GPU, a missing package: record it
             results[label] = {"error": f"{type(exc).__name__}: {exc}"[:300]}

@@ -25,10 +25,21 @@ def flops_per_step(dims: list[int], batch: int) -> float:
         - 2.0 * batch * dims[0] * dims[1]
 
 
-def fit_epochs(dims: list[int], batch: int) -> int:
+GPU_FLOPS = 2e13
+"""A floor under a GPU's float32 speed (FLOP/s), to size ``fit`` calls on a GPU."""
+
+
+def fit_epochs(dims: list[int], batch: int, backend: str = "numpy") -> int:
     """Epochs per timed ``fit`` call: enough steps to spread its set-up (checking the data and
-    laying it out by rows, once per call) as a real run of many epochs does, at most ~10 s a call."""
+    laying it out by rows, once per call) as a real run of many epochs does, at most ~10 s a call.
+
+    On a GPU a step is hundreds of times faster: one epoch of the 8 batches can take 10 ms,
+    which would charge a whole run's set-up to 8 steps; there the call is made to last about
+    half a second (at least one epoch, at most 32).
+    """
     flops = flops_per_step(dims, batch)
+    if backend == "cupy":
+        return max(1, min(32, int(0.5 * GPU_FLOPS / (FIT_BATCHES * flops))))
     return 32 if flops < 1e9 else 8 if flops < 1e10 else 1
 
 
@@ -50,7 +61,7 @@ def contenders(backend: str, torch_device: str | None, with_sklearn: bool,
     found = {
         f"xpnet[{backend}] step": lambda d, b, t: steps.xpnet_public_step(d, b, t, backend),
         f"xpnet[{backend}] fit": lambda d, b, t: steps.xpnet_fit_step(
-            d, b, t, backend, loop_batches, fit_epochs(d, b), optimizer, restore_on_nan),
+            d, b, t, backend, loop_batches, fit_epochs(d, b, backend), optimizer, restore_on_nan),
     }
     if backend == "numpy":
         found["numpy (hand-written)"] = lambda d, b, t: steps.numpy_step(d, b, t)

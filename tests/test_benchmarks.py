@@ -232,3 +232,16 @@ def test_the_breakdown_times_each_part_of_the_step(tmp_path):
     assert {"step: forward_prop", "step: backprop", "fit: backward + fused update",
             "layer 2: dZ @ A.T (dW)"} <= set(parts)
     assert "| layer 2: relu backward |" in (tmp_path / "parts.md").read_text()
+
+
+def test_fit_calls_on_a_gpu_last_long_enough_to_spread_their_set_up():
+    from benchmarks.suite import CONFIGS, GPU_FLOPS, FIT_BATCHES, fit_epochs, flops_per_step
+
+    assert [fit_epochs(*CONFIGS[name]) for name in ("small", "medium", "wide")] == [32, 8, 1]
+    for width, expected in ((1024, 28), (2048, 9), (4096, 2), (8192, 1), (16384, 1)):
+        dims = [1024, width, width, 10]
+        epochs = fit_epochs(dims, 4096, "cupy")
+        assert epochs == expected
+        # At the assumed GPU speed a call lasts about half a second, or one epoch at least.
+        seconds = epochs * FIT_BATCHES * flops_per_step(dims, 4096) / GPU_FLOPS
+        assert seconds <= 0.5 or epochs == 1
