@@ -112,3 +112,41 @@ def test_on_cupy_close_waits_for_the_copy_so_the_host_may_read_it():
     saved = snapshots.take(params)
     snapshots.close()  # no before_update, no device synchronisation: close alone must do
     np.testing.assert_array_equal(saved["W1"], params["W1"].get())
+
+
+def test_the_device_copy_is_waited_for_once_by_the_training_and_by_the_host_on_close(monkeypatch):
+    # The CuPy path's ordering, with recording stand-ins for its streams and events.
+    from xpnet import snapshots as module
+
+    calls = []
+
+    class Recorder:
+        def __init__(self, name):
+            self.name = name
+
+        def wait_event(self, event):
+            calls.append((self.name, "waits for", event.name))
+
+        def synchronize(self):
+            calls.append(("host", "waits for", self.name))
+
+    def fake_copy(params, reused):
+        number = sum(1 for call in calls if call[0] == "copy") + 1
+        calls.append(("copy", number))
+        return ({key: np.zeros(1) for key in params},
+                (Recorder("training"), Recorder("copier"), Recorder(f"copy {number}")))
+
+    monkeypatch.setattr(module, "_all_cupy_on_current_device", lambda params: True)
+    monkeypatch.setattr(module, "_copy_from_cupy", fake_copy)
+    monkeypatch.setattr(module, "restore_params", lambda params, saved: calls.append(("restore",)))
+    monkeypatch.setattr(module, "_wait_for_current_stream", lambda: calls.append(("host", "syncs")))
+    with WeightSnapshots() as snapshots:
+        saved = snapshots.take({"W1": None})
+        snapshots.before_update()
+        snapshots.before_update()  # once is enough
+        snapshots.take({"W1": None})  # the host waits for copy 1 before reusing buffers
+        snapshots.restore({"W1": None}, saved)
+    assert calls == [("copy", 1), ("training", "waits for", "copy 1"),
+                     ("host", "waits for", "copy 1"), ("copy", 2),
+                     ("training", "waits for", "copy 2"), ("host", "waits for", "copy 2"),
+                     ("restore",), ("host", "syncs")]

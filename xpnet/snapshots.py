@@ -11,7 +11,7 @@ the training stream waits for it only before its first in-place update.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import array_api_compat
@@ -36,8 +36,10 @@ class WeightSnapshots:
     def __init__(self) -> None:
         self._sets: list[dict[str, np.ndarray]] = [{}, {}]
         self._turn = 0
-        self._wait_for_copy: Callable[[], None] | None = None
-        self._copied: Any = None  # the CUDA event recorded after the last copy, if any
+        # A copy on CuPy that may still run: (training stream, copy stream, event at its
+        # end), and whether the training stream has been told to wait for that event.
+        self._in_flight: tuple[Any, Any, Any] | None = None
+        self._ordered = True
 
     def take(self, params: Mapping[str, Array]) -> dict[str, np.ndarray]:
         """A host copy of ``params``, in buffers last used two takes ago (maybe still in flight)."""
@@ -45,7 +47,8 @@ class WeightSnapshots:
         reused = self._sets[self._turn]
         if _all_cupy_on_current_device(params):
             self.close()  # the buffers about to be reused may not be read by a copy still running
-            target, self._wait_for_copy, self._copied = _copy_from_cupy(params, reused)
+            target, self._in_flight = _copy_from_cupy(params, reused)
+            self._ordered = False
         else:
             target = {key: _copy_into(reused.get(key), value) for key, value in params.items()}
         self._sets[self._turn] = target
@@ -54,9 +57,10 @@ class WeightSnapshots:
 
     def before_update(self) -> None:
         """Order every later change of the parameters after the copy in flight, if any."""
-        if self._wait_for_copy is not None:
-            self._wait_for_copy()
-            self._wait_for_copy = None
+        if not self._ordered and self._in_flight is not None:
+            training, _, copied = self._in_flight
+            training.wait_event(copied)
+        self._ordered = True
 
     def restore(self, params: MutableMapping[str, Array], saved: Mapping[str, np.ndarray]) -> None:
         """Put ``saved`` (one of this object's sets) back into ``params``, on their device."""
@@ -68,9 +72,7 @@ class WeightSnapshots:
                                 for key, value in saved.items()})
         if _all_cupy_on_current_device(params):
             # From page-locked memory CuPy copies asynchronously; the buffers must outlive it.
-            import cupy
-
-            cupy.cuda.get_current_stream().synchronize()
+            _wait_for_current_stream()
 
     def __enter__(self) -> "WeightSnapshots":
         return self
@@ -81,9 +83,15 @@ class WeightSnapshots:
     def close(self) -> None:
         """Wait, on the host, for the copy in flight: after this the buffers may be read,
         reused or freed (``fit`` calls it however the training ends)."""
-        if self._copied is not None:
-            self._copied.synchronize()
-            self._copied = None
+        if self._in_flight is not None:
+            self._in_flight[2].synchronize()
+            self._in_flight, self._ordered = None, True
+
+
+def _wait_for_current_stream() -> None:
+    import cupy
+
+    cupy.cuda.get_current_stream().synchronize()
 
 
 def _copy_into(buffer: np.ndarray | None, value: Array) -> np.ndarray:
@@ -106,10 +114,10 @@ def _all_cupy_on_current_device(params: Mapping[str, Array]) -> bool:
 
 
 def _copy_from_cupy(params: Mapping[str, Array], reused: Mapping[str, np.ndarray]
-                    ) -> tuple[dict[str, np.ndarray], Callable[[], None], Any]:
+                    ) -> tuple[dict[str, np.ndarray], tuple[Any, Any, Any]]:
     """Start copying ``params`` into page-locked host buffers on a stream of its own, after
-    the work already queued on the current stream; returns the buffers, a function that
-    makes the current stream wait for the copy, and the event that marks its end."""
+    the work already queued on the current stream; returns the buffers and
+    ``(current stream, copy stream, event at the copy's end)``."""
     import cupy
 
     training = cupy.cuda.get_current_stream()
@@ -122,9 +130,8 @@ def _copy_from_cupy(params: Mapping[str, Array], reused: Mapping[str, np.ndarray
             host = _page_locked_empty(value.shape, value.dtype)
         value.get(stream=copier, out=host, blocking=False)
         target[key] = host
-    copied = copier.record()
-    # The stream object is kept alive by the closure until the training has waited on it.
-    return target, lambda: (training.wait_event(copied), copier)[0], copied
+    # The copy stream is returned too: it must outlive the copy queued on it.
+    return target, (training, copier, copier.record())
 
 
 def _page_locked_empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
