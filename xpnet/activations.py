@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .backend import array_namespace, into
-from .kernels import relu_backward as fused_relu_backward
+from .kernels import bias_relu_into, relu_backward as fused_relu_backward
 
 Array = Any
 
@@ -27,11 +27,22 @@ LEAKY_RELU_SLOPE = 0.01
 
 @dataclass(frozen=True)
 class Activation:
-    """An activation: ``forward(Z) -> A`` and ``backward(dA, A) -> dZ``."""
+    """An activation: ``forward(Z) -> A`` and ``backward(dA, A) -> dZ``.
+
+    ``biased_forward(Z, b)``, where one is given, is ``forward(Z + b)`` in fewer passes,
+    overwriting ``Z`` (the layer's product, the caller's own array).
+    """
 
     name: str
     forward: Callable[[Array], Array]
     backward: Callable[[Array, Array], Array]
+    biased_forward: Callable[[Array, Array], Array] | None = None
+
+    def forward_with_bias(self, Z: Array, b: Array) -> Array:
+        """``forward(Z + b)``; ``Z`` is a temporary of the caller's, which may be overwritten."""
+        if self.biased_forward is not None:
+            return self.biased_forward(Z, b)
+        return self.forward(into(Z, operator.add, b))
 
 
 def sigmoid(Z: Array) -> Array:
@@ -51,6 +62,11 @@ def _sigmoid_backward(dA: Array, A: Array) -> Array:
 def relu(Z: Array) -> Array:
     """max(Z, 0)."""
     return array_namespace(Z).maximum(Z, 0.0)
+
+
+def _biased_relu(Z: Array, b: Array) -> Array:
+    # One pass, in place, where the backend has a kernel (CuPy).
+    return Z if bias_relu_into(Z, b) else relu(into(Z, operator.add, b))
 
 
 def _relu_backward(dA: Array, A: Array) -> Array:
@@ -112,7 +128,7 @@ ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
         Activation("sigmoid", sigmoid, _sigmoid_backward),
-        Activation("relu", relu, _relu_backward),
+        Activation("relu", relu, _relu_backward, _biased_relu),
         Activation("leaky_relu", leaky_relu, _leaky_relu_backward),
         Activation("tanh", tanh, _tanh_backward),
         Activation("identity", identity, _identity_backward),

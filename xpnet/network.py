@@ -10,14 +10,12 @@ NumPy, CuPy, PyTorch, JAX and array-api-strict.
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any, NamedTuple
 
 from .activations import Activation, get_activation
-from .backend import (Backend, array_namespace, asarray, default_float_dtype, get_backend, into,
+from .backend import (Backend, array_namespace, asarray, default_float_dtype, get_backend,
                       is_writeable, namespace_of, resolve_backend)
-from .kernels import bias_relu_into
 from .losses import match_labels, output_gradient
 from .parameters import (apply_update, check_network, gradient_key, gradient_keys, layer_keys,
                          remember, signature)
@@ -134,11 +132,7 @@ def forward(X: Array, params: Mapping[str, Array],
     A, caches = X, []
     for l, activation in enumerate(activations, start=1):
         W, b = (params[key] for key in layer_keys(l))
-        A_prev, Z = A, W @ A
-        if activation.name == "relu" and bias_relu_into(Z, b):  # one pass, on CuPy
-            A = Z
-        else:
-            A = activation.forward(into(Z, operator.add, b))
+        A_prev, A = A, activation.forward_with_bias(W @ A, b)
         caches.append(LayerCache(A_prev, W, b, A, activation.name))
     return A, caches
 
