@@ -5,7 +5,7 @@ import pytest
 
 import xpnet
 from xpnet.activations import get_activation
-from xpnet.kernels import bias_relu_into, relu_backward
+from xpnet.kernels import add_scaled_into, bias_relu_into, relu_backward
 
 from conftest import CPU_BACKENDS, load_backend
 
@@ -30,6 +30,8 @@ def test_the_elementwise_kernels_decline_off_cupy_and_touch_nothing(name):
     assert bias_relu_into(Z, b) is False
     np.testing.assert_array_equal(xpnet.to_numpy(Z), before)
     assert relu_backward(Z, b * Z) is None
+    assert add_scaled_into(Z, -0.5, b * Z) is False
+    np.testing.assert_array_equal(xpnet.to_numpy(Z), before)
 
 
 @pytest.mark.gpu
@@ -60,6 +62,33 @@ def test_the_relu_backward_kernel_gives_the_generic_numbers(dtype):
     np.testing.assert_array_equal(found.get(), expected)  # NaN where inf or NaN meets A <= 0
     np.testing.assert_array_equal(get_activation("relu").backward(dA, A).get(), expected)
     assert relu_backward(dA, A[:, :1]) is None, "shapes that differ take the generic path"
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_update_kernel_rounds_as_the_generic_update(dtype):
+    import cupy
+
+    W_host, g_host = awkward_values((64, 33), dtype, 7), awkward_values((64, 33), dtype, 8)
+    # A learning rate whose product with g is inexact, so a fused multiply-add would differ.
+    learning_rate = 0.1 + 1e-3
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf, and overflow to inf
+        expected = W_host + dtype_of(W_host)(-learning_rate) * g_host
+    W, g = cupy.asarray(W_host), cupy.asarray(g_host)
+    generic = W - learning_rate * g  # CuPy's own two-kernel arithmetic
+    np.testing.assert_array_equal(generic.get(), expected)
+    assert add_scaled_into(W, -learning_rate, g) is True
+    np.testing.assert_array_equal(W.get(), expected)
+    assert add_scaled_into(W, -learning_rate, g[:, :1]) is False, "a shape that differs"
+    params = {"W1": cupy.asarray(W_host), "b1": cupy.zeros((64, 1), dtype)}
+    grads = {"dW1": g, "db1": cupy.ones((64, 1), dtype)}
+    xpnet.update_parameters(params, grads, learning_rate)
+    np.testing.assert_array_equal(params["W1"].get(), expected)
+
+
+def dtype_of(array):
+    """The NumPy scalar type of ``array`` (the learning rate is rounded to it first)."""
+    return array.dtype.type
 
 
 @pytest.mark.gpu

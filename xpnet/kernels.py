@@ -71,6 +71,30 @@ def relu_backward(dA: Array, A: Array) -> Array | None:
                         "dz = a > (T)0 ? da : da * (T)0")(dA, A)
 
 
+def add_scaled_into(target: Array, scale: float, g: Array) -> bool:
+    """``target += scale * g`` in one in-place pass where the backend has a kernel.
+
+    The generic update (``-lr * dW``, then ``W += ...``) allocates a weight-sized
+    temporary and passes over the weights' size three times; the kernel reads ``W`` and
+    ``dW`` once and writes ``W`` once. The product is rounded on its own before the sum
+    (no fused multiply-add), so the numbers are the generic code's exactly. Returns
+    False, touching nothing, on every other backend or when the arrays do not suit.
+    """
+    if not (_cupy_floats(target, g) and target.shape == g.shape):
+        return False
+    _cupy_kernel("xpnet_add_scaled", "T s, T g", "T w", "w = w + xpnet_mul_rn(s, g)",
+                 _ROUNDED_PRODUCT)(target.dtype.type(scale), g, target)
+    return True
+
+
+# The compiler contracts a * b + c into one fused multiply-add, rounded once; the generic
+# code rounds the product first. These intrinsics are never contracted.
+_ROUNDED_PRODUCT = """
+__device__ inline float xpnet_mul_rn(float a, float b) { return __fmul_rn(a, b); }
+__device__ inline double xpnet_mul_rn(double a, double b) { return __dmul_rn(a, b); }
+"""
+
+
 def _cupy_floats(a: Array, b: Array) -> bool:
     """Whether ``a`` and ``b`` are CuPy arrays of one float32 or float64 dtype."""
     # Asked on every layer of every step on every backend: the cheapest test first.
@@ -81,11 +105,13 @@ def _cupy_floats(a: Array, b: Array) -> bool:
 _KERNELS: dict[str, Any] = {}
 
 
-def _cupy_kernel(name: str, in_params: str, out_params: str, operation: str) -> Any:
+def _cupy_kernel(name: str, in_params: str, out_params: str, operation: str,
+                 preamble: str = "") -> Any:
     """A CuPy elementwise kernel, made once per process (CuPy compiles it on first use)."""
     kernel = _KERNELS.get(name)
     if kernel is None:
         import cupy
 
-        kernel = _KERNELS[name] = cupy.ElementwiseKernel(in_params, out_params, operation, name)
+        kernel = _KERNELS[name] = cupy.ElementwiseKernel(in_params, out_params, operation, name,
+                                                         preamble=preamble)
     return kernel

@@ -17,7 +17,7 @@ from .activations import Activation, get_activation
 from .backend import (Backend, array_namespace, asarray, default_float_dtype, get_backend,
                       is_writeable, namespace_of, resolve_backend)
 from .losses import match_labels, output_gradient
-from .parameters import (apply_update, check_network, gradient_key, gradient_keys, layer_keys,
+from .parameters import (apply_scaled_update, check_network, gradient_key, gradient_keys, layer_keys,
                          remember, signature)
 from .seeding import host_rng
 from .validation import check_input, check_layer_dims, check_positive, float_dtype
@@ -207,7 +207,7 @@ def update_parameters(params: MutableMapping[str, Array], grads: Mapping[str, Ar
         raise ValueError(f"learning_rate={learning_rate} is beyond the range of the parameters' "
                          f"dtype {params[keys[0]].dtype}; use a smaller learning rate")
     for key in keys:
-        apply_update(params, key, -learning_rate * grads[gradient_key(key)])
+        apply_scaled_update(params, key, -learning_rate, grads[gradient_key(key)])
     return params
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from .backend import array_namespace, is_writeable
-from .parameters import apply_update, gradient_key, parameter_keys
+from .parameters import apply_scaled_update, apply_update, gradient_key, parameter_keys
 from .validation import check_fraction, check_positive, make_named
 
 Array = Any
@@ -90,7 +90,7 @@ class SGD(Optimizer):
 
     def _update(self, params, key, g, learning_rate):
         if self.momentum == 0:
-            apply_update(params, key, -learning_rate * g)
+            apply_scaled_update(params, key, -learning_rate, g)
             return
         v = self._velocity.get(key)
         v = -learning_rate * g if v is None else self.momentum * v - learning_rate * g

@@ -14,6 +14,7 @@ from typing import Any
 from array_api_compat import is_array_api_obj
 
 from .backend import array_namespace, host_copy, is_writeable, to_device_of, to_numpy
+from .kernels import add_scaled_into
 
 
 def layer_keys(l: int) -> tuple[str, str]:
@@ -140,6 +141,14 @@ def apply_update(params: MutableMapping[str, Any], key: str, delta: Any) -> None
         params[key] += delta
     else:
         params[key] = params[key] + delta
+
+
+def apply_scaled_update(params: MutableMapping[str, Any], key: str, scale: float,
+                        g: Any) -> None:
+    """``params[key] += scale * g``, with :func:`apply_update`'s numbers; in one pass,
+    without a temporary, where the backend has a kernel for it (CuPy)."""
+    if not add_scaled_into(params[key], scale, g):
+        apply_update(params, key, scale * g)
 
 
 def host_copy_params(params: Mapping[str, Any]) -> dict[str, Any]:
