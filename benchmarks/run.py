@@ -10,7 +10,9 @@ theoretical minimum. On a GPU, ``--config widest`` (part of the default) finds t
 ``[1024, W, W, 10]`` network, batch 4096, that trains one step, doubling W until the device
 runs out of memory and then bisecting; ``--widest-optimizers sgd momentum adam`` repeats that
 sweep for xpnet's ``fit`` and PyTorch with each optimizer (default: plain SGD only), and
-``--widest-start W`` starts the doubling at W. Stopped with Ctrl-C, it writes what it measured.
+``--widest-start W`` starts the doubling at W. ``--tf32`` times everything (xpnet, PyTorch
+and the GEMM peak) inside ``xpnet.allow_tf32()``: float32 products on TF32 tensor cores.
+Stopped with Ctrl-C, it writes what it measured.
 
 FLOPs per step are counted as ``6 * batch * n_in * n_out`` per dense layer (forward 2,
 weight gradient 2, input gradient 2), less the first layer's input gradient, which no
@@ -254,6 +256,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--widest-start", type=int, default=1024,
                         help="first width the widest-network sweep tries, a multiple of 128; it "
                              "doubles from there (default: 1024)")
+    parser.add_argument("--tf32", action="store_true",
+                        help="let float32 products on a GPU use TF32 (xpnet.allow_tf32), for "
+                             "xpnet, PyTorch and the GEMM peak alike; memory is not measured")
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path(__file__).parent / "results")
     parser.add_argument("--name", default=None, help="file name stem (default: cpu, gpu or quick)")
     args = parser.parse_args(argv)
@@ -290,8 +295,17 @@ def _plan(args: argparse.Namespace) -> list[tuple[str, list[int], int, str]]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
+    torch_device = _torch_device()  # imports PyTorch, so that allow_tf32 covers it too
+    if not args.tf32:
+        return _run(args, torch_device, ())
+    with xpnet.allow_tf32() as switched:
+        if "cupy" not in switched:
+            raise SystemExit("--tf32: xpnet has no usable GPU here (TF32 is a CUDA GPU mode)")
+        return _run(args, torch_device, switched)
+
+
+def _run(args: argparse.Namespace, torch_device: str | None, tf32: tuple[str, ...]) -> int:
     repeat = 3 if args.quick else args.repeat
-    torch_device = _torch_device()
     with_sklearn = _importable("sklearn")
     rows: list[dict[str, Any]] = []
     widest: list[dict[str, Any]] = []
@@ -303,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
             for dtype in args.dtype:
                 rows.append(run_config(name, dims, batch, dtype, backend, repeat, gemm_n, device,
                                        with_sklearn))
-                if not (args.quick or args.no_memory):
+                if not (args.quick or args.no_memory or tf32):  # fresh processes: no TF32
                     measure_memory(rows[-1])
         for backend, label, optimizer in _widest_plan(args, torch_device):
             for dtype in args.dtype:
@@ -311,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # a long run stopped by hand keeps what it measured
         interrupted = True
         print("interrupted: writing what was measured so far", file=sys.stderr, flush=True)
-    results = {"environment": environment(), "quick": args.quick, "interrupted": interrupted,
+    results = {"environment": {**environment(), "tf32": list(tf32)}, "quick": args.quick, "interrupted": interrupted,
                "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
                "rows": rows, "widest": widest}
     stem = args.name or ("quick" if args.quick else ("gpu" if "cupy" in str(args.backend) or

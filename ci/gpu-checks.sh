@@ -4,6 +4,8 @@
 #
 #   ci/gpu-checks.sh tests              # the tests marked gpu (skipped everywhere else)
 #   ci/gpu-checks.sh timings            # GPU timings and peak memory -> benchmarks/results/gpu.*
+#   ci/gpu-checks.sh timings-tf32       # the same timings with TF32 on (xpnet.allow_tf32)
+#                                       # -> benchmarks/results/gpu-tf32.*
 #   ci/gpu-checks.sh widest [OPT ...]   # widest-network sweeps, with the optimizers named
 #                                       # (sgd momentum adam; default sgd) -> gpu-widest-OPT.*
 #   ci/gpu-checks.sh breakdown [W ...]  # where a step's time goes at width W (default 4096)
@@ -37,6 +39,8 @@ case "$stage" in
             python -m pytest -m gpu -q -p no:cacheprovider --ignore=tests/hostile
         fi ;;
     timings) bench --backend cupy --config gpu-sweep --dtype float32 --repeat 5 --name gpu ;;
+    timings-tf32) bench --backend cupy --config gpu-sweep --dtype float32 --repeat 5 --tf32 \
+                        --name gpu-tf32 ;;
     widest)
         optimizers=("${@:-sgd}")
         bench --backend cupy --config widest --dtype float32 --no-memory \
@@ -46,6 +50,6 @@ case "$stage" in
             env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks.breakdown \
                 --backend cupy --width "$width"
         done ;;
-    *) echo "usage: ci/gpu-checks.sh tests | timings | widest [sgd] [momentum] [adam] | breakdown [W ...]" >&2
+    *) echo "usage: ci/gpu-checks.sh tests | timings | timings-tf32 | widest [sgd] [momentum] [adam] | breakdown [W ...]" >&2
        exit 2 ;;
 esac

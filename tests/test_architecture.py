@@ -44,7 +44,7 @@ def test_every_module_of_the_package_is_classified():
     # A new module must be added to MATH_MODULES, or here as an edge module that may use NumPy.
     # Every module inside an edge package (datasets/: host-side NumPy data) is edge code.
     edges = {"__init__", "__main__", "_version", "backend", "checkpoint", "cli", "errors", "floating",
-             "io", "seeding", "progress", "snapshots",
+             "io", "seeding", "progress", "snapshots", "precision",
              "estimators", "estimator_base", "plotting"}
     edge_packages = {"datasets"}
     modules = package_modules()

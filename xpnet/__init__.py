@@ -6,7 +6,8 @@ The tutorial's API: ``init_params``, ``forward_prop``, ``cost_function``,
 ``predict`` and ``accuracy``; ``fit`` is the full training loop (mini-batches,
 optimizers, schedules, validation, early stopping); ``MLPClassifier`` and
 ``MLPRegressor`` wrap it with scikit-learn's interface. Backends: ``set_backend``, ``get_backend``,
-``use_backend``, ``gpu_available``, ``asarray``, ``to_numpy``.
+``use_backend``, ``gpu_available``, ``asarray``, ``to_numpy``; ``allow_tf32`` lets float32
+products on a CUDA GPU run on TF32 tensor cores inside a ``with`` block.
 """
 
 from ._version import __version__ as __version__  # re-exported
@@ -24,12 +25,13 @@ from .io import load_params, save_params
 from .losses import cost_function
 from .network import LayerCache, backprop, forward_prop, init_params, one_layer_backward, update_parameters
 from .optimizers import SGD, Adam, Optimizer
+from .precision import allow_tf32
 from .plotting import plot_history
 from .schedules import Constant, ExponentialDecay, InverseScaling, Schedule, StepDecay
 from .training import fit, train
 
 __all__ = [
-    "ACTIVATIONS", "BACKEND_NAMES", "Adam", "BackendUnavailableError", "Constant",
+    "ACTIVATIONS", "BACKEND_NAMES", "Adam", "allow_tf32", "BackendUnavailableError", "Constant",
     "DataFileError", "ExponentialDecay", "History", "InverseScaling", "LayerCache",
     "MLPClassifier", "MLPRegressor", "ModelFileError", "NotFittedError", "Optimizer", "SGD",
     "Schedule", "StepDecay", "TrainingDivergedError", "XpnetError", "accuracy", "asarray",
