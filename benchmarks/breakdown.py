@@ -7,7 +7,10 @@ of the step's matrix products and elementwise operations alone, timed the same w
 The network is ``[1024, W, W, 10]`` (relu, softmax), as in the GPU sweep. Every figure is
 the median over ``--repeat`` calls, each between two waits for the device. Products are
 timed with the operand layouts each library's step uses: xpnet keeps samples as columns
-(``W @ A``), PyTorch as rows (``X @ W.T``). Writes ``NAME.json`` and ``NAME.md``.
+(``W @ A``), PyTorch as rows (``X @ W.T``). On a GPU it also times whole ``fit`` calls per
+step, with epochs of 8 and of 64 mini-batches (the same steps in all), so that the cost
+paid once per epoch (shuffle, metrics read-back, the weights' host copy) shows apart from
+the cost of a step. Writes ``NAME.json`` and ``NAME.md``.
 """
 
 from __future__ import annotations
@@ -21,13 +24,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 import xpnet
 from xpnet.activations import get_activation
+from xpnet.evaluation import correct_count
+from xpnet.losses import loss_for_output
 from xpnet.kernels import bias_relu_into
 from xpnet.optimizers import SGD
 from xpnet.training_step import backward_and_update
 
-from . import steps
+from . import steps, suite
 
 
 def median_seconds(call: Callable[[], Any], sync: Callable[[], None], repeat: int) -> float:
@@ -57,6 +64,9 @@ def xpnet_parts(dims: list[int], batch: int, dtype: str, backend: str
     dZ = xpnet.backprop(AL, Y, caches)["dA2"]  # dA2 stands in for dZ2: the same shape
     W, A, b = params["W2"], hidden.A_prev, params["b2"]
     sgd = SGD()
+    rows = xp.asarray(X.T, copy=True)  # fit lays the data out by rows, one sample per row
+    order = xp.asarray(np.random.RandomState(0).permutation(batch), dtype=xp.int64)
+    loss = loss_for_output("softmax")
     parts = {
         "step: forward_prop": lambda: xpnet.forward_prop(X, params, **options),
         "step: backprop": lambda: xpnet.backprop(AL, Y, caches, input_gradient=False),
@@ -71,11 +81,27 @@ def xpnet_parts(dims: list[int], batch: int, dtype: str, backend: str
         "layer 2: relu backward": lambda: relu.backward(dZ, hidden.A),  # one kernel on CuPy
         "layer 2: db = sum(dZ, axis=1)": lambda: xp.sum(dZ, axis=1, keepdims=True),
         "layer 2: W - lr * dW": lambda: W - 1e-9 * grads["dW2"],
+        "fit: gather a batch (rows, shuffled)": lambda: xp.take(rows, order, axis=0).T,
+        "fit: loss and hits of a batch": lambda: (loss.cost(AL, Y), correct_count(AL, Y, "softmax")),
     }
     Z = W @ A
     if bias_relu_into(Z, b):  # the backend has the one-pass kernel that forward_prop uses
         parts["layer 2: Z + b and relu, one kernel"] = lambda: bias_relu_into(Z, b)
     return parts, steps._sync_for(xp)
+
+
+def fit_rows(dims: list[int], batch: int, dtype: str, backend: str, repeat: int
+             ) -> list[dict[str, Any]]:
+    """``fit``'s time per step in calls of epochs of 8 and of 64 mini-batches, as many steps."""
+    epochs = suite.fit_epochs(dims, batch, backend)  # of 8 batches: a call of ~0.5 s
+    found = []
+    for per_epoch, n_epochs in ((8, epochs), (64, max(1, -(-8 * epochs // 64)))):
+        run, sync = steps.xpnet_fit_step(dims, batch, dtype, backend, per_epoch, n_epochs)
+        seconds = median_seconds(run, sync, repeat) / (per_epoch * n_epochs)
+        label = f"fit: per step, {n_epochs} epoch(s) of {per_epoch} batches in a call"
+        found.append({"part": label, "median_ms": seconds * 1e3})
+        del run
+    return found
 
 
 def torch_parts(dims: list[int], batch: int, dtype: str, device: str
@@ -124,6 +150,10 @@ def main(argv: list[str] | None = None) -> int:
             seconds = median_seconds(call, sync, args.repeat)
             rows.append({"part": label, "median_ms": seconds * 1e3})
             print(f"  {label:40s} {seconds * 1e3:9.3f} ms", flush=True)
+    if args.backend == "cupy":  # whole calls: seconds each on a CPU
+        for row in fit_rows(dims, args.batch, args.dtype, args.backend, min(args.repeat, 5)):
+            rows.append(row)
+            print(f"  {row['part']:40s} {row['median_ms']:9.3f} ms", flush=True)
     stem = args.name or f"breakdown-{args.backend}-{args.width}"
     facts = {"dims": dims, "batch": args.batch, "dtype": args.dtype, "backend": args.backend,
              "repeat": args.repeat, "rows": rows}

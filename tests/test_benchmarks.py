@@ -9,6 +9,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # benchmarks/ is not installed; import it from the checkout
+import xpnet
 from benchmarks import memory, report, steps
 
 SMALL_DIMS, SMALL_BATCH = [784, 128, 64, 10], 256
@@ -232,6 +233,27 @@ def test_the_breakdown_times_each_part_of_the_step(tmp_path):
     assert {"step: forward_prop", "step: backprop", "fit: backward + fused update",
             "layer 2: dZ @ A.T (dW)"} <= set(parts)
     assert "| layer 2: relu backward |" in (tmp_path / "parts.md").read_text()
+    assert {"fit: gather a batch (rows, shuffled)", "fit: loss and hits of a batch"} <= set(parts)
+
+
+def test_the_breakdown_of_fit_calls_spans_the_same_steps_in_short_and_long_epochs():
+    from benchmarks import breakdown
+
+    rows = breakdown.fit_rows([1024, 16, 16, 10], 8, "float32", "numpy", 1)
+    assert [row["part"] for row in rows] == ["fit: per step, 32 epoch(s) of 8 batches in a call",
+                                             "fit: per step, 4 epoch(s) of 64 batches in a call"]
+    assert all(row["median_ms"] > 0 for row in rows)
+
+
+def test_tf32_timings_without_a_gpu_exit_with_the_reason(tmp_path):
+    pytest.importorskip("threadpoolctl")
+    from benchmarks import run
+
+    if xpnet.gpu_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(SystemExit, match="TF32 is a CUDA GPU mode"):
+        run.main(["--quick", "--tf32", "--out", str(tmp_path)])
+    assert not list(tmp_path.iterdir()), "nothing written"
 
 
 def test_fit_calls_on_a_gpu_last_long_enough_to_spread_their_set_up():
