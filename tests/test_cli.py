@@ -97,6 +97,8 @@ def test_each_command_has_complete_help(command):
         for flag in ("--dataset", "--layers", "--hidden", "--epochs", "--batch-size", "--lr",
                      "--optimizer", "--backend", "--dtype", "--seed", "--save", "--plot", "--force"):
             assert flag in result.stdout
+        assert "80% train / 20% test" in " ".join(result.stdout.split())
+    assert "%%" not in result.stdout, "a percent sign escaped where argparse does not unescape it"
 
 
 def test_info_reports_the_gpu():

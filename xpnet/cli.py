@@ -192,7 +192,7 @@ def _add_train(commands: Any) -> None:
     train_parser = commands.add_parser(
         "train", help="train a network on a dataset and report its accuracy",
         description="Train a network with mini-batches on a shipped, generated or downloaded "
-                    "dataset (80%% train / 20%% test), show a progress bar, and report the train "
+                    "dataset (80% train / 20% test), show a progress bar, and report the train "
                     "and test accuracy. With no options: the 8x8 digits shipped with xpnet.")
     add = train_parser.add_argument
     add("--dataset", default="digits", choices=sorted(DATASETS),
