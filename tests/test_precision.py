@@ -1,12 +1,15 @@
 """allow_tf32: what it switches, that it switches back, and TF32's precision on a GPU."""
 
+import os
 import sys
+import types
+from contextlib import ExitStack
 
 import numpy as np
 import pytest
 
 import xpnet
-from xpnet.precision import allow_tf32
+from xpnet.precision import _switch, allow_tf32
 
 
 def test_allow_tf32_refuses_a_setting_that_is_not_a_bool():
@@ -22,22 +25,51 @@ def test_without_a_gpu_allow_tf32_switches_no_gpu_library():
         assert "cupy" not in switched
 
 
-@pytest.mark.parametrize("enabled, inside", [(True, "high"), (False, "highest")])
+@pytest.mark.parametrize("enabled, inside", [(True, "tf32"), (False, "ieee")])
 def test_pytorch_precision_is_switched_and_restored_even_on_error(enabled, inside, monkeypatch):
     torch = pytest.importorskip("torch")
+    matmul = torch.backends.cuda.matmul
+    if not hasattr(matmul, "fp32_precision"):
+        pytest.skip("PyTorch before 2.9: the older knob is tested below")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # the setting needs no GPU
-    before = torch.get_float32_matmul_precision()
-    start = "medium" if before != "medium" else "highest"  # a setting the block must keep
-    torch.set_float32_matmul_precision(start)
+    before = matmul.fp32_precision
+    matmul.fp32_precision = "none"  # a setting the block must give back
     try:
         with pytest.raises(RuntimeError, match="inside"):
             with allow_tf32(enabled) as switched:
                 assert "torch" in switched
-                assert torch.get_float32_matmul_precision() == inside
+                assert matmul.fp32_precision == inside
                 raise RuntimeError("inside")
-        assert torch.get_float32_matmul_precision() == start
+        assert matmul.fp32_precision == "none"
     finally:
-        torch.set_float32_matmul_precision(before)
+        matmul.fp32_precision = before
+
+
+def test_an_older_pytorch_is_switched_through_its_matmul_precision(monkeypatch):
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.backends.cuda, "matmul", types.SimpleNamespace())  # no fp32_precision
+    setting = ["medium"]
+    monkeypatch.setattr(torch, "get_float32_matmul_precision", lambda: setting[0])
+    monkeypatch.setattr(torch, "set_float32_matmul_precision", lambda value: setting.__setitem__(0, value))
+    with allow_tf32():
+        assert setting == ["high"]
+    assert setting == ["medium"]
+
+
+def test_a_switch_that_fails_half_way_is_undone():
+    state = {"compute": "full", "math": "full"}
+
+    def write(setting):
+        state["compute"] = setting
+        if setting == "tf32":
+            raise RuntimeError("the second setting failed")
+        state["math"] = setting
+
+    with pytest.raises(RuntimeError, match="second setting"):
+        with ExitStack() as restore:
+            _switch(restore, (lambda: "full", write), True)
+    assert state == {"compute": "full", "math": "full"}
 
 
 def test_pytorch_without_cuda_is_left_alone(monkeypatch):
@@ -68,6 +100,8 @@ def test_tf32_rounds_cupy_products_inside_the_block_only():
 
     if int(cupy.cuda.Device().compute_capability) < 80:
         pytest.skip("TF32 needs an NVIDIA GPU of compute capability 8.0 or later")
+    if os.environ.get("CUPY_TF32", "0") != "0":
+        pytest.skip("CUPY_TF32 is set: products outside the block are TF32 too")
     rng = np.random.RandomState(0)
     A, B = (rng.standard_normal((512, 512)).astype("float32") for _ in range(2))
     expected = A.astype("float64") @ B.astype("float64").T

@@ -25,17 +25,17 @@ from .io import load_params, save_params
 from .losses import cost_function
 from .network import LayerCache, backprop, forward_prop, init_params, one_layer_backward, update_parameters
 from .optimizers import SGD, Adam, Optimizer
-from .precision import allow_tf32
 from .plotting import plot_history
+from .precision import allow_tf32
 from .schedules import Constant, ExponentialDecay, InverseScaling, Schedule, StepDecay
 from .training import fit, train
 
 __all__ = [
-    "ACTIVATIONS", "BACKEND_NAMES", "Adam", "allow_tf32", "BackendUnavailableError", "Constant",
+    "ACTIVATIONS", "BACKEND_NAMES", "Adam", "BackendUnavailableError", "Constant",
     "DataFileError", "ExponentialDecay", "History", "InverseScaling", "LayerCache",
     "MLPClassifier", "MLPRegressor", "ModelFileError", "NotFittedError", "Optimizer", "SGD",
-    "Schedule", "StepDecay", "TrainingDivergedError", "XpnetError", "accuracy", "asarray",
-    "backprop", "cost_function", "datasets", "fit", "forward_prop", "get_backend",
+    "Schedule", "StepDecay", "TrainingDivergedError", "XpnetError", "accuracy", "allow_tf32",
+    "asarray", "backprop", "cost_function", "datasets", "fit", "forward_prop", "get_backend",
     "gpu_available", "init_params", "load", "load_params", "one_layer_backward", "plot_history",
     "predict", "save_params", "set_backend", "to_numpy", "train", "update_parameters",
     "use_backend",
