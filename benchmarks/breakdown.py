@@ -8,7 +8,7 @@ The network is ``[1024, W, W, 10]`` (relu, softmax), as in the GPU sweep. Every 
 the median over ``--repeat`` calls, each between two waits for the device. Products are
 timed with the operand layouts each library's step uses: xpnet keeps samples as columns
 (``W @ A``), PyTorch as rows (``X @ W.T``). On a GPU it also times whole ``fit`` calls per
-step, with epochs of 8 and of 64 mini-batches (the same steps in all), so that the cost
+step, with epochs of 8 and of 64 mini-batches (as many steps in both), so that the cost
 paid once per epoch (shuffle, metrics read-back, the weights' host copy) shows apart from
 the cost of a step. Writes ``NAME.json`` and ``NAME.md``.
 """
@@ -93,9 +93,10 @@ def xpnet_parts(dims: list[int], batch: int, dtype: str, backend: str
 def fit_rows(dims: list[int], batch: int, dtype: str, backend: str, repeat: int
              ) -> list[dict[str, Any]]:
     """``fit``'s time per step in calls of epochs of 8 and of 64 mini-batches, as many steps."""
-    epochs = suite.fit_epochs(dims, batch, backend)  # of 8 batches: a call of ~0.5 s
+    # Calls of ~0.5 s in epochs of 8 batches, rounded up to whole epochs of 64 batches.
+    epochs = -(-suite.fit_epochs(dims, batch, backend) // 8) * 8
     found = []
-    for per_epoch, n_epochs in ((8, epochs), (64, max(1, -(-8 * epochs // 64)))):
+    for per_epoch, n_epochs in ((8, epochs), (64, epochs // 8)):
         run, sync = steps.xpnet_fit_step(dims, batch, dtype, backend, per_epoch, n_epochs)
         seconds = median_seconds(run, sync, repeat) / (per_epoch * n_epochs)
         label = f"fit: per step, {n_epochs} epoch(s) of {per_epoch} batches in a call"

@@ -258,7 +258,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                              "doubles from there (default: 1024)")
     parser.add_argument("--tf32", action="store_true",
                         help="let float32 products on a GPU use TF32 (xpnet.allow_tf32), for "
-                             "xpnet, PyTorch and the GEMM peak alike; memory is not measured")
+                             "xpnet, PyTorch and the GEMM peak alike; memory and the widest "
+                             "network are not measured")
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path(__file__).parent / "results")
     parser.add_argument("--name", default=None, help="file name stem (default: cpu, gpu or quick)")
     args = parser.parse_args(argv)
@@ -319,7 +320,8 @@ def _run(args: argparse.Namespace, torch_device: str | None, tf32: tuple[str, ..
                                        with_sklearn))
                 if not (args.quick or args.no_memory or tf32):  # fresh processes: no TF32
                     measure_memory(rows[-1])
-        for backend, label, optimizer in _widest_plan(args, torch_device):
+        # The widest networks are a question of memory, tried in fresh processes without TF32.
+        for backend, label, optimizer in ([] if tf32 else _widest_plan(args, torch_device)):
             for dtype in args.dtype:
                 widest.append(sweep_widest(label, backend, dtype, optimizer, args.widest_start))
     except KeyboardInterrupt:  # a long run stopped by hand keeps what it measured
