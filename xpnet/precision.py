@@ -21,6 +21,9 @@ from .backend import gpu_available
 _CUBLAS_DEFAULT_MATH = 0
 _CUBLAS_TF32_TENSOR_OP_MATH = 3
 
+# What each library's settings writer takes besides the values its reader returned.
+_TF32, _FULL = "tf32", "full"
+
 
 @contextmanager
 def allow_tf32(enabled: bool = True) -> Iterator[tuple[str, ...]]:
@@ -62,9 +65,6 @@ def _switch(restore: ExitStack, settings: tuple[Any, Any], enabled: bool) -> Non
     read, write = settings
     restore.callback(write, read())
     write(_TF32 if enabled else _FULL)
-
-
-_TF32, _FULL = "tf32", "full"
 
 
 def _cupy_has_tf32() -> bool:
