@@ -28,11 +28,10 @@ import numpy as np
 
 import xpnet
 from xpnet.activations import get_activation
-from xpnet.evaluation import correct_count
-from xpnet.losses import loss_for_output
 from xpnet.kernels import bias_relu_into
-from xpnet.optimizers import SGD
-from xpnet.training_step import backward_and_update
+from xpnet.outputs import OUTPUTS
+from xpnet.training.optimizers import SGD
+from xpnet.training.step import backward_and_update
 
 from . import steps, suite
 
@@ -66,13 +65,13 @@ def xpnet_parts(dims: list[int], batch: int, dtype: str, backend: str
     sgd = SGD()
     rows = xp.asarray(X.T, copy=True)  # fit lays the data out by rows, one sample per row
     order = xp.asarray(np.random.RandomState(0).permutation(batch), dtype=xp.int64)
-    loss = loss_for_output("softmax")
+    softmax = OUTPUTS["softmax"]
     parts = {
         "step: forward_prop": lambda: xpnet.forward_prop(X, params, **options),
         "step: backprop": lambda: xpnet.backprop(AL, Y, caches, input_gradient=False),
         "step: update_parameters": lambda: xpnet.update_parameters(params, grads, 1e-9),
-        "fit: backward + fused update": lambda: backward_and_update(AL, Y, caches, params, sgd,
-                                                                   1e-9, 0.0),
+        "fit: backward + fused update": lambda: backward_and_update(AL, Y, caches, params,
+                                                                   softmax, sgd, 1e-9),
         "layer 2: W @ A": lambda: W @ A,
         "layer 2: dZ @ A.T (dW)": lambda: dZ @ A.T,
         "layer 2: W.T @ dZ (dA)": lambda: W.T @ dZ,
@@ -82,7 +81,7 @@ def xpnet_parts(dims: list[int], batch: int, dtype: str, backend: str
         "layer 2: db = sum(dZ, axis=1)": lambda: xp.sum(dZ, axis=1, keepdims=True),
         "layer 2: W - lr * dW": lambda: W - 1e-9 * grads["dW2"],
         "fit: gather a batch (rows, shuffled)": lambda: xp.take(rows, order, axis=0).T,
-        "fit: loss and hits of a batch": lambda: (loss.cost(AL, Y), correct_count(AL, Y, "softmax")),
+        "fit: loss and hits of a batch": lambda: (softmax.cost(AL, Y), softmax.correct_count(AL, Y)),
     }
     Z = W @ A
     if bias_relu_into(Z, b):  # the backend has the one-pass kernel that forward_prop uses

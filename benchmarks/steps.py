@@ -14,8 +14,8 @@ from collections.abc import Callable
 import numpy as np
 
 import xpnet
-from xpnet.optimizers import get_optimizer
 from xpnet.training import fit
+from xpnet.training.optimizers import get_optimizer
 
 LR = 1e-3
 Step = tuple[Callable[[], None], Callable[[], None]]

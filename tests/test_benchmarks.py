@@ -51,7 +51,7 @@ def test_the_hand_written_step_records_the_loss_and_hits_that_fit_records():
     steps._numpy_sgd_step(Ws, bs, X, Y, 0.1, record)
     (loss, hits), = record
     assert loss == pytest.approx(float(xpnet.cost_function(AL, Y, output="softmax")), rel=1e-12)
-    assert hits == float(xpnet.evaluation.correct_count(AL, Y, "softmax"))
+    assert hits == float(xpnet.OUTPUTS["softmax"].correct_count(AL, Y))
 
 
 def test_minimum_counts_parameters_gradients_activations_and_optimizer_state():

@@ -80,7 +80,7 @@ def test_train_refuses_to_overwrite_without_force(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["train", "--dataset", "cifar"], "invalid choice: 'cifar'"),
     (["train", "--lr", "-1"], "must be a finite number > 0"),
-    (["train", "--optimizer", "rmsprop"], "invalid choice: 'rmsprop'"),
+    (["train", "--optimizer", "lion"], "invalid choice: 'lion'"),
     (["train", "--unknown-flag"], "unrecognized arguments"),
 ])
 def test_bad_train_options_exit_2_with_usage(args, message):

@@ -20,20 +20,20 @@ from .errors import (BackendUnavailableError, DataFileError, ModelFileError, Tra
                      XpnetError)
 from .estimators import MLPClassifier, MLPRegressor, NotFittedError, load
 from .evaluation import accuracy, predict
-from .history import History
 from .io import load_params, save_params
-from .losses import cost_function
-from .network import LayerCache, backprop, forward_prop, init_params, one_layer_backward, update_parameters
-from .optimizers import SGD, Adam, Optimizer
+from .network import (LayerCache, backprop, cost_function, forward_prop, init_params,
+                      one_layer_backward, update_parameters)
+from .outputs import OUTPUTS
 from .plotting import plot_history
 from .precision import allow_tf32
-from .schedules import Constant, ExponentialDecay, InverseScaling, Schedule, StepDecay
-from .training import fit, train
+from .training import (SGD, Adam, Constant, ExponentialDecay, History, InverseScaling, Optimizer,
+                    RMSprop, Schedule, StepDecay, fit, train)
 
 __all__ = [
     "ACTIVATIONS", "BACKEND_NAMES", "Adam", "BackendUnavailableError", "Constant",
     "DataFileError", "ExponentialDecay", "History", "InverseScaling", "LayerCache",
-    "MLPClassifier", "MLPRegressor", "ModelFileError", "NotFittedError", "Optimizer", "SGD",
+    "MLPClassifier", "MLPRegressor", "ModelFileError", "NotFittedError", "OUTPUTS", "Optimizer",
+    "RMSprop", "SGD",
     "Schedule", "StepDecay", "TrainingDivergedError", "XpnetError", "accuracy", "allow_tf32",
     "asarray", "backprop", "cost_function", "datasets", "fit", "forward_prop", "get_backend",
     "gpu_available", "init_params", "load", "load_params", "one_layer_backward", "plot_history",

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .backend import array_namespace, into
+from .backend import array_namespace, in_place
 from .kernels import bias_relu_into, relu_backward as fused_relu_backward
 
 Array = Any
@@ -30,19 +30,22 @@ class Activation:
     """An activation: ``forward(Z) -> A`` and ``backward(dA, A) -> dZ``.
 
     ``biased_forward(Z, b)``, where one is given, is ``forward(Z + b)`` in fewer passes,
-    overwriting ``Z`` (the layer's product, the caller's own array).
+    overwriting ``Z`` (the layer's product, the caller's own array). ``init_scale`` is the
+    weight scale that suits layers feeding it (``"he"`` for the relu family, else
+    ``"xavier"``; see :func:`xpnet.init_params`).
     """
 
     name: str
     forward: Callable[[Array], Array]
     backward: Callable[[Array, Array], Array]
     biased_forward: Callable[[Array, Array], Array] | None = None
+    init_scale: str = "xavier"
 
     def forward_with_bias(self, Z: Array, b: Array) -> Array:
         """``forward(Z + b)``; ``Z`` is a temporary of the caller's, which may be overwritten."""
         if self.biased_forward is not None:
             return self.biased_forward(Z, b)
-        return self.forward(into(Z, operator.add, b))
+        return self.forward(in_place(Z, operator.add, b))
 
 
 def sigmoid(Z: Array) -> Array:
@@ -66,7 +69,7 @@ def relu(Z: Array) -> Array:
 
 def _biased_relu(Z: Array, b: Array) -> Array:
     # One pass, in place, where the backend has a kernel (CuPy).
-    return Z if bias_relu_into(Z, b) else relu(into(Z, operator.add, b))
+    return Z if bias_relu_into(Z, b) else relu(in_place(Z, operator.add, b))
 
 
 def _relu_backward(dA: Array, A: Array) -> Array:
@@ -75,7 +78,7 @@ def _relu_backward(dA: Array, A: Array) -> Array:
         return fused
     # Multiplying by the 0/1 mask is several times faster than where(A > 0, dA, 0); the
     # mask is this function's own array, so the product can be written into it.
-    return into(array_namespace(dA, A).astype(A > 0, dA.dtype), operator.mul, dA)
+    return in_place(array_namespace(dA, A).astype(A > 0, dA.dtype), operator.mul, dA)
 
 
 def leaky_relu(Z: Array) -> Array:
@@ -115,7 +118,7 @@ def softmax(Z: Array) -> Array:
     # exact and cannot overflow, and clipped where exp(2 * half) is 0 anyway.
     half = Z * 0.5 - xp.max(Z, axis=0, keepdims=True) * 0.5
     E = xp.exp(xp.maximum(half, -400.0) * 2.0)
-    return into(E, operator.truediv, xp.sum(E, axis=0, keepdims=True))
+    return in_place(E, operator.truediv, xp.sum(E, axis=0, keepdims=True))
 
 
 def _softmax_backward(dA: Array, A: Array) -> Array:
@@ -128,8 +131,8 @@ ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
         Activation("sigmoid", sigmoid, _sigmoid_backward),
-        Activation("relu", relu, _relu_backward, _biased_relu),
-        Activation("leaky_relu", leaky_relu, _leaky_relu_backward),
+        Activation("relu", relu, _relu_backward, _biased_relu, init_scale="he"),
+        Activation("leaky_relu", leaky_relu, _leaky_relu_backward, init_scale="he"),
         Activation("tanh", tanh, _tanh_backward),
         Activation("identity", identity, _identity_backward),
         Activation("softmax", softmax, _softmax_backward),

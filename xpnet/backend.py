@@ -25,6 +25,7 @@ from typing import Any, Union
 
 import array_api_compat
 import numpy as np
+from array_api_compat import array_namespace
 
 from .errors import BackendUnavailableError
 
@@ -217,53 +218,12 @@ def use_backend(backend: Backend) -> Iterator[ModuleType]:
         _context_backend.reset(token)
 
 
-_NAMESPACE_OF_TYPE: dict[type, ModuleType] = {}
-
-
-def array_namespace(*arrays: Any) -> ModuleType:
-    """``array_api_compat.array_namespace``, remembered per array type.
-
-    Every math function starts with this lookup, so its cost is paid several times
-    per layer and step; an array's namespace follows from its type, so it is
-    computed once per type. Arrays of different libraries raise the same
-    ``TypeError`` as ``array_api_compat``; ``None`` and Python scalars are ignored.
-    """
-    found = None
-    for a in arrays:
-        if a is None or isinstance(a, (bool, int, float, complex)):
-            continue
-        xp = _NAMESPACE_OF_TYPE.get(type(a))
-        if xp is None:
-            xp = _NAMESPACE_OF_TYPE[type(a)] = array_api_compat.array_namespace(a)
-        if found is not None and xp is not found:
-            return array_api_compat.array_namespace(*arrays)  # raises, naming both
-        found = xp
-    if found is None:
-        return array_api_compat.array_namespace(*arrays)  # raises: no array given
-    return found
-
-
-def _library_of(x: Any) -> str:
-    return backend_name(array_namespace(x))
-
-
 def namespace_of(**arrays: Any) -> ModuleType:
     """The array namespace shared by the named arrays (``None`` values are ignored).
 
     Raises ``TypeError`` naming the arguments when one is not an array or when
     they come from different libraries.
     """
-    # Fast path: every array of a type seen before (only arrays get into the cache), all
-    # of one library. The public step functions call this on every step.
-    found = None
-    for a in arrays.values():
-        xp = None if a is None else _NAMESPACE_OF_TYPE.get(type(a))
-        if a is not None and (xp is None or (found is not None and xp is not found)):
-            break
-        found = found if a is None else xp
-    else:
-        if found is not None:
-            return found
     given = {name: a for name, a in arrays.items() if a is not None}
     for name, a in given.items():
         if not array_api_compat.is_array_api_obj(a):
@@ -275,7 +235,7 @@ def namespace_of(**arrays: Any) -> ModuleType:
         pass
     by_library: dict[str, list[str]] = {}
     for name, a in given.items():
-        by_library.setdefault(_library_of(a), []).append(name)
+        by_library.setdefault(backend_name(array_namespace(a)), []).append(name)
     parts = [f"{', '.join(names)} on {library}" for library, names in by_library.items()]
     raise TypeError(f"arrays from different backends in one call: {' but '.join(parts)}; "
                     "move them to one backend first with xpnet.asarray(x, backend=...)")
@@ -383,31 +343,23 @@ _IN_PLACE = {operator.add: operator.iadd, operator.mul: operator.imul,
              operator.truediv: operator.itruediv}
 
 
-def into(owned: Any, op: Callable[[Any, Any], Any], other: Any) -> Any:
+def in_place(owned: Any, op: Callable[[Any, Any], Any], other: Any) -> Any:
     """``op(owned, other)`` (``operator.add``, ``mul`` or ``truediv``), written into ``owned``
     where its library allows (a new array where arrays are immutable, as in JAX).
 
-    ``owned`` must be a temporary of the caller's own making: it is overwritten. Writing
-    in place saves allocating (and touching) one more array of its size.
+    ``owned`` must be an array of the caller's own: it is overwritten. Writing in place
+    saves allocating (and touching) one more array of its size.
     """
-    return _IN_PLACE[op](owned, other) if is_writeable(owned) \
-        else op(owned, other)
+    return _IN_PLACE[op](owned, other) if is_writeable(owned) else op(owned, other)
 
 
-@functools.lru_cache(maxsize=256)
-def is_dtype(xp: ModuleType, dtype: Any, kind: str | tuple[str, ...]) -> bool:
-    """``xp.isdtype(dtype, kind)``, remembered: the door checks ask it on every step."""
-    return bool(xp.isdtype(dtype, kind))
-
-
-@functools.lru_cache(maxsize=64)
 def machine_epsilon(xp: ModuleType, dtype: Any) -> float:
-    """``xp.finfo(dtype).eps`` as a Python float, remembered per dtype."""
+    """``xp.finfo(dtype).eps`` as a Python float."""
     return float(xp.finfo(dtype).eps)
 
 
 def _check_real(xp: ModuleType, dtype: Any) -> None:
-    if not is_dtype(xp, dtype, ("bool", "integral", "real floating")):
+    if not xp.isdtype(dtype, ("bool", "integral", "real floating")):
         raise TypeError(f"cannot use data of dtype {dtype}: xpnet needs real numbers "
                         "(lists of numbers, or integer, boolean or floating arrays)")
 

@@ -18,9 +18,9 @@ from .datasets import (load_digits, load_mnist, make_blobs, make_moons, make_spi
 from .errors import BackendUnavailableError, XpnetError
 from .evaluation import accuracy
 from .io import read_model, save_params
-from .optimizers import OPTIMIZERS
 from .plotting import PLOT_INSTALL_HINT, plot_history
 from .training import fit, train
+from .training.optimizers import OPTIMIZERS
 
 DataSplit = tuple[Any, Any, Any, Any]
 

@@ -26,11 +26,9 @@ from .estimator_base import (BaseEstimator, ClassifierMixin, DataConversionWarni
 from .io import read_network, write_network
 from .parameters import layer_dims_of
 from .network import forward_prop
-from .optimizers import SGD, Adam, Optimizer
-from .schedules import Constant, InverseScaling
 from .seeding import host_rng
+from .training import SGD, Adam, Constant, History, InverseScaling, Optimizer
 from .training import fit as fit_network
-from .history import History
 from .validation import (check_count, check_finite, check_fraction, check_non_negative,
                          check_positive, working_dtype)
 

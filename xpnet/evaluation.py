@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .backend import default_int_dtype, is_host_data, namespace_of
+from .backend import is_host_data, namespace_of
 from .losses import match_labels
 from .network import forward_prop
+from .outputs import OUTPUTS, get_output
 from .parameters import check_network
-from .validation import check_finite, check_labels, to_backend
+from .validation import check_finite, to_backend
 
 Array = Any
-CLASSIFICATION_OUTPUTS = ("sigmoid", "softmax")
 
 
 def _like_params(data: Any, params: Mapping[str, Array], name: str) -> Array:
@@ -41,38 +41,21 @@ def predict(X: Any, params: Mapping[str, Array], *, hidden: str = "sigmoid",
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) \
             or not 0 <= threshold <= 1:
         raise ValueError(f"threshold must be a number in [0, 1], got {threshold!r}")
-    AL = _network_output(X, params, hidden, output)
-    xp = namespace_of(AL=AL)
-    if output == "sigmoid":
-        return xp.astype(AL > threshold, default_int_dtype(xp))
-    if output == "softmax":
-        return xp.argmax(AL, axis=0, keepdims=True)
-    return AL
-
-
-def correct_count(AL: Array, Y: Array, output: str) -> Array:
-    """The number of correctly classified samples, as a 0-d array on the device.
-
-    Softmax: the arg-max class matches; sigmoid: each output thresholded at 0.5
-    matches ``Y`` (averaged over the outputs of a multi-label network).
-    """
-    xp = namespace_of(AL=AL, Y=Y)
-    if output == "softmax":
-        hits = xp.argmax(AL, axis=0) == xp.argmax(Y, axis=0)
-        return xp.sum(xp.astype(hits, AL.dtype))
-    hits = (AL > 0.5) == (Y > 0.5)
-    return xp.sum(xp.astype(hits, AL.dtype)) / AL.shape[0]
+    kind = get_output(output)
+    return kind.predict(_network_output(X, params, hidden, output), threshold)
 
 
 def accuracy(X: Any, Y: Any, params: Mapping[str, Array], *, hidden: str = "sigmoid",
              output: str = "sigmoid") -> float:
     """Fraction of correct predictions; ``Y`` as in training (0/1 rows, or one-hot columns)."""
-    if output not in CLASSIFICATION_OUTPUTS:
-        raise ValueError(f"accuracy needs a sigmoid or softmax output, got output={output!r}; "
+    kind = get_output(output)
+    if not kind.classifier:
+        classifiers = " or ".join(name for name, entry in OUTPUTS.items() if entry.classifier)
+        raise ValueError(f"accuracy needs a {classifiers} output, got output={output!r}; "
                          "for regression compare predict(...) with Y")
     AL = _network_output(X, params, hidden, output)
     if AL.shape[1] == 0:
         raise ValueError("X has 0 samples (columns); accuracy needs at least one")
     Y = match_labels(AL, _like_params(Y, params, "Y"))
-    check_labels(Y, output)
-    return float(correct_count(AL, Y, output)) / AL.shape[1]
+    kind.check_targets(Y, "Y")
+    return float(kind.correct_count(AL, Y)) / AL.shape[1]

@@ -1,22 +1,16 @@
-"""Cost functions and the output layer's gradient.
+"""Loss functions: the mean cost over the samples, and its gradient with respect to ``AL``.
 
-The loss follows from the output activation, as each activation has one natural
-("canonical") loss: sigmoid -> binary cross-entropy, softmax -> categorical
-cross-entropy, anything else -> squared error. For these canonical pairs the
-gradient with respect to the output layer's ``Z`` is simply ``(AL - Y) / m``; the
-tutorial's ``-(Y/AL - (1-Y)/(1-AL))`` divides by values that reach 0 and is only
-used (in its clipped form) when the pair is not canonical.
+Which loss goes with which output activation is decided in one place, the output
+table (:data:`xpnet.outputs.OUTPUTS`); this module only knows how to compute each loss.
 """
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .activations import get_activation
-from .backend import array_namespace, into, is_dtype, machine_epsilon, namespace_of
+from .backend import array_namespace, machine_epsilon, namespace_of
 
 Array = Any
 
@@ -52,36 +46,27 @@ def _squared_error_gradient(AL: Array, Y: Array) -> Array:
 
 @dataclass(frozen=True)
 class Loss:
-    """A cost (mean over samples), its canonical output activation, and its per-sample
-    gradient with respect to ``AL`` where it is also paired with other outputs."""
+    """A cost (a mean over the samples, as a 0-d array) and, where some output pairs it
+    with an activation other than its canonical one, its per-sample gradient dCost/dAL."""
 
     name: str
     cost: Callable[[Array, Array], Array]
-    canonical_output: str
     gradient: Callable[[Array, Array], Array] | None = None
 
 
-# The cross-entropies only ever meet their canonical output (loss_for_output picks
-# them for nothing else), so they need no gradient with respect to AL.
-BINARY_CROSS_ENTROPY = Loss("binary_cross_entropy", _binary_cross_entropy, "sigmoid")
-CATEGORICAL_CROSS_ENTROPY = Loss("categorical_cross_entropy", _categorical_cross_entropy, "softmax")
-SQUARED_ERROR = Loss("squared_error", _squared_error, "identity", _squared_error_gradient)
-
-_LOSS_FOR_OUTPUT = {"sigmoid": BINARY_CROSS_ENTROPY, "softmax": CATEGORICAL_CROSS_ENTROPY}
-
-
-def loss_for_output(output: str) -> Loss:
-    """The loss paired with an output activation (squared error for non-probability outputs)."""
-    get_activation(output, "output")  # rejects unknown names with the list of valid ones
-    return _LOSS_FOR_OUTPUT.get(output, SQUARED_ERROR)
+# The cross-entropies only ever meet their canonical output (the output table pairs
+# them with nothing else), so they need no gradient with respect to AL.
+BINARY_CROSS_ENTROPY = Loss("binary_cross_entropy", _binary_cross_entropy)
+CATEGORICAL_CROSS_ENTROPY = Loss("categorical_cross_entropy", _categorical_cross_entropy)
+SQUARED_ERROR = Loss("squared_error", _squared_error, _squared_error_gradient)
 
 
 def match_labels(AL: Array, Y: Array) -> Array:
     """``Y`` shaped and typed like ``AL``; a 1-D ``Y`` of length m fits a ``(1, m)`` ``AL``."""
     xp = namespace_of(AL=AL, Y=Y)
-    if not is_dtype(xp, AL.dtype, "real floating"):
+    if not xp.isdtype(AL.dtype, "real floating"):
         raise TypeError(f"AL has dtype {AL.dtype}; it must be the real floating output of forward_prop")
-    if not is_dtype(xp, Y.dtype, ("bool", "integral", "real floating")):
+    if not xp.isdtype(Y.dtype, ("bool", "integral", "real floating")):
         raise TypeError(f"Y has dtype {Y.dtype}; Y must hold real numbers: convert it, e.g. "
                         "xpnet.asarray(Y, dtype='float64')")
     if AL.ndim != 2:
@@ -89,31 +74,9 @@ def match_labels(AL: Array, Y: Array) -> Array:
     if AL.shape[1] == 0:
         raise ValueError("AL has 0 samples (columns); the cost and its gradients are means over "
                          "the samples and need at least one")
-    if Y.ndim == 1 and AL.ndim == 2 and AL.shape[0] == 1 and Y.shape[0] == AL.shape[1]:
+    if Y.ndim == 1 and AL.shape[0] == 1 and Y.shape[0] == AL.shape[1]:
         Y = xp.reshape(Y, AL.shape)
     if Y.shape != AL.shape:
         raise ValueError(f"Y has shape {tuple(Y.shape)} but AL has shape {tuple(AL.shape)}; Y must be "
                          "shaped (n_outputs, n_samples) like AL (one-hot columns for a softmax output)")
     return Y if Y.dtype == AL.dtype else xp.astype(Y, AL.dtype)
-
-
-def cost_function(AL: Array, Y: Array, *, output: str = "sigmoid") -> Array:
-    """Mean cost over the samples (columns) of ``AL``, as a 0-d array on ``AL``'s backend.
-
-    ``output`` names the output activation that produced ``AL`` and picks the loss:
-    binary cross-entropy for ``"sigmoid"``, categorical cross-entropy for
-    ``"softmax"`` (``Y`` one-hot), and half the squared error, ``sum((AL - Y)**2) / (2m)``,
-    for the others. Probabilities are clipped to ``[eps, 1 - eps]`` of their dtype,
-    so saturated outputs give a large but finite cost.
-    """
-    Y = match_labels(AL, Y)
-    return loss_for_output(output).cost(AL, Y)
-
-
-def output_gradient(AL: Array, Y: Array, output: str) -> Array:
-    """dCost/dZ of the output layer: ``(AL - Y) / m`` for a canonical activation/loss pair."""
-    loss = loss_for_output(output)
-    m = AL.shape[1]
-    if loss.canonical_output == output:
-        return into(AL - Y, operator.truediv, m)
-    return get_activation(output).backward(loss.gradient(AL, Y) / m, AL)

@@ -1,24 +1,27 @@
 """The network math, written once against the array API standard.
 
 The tutorial's steps, each in one function: ``init_params``, ``forward_prop``,
-``one_layer_backward``, ``backprop`` and ``update_parameters`` (``cost_function``
-lives in :mod:`xpnet.losses`, ``train`` in :mod:`xpnet.training`). Every function
-takes its array namespace from the arrays it receives, so the same code runs on
-NumPy, CuPy, PyTorch, JAX and array-api-strict.
+``cost_function``, ``one_layer_backward``, ``backprop`` and ``update_parameters``
+(``train`` lives in :mod:`xpnet.training`). Every function takes its array namespace from
+the arrays it receives, so the same code runs on NumPy, CuPy, PyTorch, JAX and
+array-api-strict. The backward pass is written once, as :func:`layer_gradients`:
+``backprop`` collects its gradients, and ``fit``'s training step updates each layer
+from them as soon as they exist.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from typing import Any, NamedTuple
 
 from .activations import Activation, get_activation
 from .backend import (Backend, array_namespace, asarray, default_float_dtype, get_backend,
                       is_writeable, namespace_of, resolve_backend)
-from .losses import match_labels, output_gradient
-from .parameters import (apply_scaled_update, check_network, gradient_key, gradient_keys, layer_keys,
-                         remember, signature)
+from .gradients import Gradient, WeightGradient, add_scaled
+from .losses import match_labels
+from .outputs import Output, get_output
+from .parameters import check_network, gradient_key, gradient_keys, layer_keys, parameter_keys
 from .seeding import host_rng
 from .validation import check_input, check_layer_dims, check_positive, float_dtype
 
@@ -110,20 +113,20 @@ def forward_prop(X: Array, params: Mapping[str, Array], *, hidden: str = "sigmoi
     Hidden layers use the ``hidden`` activation, the last layer ``output``. Returns
     the output ``AL`` and one :class:`LayerCache` per layer for :func:`backprop`.
     """
-    L, _ = check_network(params)
+    L, dtype = check_network(params)
     activations = layer_activations(L, hidden, output)
     xp = namespace_of(X=X, **params)
     W1 = params[layer_keys(1)[0]]
     check_input(X, W1.shape[1], xp)
-    if X.dtype != W1.dtype:
-        raise TypeError(f"X has dtype {X.dtype} but the parameters have {W1.dtype}; convert X "
+    if X.dtype != dtype:
+        raise TypeError(f"X has dtype {X.dtype} but the parameters have {dtype}; convert X "
                         f"with xpnet.asarray(X, dtype=...) to the parameters' dtype")
     return forward(X, params, activations)
 
 
-def layer_activations(L: int, hidden: str, output: str) -> list[Activation]:
-    """The activation of each of the ``L`` layers: ``hidden`` ones, then ``output``."""
-    return [get_activation(hidden, "hidden")] * (L - 1) + [get_activation(output, "output")]
+def layer_activations(L: int, hidden: str, output: str | Output) -> list[Activation]:
+    """The activation of each of the ``L`` layers: ``hidden`` ones, then ``output``'s."""
+    return [get_activation(hidden, "hidden")] * (L - 1) + [get_output(output).activation]
 
 
 def forward(X: Array, params: Mapping[str, Array],
@@ -137,12 +140,17 @@ def forward(X: Array, params: Mapping[str, Array],
     return A, caches
 
 
-def _linear_backward(dZ: Array, cache: LayerCache,
-                     input_gradient: bool = True) -> tuple[Array | None, Array, Array]:
-    dW = dZ @ cache.A_prev.T
-    db = array_namespace(dZ).sum(dZ, axis=1, keepdims=True)
-    dA_prev = cache.W.T @ dZ if input_gradient else None
-    return dA_prev, dW, db
+def cost_function(AL: Array, Y: Array, *, output: str = "sigmoid") -> Array:
+    """Mean cost over the samples (columns) of ``AL``, as a 0-d array on ``AL``'s backend.
+
+    ``output`` names the output activation that produced ``AL`` and picks the loss:
+    binary cross-entropy for ``"sigmoid"``, categorical cross-entropy for
+    ``"softmax"`` (``Y`` one-hot), and half the squared error, ``sum((AL - Y)**2) / (2m)``,
+    for the others. Probabilities are clipped to ``[eps, 1 - eps]`` of their dtype,
+    so saturated outputs give a large but finite cost.
+    """
+    kind = get_output(output)
+    return kind.cost(AL, match_labels(AL, Y))
 
 
 def one_layer_backward(dA: Array, cache: LayerCache, activation: str | None = None, *,
@@ -154,7 +162,35 @@ def one_layer_backward(dA: Array, cache: LayerCache, activation: str | None = No
     """
     name = cache.activation if activation is None else activation
     dZ = get_activation(name).backward(dA, cache.A)
-    return _linear_backward(dZ, cache, input_gradient)
+    dA_prev = cache.W.T @ dZ if input_gradient else None
+    return dA_prev, WeightGradient(dZ, cache.A_prev, cache.W).value(), bias_gradient(dZ)
+
+
+def bias_gradient(dZ: Array) -> Array:
+    """``db = sum(dZ, axis=1)``, one column per layer unit."""
+    return array_namespace(dZ).sum(dZ, axis=1, keepdims=True)
+
+
+def layer_gradients(AL: Array, Y: Array, caches: Sequence[LayerCache], output: str | Output, *,
+                    weight_decay: float = 0.0, input_gradient: bool = False
+                    ) -> Iterator[tuple[int, Array | None, WeightGradient, Gradient]]:
+    """The backward pass, one layer at a time, the output layer first.
+
+    Yields ``(l, dA_prev, dW, db)``: ``dW`` a :class:`~xpnet.gradients.WeightGradient`
+    (with the L2 penalty ``weight_decay``) and ``db`` a :class:`~xpnet.gradients.Gradient`
+    of the layer's own, ``dA_prev`` computed before the yield, so the
+    caller may update layer ``l`` at once. ``dA0`` (the gradient of the input) only with
+    ``input_gradient``: training never uses it, and it costs as much as ``dW1``.
+    """
+    dZ = get_output(output).gradient(AL, Y)
+    for l in reversed(range(1, len(caches) + 1)):
+        cache = caches[l - 1]
+        dA_prev = cache.W.T @ dZ if l > 1 or input_gradient else None
+        yield (l, dA_prev, WeightGradient(dZ, cache.A_prev, cache.W, weight_decay),
+               Gradient(bias_gradient(dZ), owned=True))
+        if l > 1:
+            previous = caches[l - 2]
+            dZ = get_activation(previous.activation).backward(dA_prev, previous.A)
 
 
 def backprop(AL: Array, Y: Array, caches: Sequence[LayerCache], *,
@@ -183,14 +219,14 @@ def backprop(AL: Array, Y: Array, caches: Sequence[LayerCache], *,
 def backward(AL: Array, Y: Array, caches: Sequence[LayerCache],
              input_gradient: bool = True) -> dict[str, Array]:
     """:func:`backprop` without its checks, for loops that made them once."""
-    L = len(caches)
-    dZ = output_gradient(AL, Y, caches[-1].activation)
-    grads = dict(zip(gradient_keys(L), _linear_backward(dZ, caches[-1], L > 1 or input_gradient)))
-    for l in reversed(range(1, L)):
-        dA = grads[gradient_keys(l + 1)[0]]
-        grads.update(zip(gradient_keys(l), one_layer_backward(
-            dA, caches[l - 1], input_gradient=l > 1 or input_gradient)))
-    return {key: value for key, value in grads.items() if value is not None}
+    grads = {}
+    for l, dA_prev, dW, db in layer_gradients(AL, Y, caches, caches[-1].activation,
+                                              input_gradient=input_gradient):
+        dA_key, dW_key, db_key = gradient_keys(l)
+        grads[dW_key], grads[db_key] = dW.value(), db.value()
+        if dA_prev is not None:
+            grads[dA_key] = dA_prev
+    return grads
 
 
 def update_parameters(params: MutableMapping[str, Array], grads: Mapping[str, Array],
@@ -201,40 +237,21 @@ def update_parameters(params: MutableMapping[str, Array], grads: Mapping[str, Ar
     array-api-strict) and replaced where arrays are immutable (JAX). Returns ``params``.
     """
     learning_rate = check_positive(learning_rate, "learning_rate")
-    keys, largest = _checked_update(params, grads)
-    if learning_rate > largest:
-        # It would become inf in the parameters' dtype, and inf * 0 is NaN.
-        raise ValueError(f"learning_rate={learning_rate} is beyond the range of the parameters' "
-                         f"dtype {params[keys[0]].dtype}; use a smaller learning rate")
-    for key in keys:
-        apply_scaled_update(params, key, -learning_rate, grads[gradient_key(key)])
+    _check_gradients(params, grads, learning_rate)
+    for key in parameter_keys(params):
+        params[key] = add_scaled(params[key], -learning_rate, grads[gradient_key(key)])
     return params
 
 
-_UPDATES_CHECKED: dict[tuple, tuple[tuple[str, ...], float]] = {}
-
-
-def _checked_update(params: Mapping[str, Array],
-                    grads: Mapping[str, Array]) -> tuple[tuple[str, ...], float]:
-    """The parameter keys, and the largest finite number of their dtype, once ``params``
-    and ``grads`` are checked to fit each other (remembered per pair of signatures)."""
+def _check_gradients(params: Mapping[str, Array], grads: Mapping[str, Array],
+                     learning_rate: float) -> None:
+    """``grads`` fit ``params`` (shapes, dtypes and libraries: metadata, so nothing waits
+    for the device), and ``learning_rate`` fits their dtype."""
     if not isinstance(grads, Mapping):
         raise TypeError(f"grads must be the dict returned by backprop (dW1, db1, ...), "
                         f"not {type(grads).__name__}")
-    both = (signature(params), signature(grads)) if isinstance(params, Mapping) else (None,)
-    known = None if None in both else _UPDATES_CHECKED.get(both)
-    if known is None:
-        L, dtype = check_network(params)
-        keys = tuple(key for l in range(1, L + 1) for key in layer_keys(l))
-        _check_gradient_arrays(params, grads, keys)
-        largest = float(array_namespace(params[keys[0]]).finfo(dtype).max)
-        known = remember(_UPDATES_CHECKED, None if None in both else both, (keys, largest))
-    return known
-
-
-def _check_gradient_arrays(params: Mapping[str, Array], grads: Mapping[str, Array],
-                           keys: tuple[str, ...]) -> None:
-    # Shapes, dtypes and libraries only: metadata, so nothing waits for the device.
+    _, dtype = check_network(params)
+    keys = parameter_keys(params)
     missing = [gradient_key(key) for key in keys if gradient_key(key) not in grads]
     if missing:
         raise ValueError(f"grads has no {', '.join(missing)}; pass the dict returned by backprop")
@@ -244,3 +261,7 @@ def _check_gradient_arrays(params: Mapping[str, Array], grads: Mapping[str, Arra
         if tuple(g.shape) != tuple(p.shape) or g.dtype != p.dtype:
             raise ValueError(f"grads[{gradient_key(key)!r}] is {tuple(g.shape)} {g.dtype} but "
                              f"params[{key!r}] is {tuple(p.shape)} {p.dtype}; they must match")
+    if learning_rate > float(array_namespace(params[keys[0]]).finfo(dtype).max):
+        # It would become inf in the parameters' dtype, and inf * 0 is NaN.
+        raise ValueError(f"learning_rate={learning_rate} is beyond the range of the parameters' "
+                         f"dtype {dtype}; use a smaller learning rate")

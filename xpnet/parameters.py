@@ -13,8 +13,7 @@ from typing import Any
 
 from array_api_compat import is_array_api_obj
 
-from .backend import array_namespace, host_copy, is_writeable, to_device_of, to_numpy
-from .kernels import add_scaled_into
+from .backend import array_namespace, host_copy, to_device_of, to_numpy
 
 
 def layer_keys(l: int) -> tuple[str, str]:
@@ -32,40 +31,11 @@ def gradient_keys(l: int) -> tuple[str, str, str]:
     return f"dA{l - 1}", f"dW{l}", f"db{l}"
 
 
-# The structural checks below depend only on each entry's name, type, shape and dtype.
-# The public step functions run them on every call, so their verdicts are remembered by
-# that signature: a network checked once is not checked again while its structure holds.
-_MAX_REMEMBERED = 1024
-_LAYERS_OF: dict[tuple, int] = {}
-_NETWORK_OF: dict[tuple, tuple[int, Any]] = {}
-
-
-def signature(arrays: Mapping[str, Any]) -> tuple | None:
-    """``(name, type, shape, dtype)`` of every entry; None when one is no array."""
-    try:
-        found = tuple((key, type(a), a.shape, a.dtype) for key, a in arrays.items())
-        hash(found)
-    except (AttributeError, TypeError):
-        return None
-    return found
-
-
-def remember(cache: dict[tuple, Any], key: tuple | None, verdict: Any) -> Any:
-    """Store ``verdict`` of a passed check under ``key``; returns it."""
-    if key is not None:
-        if len(cache) >= _MAX_REMEMBERED:
-            cache.clear()
-        cache[key] = verdict
-    return verdict
-
-
 def n_layers(params: Mapping[str, Any]) -> int:
     """The number of layers ``L`` in ``params``, checking it holds exactly W1, b1 ... WL, bL."""
     if not isinstance(params, Mapping):
         raise TypeError(f"params must be a dict of arrays (W1, b1, ...), not {type(params).__name__}")
-    key = signature(params)
-    L = _LAYERS_OF.get(key) if key is not None else None
-    return L if L is not None else remember(_LAYERS_OF, key, _check_layers(params))
+    return _check_layers(params)
 
 
 def _check_layers(params: Mapping[str, Any]) -> int:
@@ -98,13 +68,7 @@ def _check_arrays(params: Mapping[str, Any]) -> None:
 def check_network(params: Mapping[str, Any]) -> tuple[int, Any]:
     """``(L, dtype)`` of a network's ``params``: checked as :func:`n_layers` does, and to
     share one real floating dtype (what computing with them needs)."""
-    if not isinstance(params, Mapping):
-        raise TypeError(f"params must be a dict of arrays (W1, b1, ...), not {type(params).__name__}")
-    key = signature(params)
-    known = _NETWORK_OF.get(key) if key is not None else None
-    if known is None:
-        known = remember(_NETWORK_OF, key, (_check_layers(params), _check_dtypes(params)))
-    return known
+    return n_layers(params), _check_dtypes(params)
 
 
 def _check_dtypes(params: Mapping[str, Any]) -> Any:
@@ -133,22 +97,6 @@ def layer_dims_of(params: Mapping[str, Any]) -> list[int]:
 def parameter_keys(params: Mapping[str, Any]) -> list[str]:
     """``["W1", "b1", ..., "WL", "bL"]`` for a checked ``params``."""
     return [key for l in range(1, n_layers(params) + 1) for key in layer_keys(l)]
-
-
-def apply_update(params: MutableMapping[str, Any], key: str, delta: Any) -> None:
-    """``params[key] += delta``: in place where the array is writeable, replaced where it is not (JAX)."""
-    if is_writeable(params[key]):
-        params[key] += delta
-    else:
-        params[key] = params[key] + delta
-
-
-def apply_scaled_update(params: MutableMapping[str, Any], key: str, scale: float,
-                        g: Any) -> None:
-    """``params[key] += scale * g``, with :func:`apply_update`'s numbers; in one pass,
-    without a temporary, where the backend has a kernel for it (CuPy)."""
-    if not add_scaled_into(params[key], scale, g):
-        apply_update(params, key, scale * g)
 
 
 def host_copy_params(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import os
 import pathlib
 from typing import Any
 
-from .history import History
+from .training.history import History
 from .io import write_atomically
 
 PLOT_INSTALL_HINT = 'plotting needs matplotlib: pip install "xpnet[plot]" (or pip install matplotlib)'

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
-from .backend import (asarray, default_float_dtype, dtype_name, get_backend, is_dtype, is_host_data,
+from .backend import (asarray, default_float_dtype, dtype_name, get_backend, is_host_data,
                       namespace_of, resolve_backend, resolve_dtype)
 
 Array = Any
@@ -109,7 +109,7 @@ def check_input(X: Array, n_features: int, xp: ModuleType, name: str = "X") -> N
     if X.shape[0] != n_features:
         raise ValueError(f"{name} has {X.shape[0]} rows (features) but the network expects "
                          f"{n_features} (layer_dims[0]); {name} must be shaped (n_features, n_samples)")
-    if not is_dtype(xp, X.dtype, "real floating"):
+    if not xp.isdtype(X.dtype, "real floating"):
         raise TypeError(f"{name} has dtype {X.dtype}; the network needs a real floating dtype: "
                         f"convert it, e.g. xpnet.asarray({name}, dtype='float64')")
 
@@ -129,19 +129,6 @@ def check_finite(A: Array, argument: str) -> None:
         raise ValueError(f"{argument} contains NaN or inf; remove or impute those values first")
 
 
-def check_labels(Y: Array, output: str, name: str = "Y") -> None:
-    """``Y`` holds valid targets for the loss that ``output`` implies."""
-    xp = namespace_of(**{name: Y})
-    check_finite(Y, name)
-    if output == "sigmoid" and not bool(xp.all((Y == 0) | (Y == 1))):
-        raise ValueError(f"{name} must hold only 0 and 1 for a sigmoid output (binary cross-entropy)")
-    if output == "softmax":
-        column_sums = xp.sum(Y, axis=0)
-        if not bool(xp.all(Y >= 0) & xp.all(xp.abs(column_sums - 1) < 1e-6)):
-            raise ValueError(f"{name} must be one-hot (or probability) columns for a softmax output: "
-                             "entries >= 0 and each column summing to 1")
-
-
 def data_namespace(X: Any, Y: Any, backend: Any) -> ModuleType:
     """Where the data goes: ``backend`` if given, else where device arrays among ``X``/``Y``
     already are, else the selected backend (host data: lists and NumPy arrays)."""
@@ -151,10 +138,11 @@ def data_namespace(X: Any, Y: Any, backend: Any) -> ModuleType:
     return namespace_of(**arrays) if arrays else get_backend()
 
 
-def prepare_data(X: Any, Y: Any, layer_dims: list[int], output: str, backend: Any = None,
+def prepare_data(X: Any, Y: Any, layer_dims: list[int], output: Any, backend: Any = None,
                  dtype: Any = None, names: tuple[str, str] = ("X", "Y")) -> tuple[Array, Array]:
     """``X`` and ``Y`` on one backend, as floating arrays of the right shapes, validated.
 
+    ``output`` is the :class:`~xpnet.outputs.Output` whose targets ``Y`` must be;
     ``names`` are the arguments' names in error messages.
     """
     x_name, y_name = names
@@ -170,5 +158,13 @@ def prepare_data(X: Any, Y: Any, layer_dims: list[int], output: str, backend: An
     if X.shape[1] == 0:
         raise ValueError(f"{x_name} has 0 samples (columns); training needs at least one")
     check_finite(X, x_name)
-    check_labels(Y, output, y_name)
+    output.check_targets(Y, y_name)
     return X, Y
+
+
+def check_flag(value: Any, argument: str) -> bool:
+    """``True`` or ``False`` (NumPy's bools too), as a Python bool; ``TypeError`` naming
+    ``argument`` for anything else (a string "no" is no flag)."""
+    if not isinstance(value, bool) and type(value).__name__ != "bool_":  # NumPy's, unimported
+        raise TypeError(f"{argument} must be True or False, got {value!r}")
+    return bool(value)

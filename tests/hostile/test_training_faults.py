@@ -12,7 +12,7 @@ import pytest
 
 import xpnet
 import xpnet.cli
-from xpnet.checkpoint import read_checkpoint
+from xpnet.training.checkpoint import read_checkpoint
 from xpnet.datasets import make_moons
 from xpnet.errors import ModelFileError
 from xpnet.io import read_model, write_model

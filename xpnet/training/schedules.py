@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .validation import check_count, check_positive, make_named
+from ..validation import check_count, check_positive, make_named
 
 
 class Schedule:

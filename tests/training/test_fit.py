@@ -123,7 +123,7 @@ def test_weights_kept_to_fall_back_on_stay_off_the_device_and_come_back_to_it(xp
     assert history.stop_reason == "early_stopping"
     assert all(backend_module.namespace_of(W=p) is xp for p in params.values())
     np.testing.assert_array_equal(backend_module.to_numpy(params["W1"]), seen[history.best_epoch])
-    stopper = xpnet.history.EarlyStopping(1, "loss")
+    stopper = xpnet.training.EarlyStopping(1, "loss")
     stopper.should_stop(0, {"loss": 1.0}, params)
     assert all(type(a) is np.ndarray for a in stopper.best_params.values())
     params["W1"] = params["W1"] * 0  # a later change to the network does not reach the copy
@@ -169,7 +169,7 @@ def test_divergence_raises_and_keeps_the_last_good_weights(xp):
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_without_restore_on_nan_no_weights_are_copied_and_none_restored(monkeypatch):
-    from xpnet.snapshots import WeightSnapshots
+    from xpnet.training.snapshots import WeightSnapshots
 
     copies = []
     monkeypatch.setattr(WeightSnapshots, "take", lambda self, params: copies.append(1) or dict(params))
@@ -186,7 +186,7 @@ def test_without_restore_on_nan_no_weights_are_copied_and_none_restored(monkeypa
 
 
 def test_early_stopping_resumed_from_a_checkpoint_keeps_its_best_weights_on_the_host():
-    stopper = xpnet.history.EarlyStopping(2, "loss")
+    stopper = xpnet.training.EarlyStopping(2, "loss")
     strict = load_backend("array_api_strict")
     stopper.set_state({"best": 0.5, "best_epoch": 1, "waited": 0},
                       {"W1": xpnet.asarray(np.ones((2, 2)), strict)})
@@ -271,7 +271,7 @@ def test_an_epoch_reads_back_once_and_uploads_only_its_sample_order(monkeypatch)
     # made while an epoch runs, wherever in xpnet it comes from (float(), bool(), np.asarray).
     strict = load_backend("array_api_strict")
     from array_api_strict._array_object import Array
-    from xpnet import training
+    from xpnet.training import epoch as epoch_module, loop, run as run_module
 
     in_epoch, reads = [False], []
     for name in ("__array__", "__dlpack__", "__bool__", "__float__", "__int__", "__index__"):
@@ -282,9 +282,10 @@ def test_an_epoch_reads_back_once_and_uploads_only_its_sample_order(monkeypatch)
                 return _original(self, *args, **kwargs)
             monkeypatch.setattr(Array, name, counting)
     uploads = []
-    monkeypatch.setattr(training, "asarray",
-                        lambda x, *a, **k: uploads.append(len(x)) or xpnet.asarray(x, *a, **k))
-    epoch = training._train_epoch
+    for module in (run_module, epoch_module):  # the split's upload, then each epoch's order
+        monkeypatch.setattr(module, "asarray",
+                            lambda x, *a, **k: uploads.append(len(x)) or xpnet.asarray(x, *a, **k))
+    epoch = epoch_module.train_epoch
 
     def watched(run, number, before_update):
         in_epoch[0] = True
@@ -293,7 +294,7 @@ def test_an_epoch_reads_back_once_and_uploads_only_its_sample_order(monkeypatch)
         finally:
             in_epoch[0] = False
 
-    monkeypatch.setattr(training, "_train_epoch", watched)
+    monkeypatch.setattr(loop, "train_epoch", watched)
     xpnet.fit(X_MOONS, Y_MOONS, [2, 4, 1], epochs=3, batch_size=16, validation_split=0.25,
               optimizer="adam", weight_decay=1e-3, backend=strict, verbose=0)
     assert len(reads) == 3  # the epoch's metrics, read back once per epoch

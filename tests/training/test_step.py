@@ -7,12 +7,14 @@ import pytest
 
 import xpnet
 from xpnet import backend as backend_module
+from xpnet import gradients as gradients_module
+from xpnet.gradients import WeightGradient
 from xpnet.kernels import add_product_into
 from xpnet.network import backward, forward, layer_activations
-from xpnet.optimizers import SGD, Adam, Optimizer
-from xpnet.training_step import backward_and_update, updates_each_layer
+from xpnet.training.optimizers import SGD, Adam, Optimizer, RMSprop
+from xpnet.training.step import backward_and_update
 
-OPTIMIZERS = [SGD(), SGD(momentum=0.9), SGD(momentum=0.9, nesterov=True), Adam()]
+OPTIMIZERS = [SGD(), SGD(momentum=0.9), SGD(momentum=0.9, nesterov=True), Adam(), RMSprop()]
 DIMS = [6, 7, 5, 3]
 
 
@@ -44,7 +46,7 @@ def train_by_layer(params, batches, optimizer, lr, weight_decay):
     activations = layer_activations(len(DIMS) - 1, "relu", "softmax")
     for X, Y in batches:
         AL, caches = forward(X, params, activations)
-        backward_and_update(AL, Y, caches, params, optimizer, lr, weight_decay)
+        backward_and_update(AL, Y, caches, params, "softmax", optimizer, lr, weight_decay)
     return params
 
 
@@ -95,10 +97,10 @@ class LoggingSGD(SGD):
         super().step(params, grads, learning_rate)
 
 
-def test_fit_gives_layers_one_at_a_time_only_to_optimizers_made_for_it():
-    assert all(updates_each_layer(optimizer) for optimizer in OPTIMIZERS)
-    assert not updates_each_layer(WholeGradientsOnly())
-    assert not updates_each_layer(LoggingSGD())
+def test_fit_gives_whole_gradients_to_optimizers_whose_step_is_their_own():
+    # Both are given every gradient of a mini-batch at once, through their own step().
+    assert not SGD()._takes_whole_steps() and not Adam()._takes_whole_steps()
+    assert WholeGradientsOnly()._takes_whole_steps() and LoggingSGD()._takes_whole_steps()
     logging = LoggingSGD()
     X, Y = xpnet.datasets.make_moons(40, seed=0)
     xpnet.fit(X, Y, [2, 4, 1], epochs=2, batch_size=10, optimizer=logging, verbose=0)
@@ -192,46 +194,40 @@ def test_the_fused_sgd_step_on_cupy_holds_no_weight_gradient():
         cupy.cuda.Device().synchronize()
         return pool.total_bytes() - before
 
-    fused = peak_of(lambda AL, caches: backward_and_update(AL, Y, caches, params, SGD(), 1e-3, 0.0))
+    fused = peak_of(lambda AL, caches: backward_and_update(AL, Y, caches, params, "softmax", SGD(),
+                                                           1e-3))
     whole = peak_of(lambda AL, caches: SGD().step(params, backward(AL, Y, caches, False), 1e-3))
     weight_bytes = 2048 * 2048 * 4
     # The whole step holds dW2 and dW3 at once; the fused one forms no dW at all.
     assert whole - fused >= weight_bytes
 
 
-class PlainLayerSGD(Optimizer):
-    """A user's optimizer that takes layers: step and step_layer, no start_step of its own."""
+class ScaledSGD(Optimizer):
+    """An optimizer of a user's own, written as a rule: plain SGD, with lr halved."""
 
-    def step(self, params, grads, learning_rate):
-        for key in params:
-            params[key] = params[key] - learning_rate * grads[f"d{key}"]
-
-    def step_layer(self, params, gradient, learning_rate):
-        W_key, b_key = gradient.keys
-        params[W_key] = params[W_key] - learning_rate * gradient.dW()
-        params[b_key] = params[b_key] - learning_rate * gradient.db()
-
-    def get_state(self):
-        return {}, {}
-
-    def set_state(self, arrays, values):
-        pass
+    def update(self, param, gradient, state, learning_rate):
+        return gradient.add_into(param, -learning_rate / 2)
 
 
-class CustomLayerSGD(SGD):
-    """A subclass that overrides step_layer only: it keeps getting layers."""
-
-    def step_layer(self, params, gradient, learning_rate):
-        super().step_layer(params, gradient, learning_rate)
-
-
-def test_user_optimizers_that_define_step_layer_get_layers_and_train_the_same():
-    assert updates_each_layer(PlainLayerSGD()) and updates_each_layer(CustomLayerSGD())
+def test_a_rule_of_the_users_own_trains_as_the_same_steps_written_by_hand():
     X, Y = xpnet.datasets.make_moons(40, seed=0)
-    trained = [xpnet.fit(X, Y, [2, 4, 1], epochs=2, batch_size=10, lr=0.5, optimizer=optimizer,
-                         verbose=0)[0] for optimizer in (PlainLayerSGD(), WholeGradientsOnly())]
+    trained = [xpnet.fit(X, Y, [2, 4, 1], epochs=2, batch_size=10, lr=lr, optimizer=optimizer,
+                         verbose=0)[0] for optimizer, lr in ((ScaledSGD(), 1.0), (WholeGradientsOnly(), 0.5))]
     for key in trained[0]:
         np.testing.assert_array_equal(trained[0][key], trained[1][key])
+    assert ScaledSGD().get_state() == ({}, {})  # a rule's state is saved by itself
+
+
+def test_an_optimizer_with_neither_rule_nor_step_says_what_to_define():
+    class Empty(Optimizer):
+        pass
+
+    params = {"W1": np.ones((1, 1)), "b1": np.zeros((1, 1))}
+    grads = {"dW1": np.ones((1, 1)), "db1": np.ones((1, 1))}
+    with pytest.raises(NotImplementedError, match=r"Empty must define update\(param, gradient"):
+        Empty().step(params, grads, 0.1)
+    with pytest.raises(NotImplementedError, match="get_state"):
+        Empty().get_state()
 
 
 @pytest.mark.parametrize("dtype, lr, weight_decay, folded", [
@@ -242,13 +238,21 @@ def test_user_optimizers_that_define_step_layer_get_layers_and_train_the_same():
 ])
 def test_weight_decay_is_folded_into_the_product_only_where_the_dtype_resolves_it(
         monkeypatch, dtype, lr, weight_decay, folded):
-    from xpnet import training_step
-
     calls = []
-    monkeypatch.setattr(training_step, "add_product_into",
+    monkeypatch.setattr(gradients_module, "add_product_into",
                         lambda target, alpha, A, B, beta: calls.append((alpha, beta)) or True)
     W = np.ones((3, 2), dtype=dtype)
-    gradient = training_step.LayerGradient(("W1", "b1"), np.ones((3, 4), dtype=dtype),
-                                           np.ones((2, 4), dtype=dtype), W, weight_decay)
-    assert gradient.add_to_weights(-lr) is folded
+    gradient = WeightGradient(np.ones((3, 4), dtype=dtype), np.ones((2, 4), dtype=dtype), W,
+                              weight_decay)
+    assert gradient._folded(W, -lr, 1.0) is folded
     assert calls == ([(-lr, 1.0 - lr * weight_decay)] if folded else [])
+
+
+def test_a_velocity_folds_only_a_gradient_without_weight_decay(monkeypatch):
+    calls = []
+    monkeypatch.setattr(gradients_module, "add_product_into",
+                        lambda target, alpha, A, B, beta: calls.append((alpha, beta)) or True)
+    v, W = np.zeros((3, 2)), np.ones((3, 2))
+    assert WeightGradient(np.ones((3, 4)), np.ones((2, 4)), W)._folded(v, -0.1, 0.9)
+    assert not WeightGradient(np.ones((3, 4)), np.ones((2, 4)), W, 0.01)._folded(v, -0.1, 0.9)
+    assert calls == [(-0.1, 0.9)]

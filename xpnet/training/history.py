@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .parameters import host_copy_params
-from .validation import check_count, check_non_negative
+from ..parameters import host_copy_params
+from ..validation import check_count, check_non_negative
 
 Array = Any
 

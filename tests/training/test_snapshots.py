@@ -6,7 +6,7 @@ import pytest
 import xpnet
 from xpnet import backend as backend_module
 from xpnet.backend import is_writeable
-from xpnet.snapshots import WeightSnapshots
+from xpnet.training.snapshots import WeightSnapshots
 
 
 def small_params(xp, dtype="float32"):
@@ -116,7 +116,7 @@ def test_on_cupy_close_waits_for_the_copy_so_the_host_may_read_it():
 
 def test_the_device_copy_is_waited_for_once_by_the_training_and_by_the_host_on_close(monkeypatch):
     # The CuPy path's ordering, with recording stand-ins for its streams and events.
-    from xpnet import snapshots as module
+    from xpnet.training import snapshots as module
 
     calls = []
 

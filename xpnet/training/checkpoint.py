@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_namespace, asarray, to_numpy
-from .errors import ModelFileError
+from ..backend import array_namespace, asarray, to_numpy
+from ..errors import ModelFileError
+from ..io import DAMAGED_FILE_FIX, read_model, write_model
 from .history import History
-from .io import DAMAGED_FILE_FIX, read_model, write_model
 
 Array = Any
 

@@ -7,7 +7,7 @@ import pytest
 
 import xpnet
 from conftest import load_backend
-from xpnet.checkpoint import read_checkpoint
+from xpnet.training.checkpoint import read_checkpoint
 from xpnet.datasets import make_blobs, make_moons
 from xpnet.errors import ModelFileError
 
@@ -94,7 +94,7 @@ def test_resume_without_a_checkpoint_file_starts_a_new_run(tmp_path):
     assert read_checkpoint(path, np).epoch == history.epochs == 8
 
 
-class Explosive(xpnet.schedules.Schedule):
+class Explosive(xpnet.Schedule):
     """A learning rate that grows 1e8-fold an epoch: sane at first, diverging later."""
 
     def __call__(self, lr, epoch):
@@ -202,7 +202,7 @@ def test_a_run_resumed_in_the_middle_of_an_early_stopping_wait_stops_where_it_wo
     assert_same_params(resumed, whole)
 
 
-class Stateful(xpnet.optimizers.Optimizer):
+class Stateful(xpnet.Optimizer):
     def step(self, params, grads, learning_rate):
         pass
 

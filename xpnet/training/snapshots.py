@@ -17,8 +17,8 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from .backend import host_copy
-from .parameters import restore_params
+from ..backend import host_copy
+from ..parameters import restore_params
 
 Array = Any
 

@@ -1,0 +1,164 @@
+"""``fit``, the one training loop, and the tutorial's ``train`` on top of it."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from ..backend import Backend, dtype_name
+from ..errors import TrainingDivergedError
+from ..parameters import layer_dims_of, restore_params
+from .checkpoint import Checkpointer, data_fingerprint
+from .divergence import divergence_message, numpy_float_warnings_silenced
+from .epoch import train_epoch
+from .history import EarlyStopping, History
+from .optimizers import Optimizer
+from .options import Callback, FitOptions, fit_options
+from .progress import epoch_progress, show_metrics
+from .run import TrainingRun, prepare_run
+from .schedules import Schedule
+from .snapshots import WeightSnapshots
+
+Array = Any
+
+
+def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: float = 0.01,
+        batch_size: int | None = None, shuffle: bool = True,
+        optimizer: str | Optimizer = "sgd", schedule: str | Schedule = "constant",
+        weight_decay: float = 0.0, hidden: str = "sigmoid", output: str = "sigmoid",
+        seed: int | None = 3, scale: float | str = 0.01, dtype: Any = None,
+        backend: Backend | None = None, params: dict[str, Array] | None = None,
+        validation_data: tuple[Any, Any] | None = None, validation_split: float = 0.0,
+        early_stopping: int | None = None, min_delta: float = 0.0,
+        callbacks: Sequence[Callback] = (), on_nan: str = "raise", restore_on_nan: bool = True,
+        initial_epoch: int = 0,
+        checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 1,
+        resume: bool = False, restart: bool = False, verbose: int = 1) -> tuple[dict[str, Array], History]:
+    """Train a network; returns ``(params, history)``.
+
+    ``X`` is ``(n_features, n_samples)``, ``Y`` ``(n_outputs, n_samples)``; they move to
+    ``backend`` if given (host data to the selected backend). Options, as in the README:
+
+    - steps: ``epochs``, ``lr``, ``batch_size`` (None: full batch), ``shuffle``,
+      ``optimizer`` (``"sgd"``, ``"momentum"``, ``"nesterov"``, ``"adam"``, ``"rmsprop"``
+      or an instance), ``schedule`` (a name or an instance), ``weight_decay`` (L2 penalty
+      ``weight_decay/2 * sum(W**2)``);
+    - the network: ``hidden``, ``output``, ``seed``, ``scale``, ``dtype``, or ``params``
+      to continue training (updated in place);
+    - validation: ``validation_data=(X_val, Y_val)`` or ``validation_split`` (a fraction);
+    - stopping: ``early_stopping=patience`` (on ``val_loss``, else ``loss``, improving by
+      ``min_delta``; the best weights are restored), ``callbacks`` (``f(epoch, logs,
+      params)``; a true return stops), ``on_nan`` (``"raise"``
+      :class:`~xpnet.errors.TrainingDivergedError` or ``"stop"``, after restoring the last
+      good weights unless ``restore_on_nan=False``), ``initial_epoch``;
+    - checkpoints: ``checkpoint=path`` written every ``checkpoint_every`` epochs;
+      ``resume=True`` continues from it, ``restart=True`` starts over it;
+    - ``verbose``: 0 silent, 1 a progress bar in a terminal, 2 always.
+    """
+    options = fit_options(
+        epochs=epochs, lr=lr, batch_size=batch_size, shuffle=shuffle, optimizer=optimizer,
+        schedule=schedule, weight_decay=weight_decay, hidden=hidden, output=output, seed=seed,
+        scale=scale, dtype=dtype, backend=backend, validation_data=validation_data,
+        validation_split=validation_split, early_stopping=early_stopping, min_delta=min_delta,
+        callbacks=callbacks, on_nan=on_nan, restore_on_nan=restore_on_nan,
+        initial_epoch=initial_epoch, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+        resume=resume, restart=restart, verbose=verbose)
+    checkpointer = None if checkpoint is None else Checkpointer(
+        options.checkpoint, options.checkpoint_every, options.resume, options.restart)
+    run = prepare_run(X, Y, layer_dims, params, options)
+    return run.params, train_run(run, checkpointer)
+
+
+def train_run(run: TrainingRun, checkpointer: Checkpointer | None) -> History:
+    """Run the epochs of a prepared run (resuming from ``checkpointer``'s file if it has one)."""
+    o = run.options
+    early_stopping = None if o.early_stopping is None else EarlyStopping(
+        o.early_stopping, o.monitor, o.min_delta)
+    history = History()
+    first, end = o.initial_epoch, o.initial_epoch + o.epochs
+    if checkpointer is not None:
+        checkpointer.describe(describe(run))
+        if checkpointer.exists:
+            first, history = checkpointer.restore(run.params, o.optimizer, run.rng,
+                                                  early_stopping, o.initial_epoch, end)
+    # Early stopping's verdict stands; a callback's stop is a pause that resume=True lifts.
+    if history.stop_reason != "early_stopping":
+        history.stop_reason = "completed"
+        _run_epochs(run, range(first, end), history, early_stopping, checkpointer)
+    if early_stopping is not None and early_stopping.best_params is not None:
+        restore_params(run.params, early_stopping.best_params)
+        history.best_epoch = early_stopping.best_epoch
+    return history
+
+
+def _run_epochs(run: TrainingRun, epochs: range, history: History,
+                early_stopping: EarlyStopping | None, checkpointer: Checkpointer | None) -> None:
+    """The training loop: ``history`` records each epoch; ``checkpointer`` saves it."""
+    o = run.options
+    # An epoch's loss is measured while its weights change, so the last weights known
+    # to give a finite loss are those from the start of the epoch before a bad one. Both
+    # copies live in host memory: the device keeps only what the training needs.
+    previous_start = None
+    # However the training ends, the snapshots' close leaves no copy of the weights running.
+    with WeightSnapshots() as snapshots, epoch_progress(len(epochs), o.verbose) as bar:
+        for epoch in epochs:
+            start = snapshots.take(run.params) if o.restore_on_nan else None
+            with numpy_float_warnings_silenced():
+                logs, first_bad_batch, weights_finite = train_epoch(run, epoch,
+                                                                    snapshots.before_update)
+            loss_finite = all(math.isfinite(value) for value in logs.values())
+            if not (loss_finite and weights_finite):
+                # A loss can stay finite (probabilities are clipped) while the weights overflow;
+                # then this epoch's start holds the last finite weights.
+                if o.restore_on_nan:
+                    last_good = start if loss_finite or previous_start is None else previous_start
+                    snapshots.restore(run.params, last_good)
+                history.stop_reason = "non_finite_loss"
+                if o.on_nan == "raise":
+                    raise TrainingDivergedError(
+                        divergence_message(logs, epoch, first_bad_batch, o.restore_on_nan),
+                        run.params, history)
+                return
+            previous_start = start
+            history.record(logs)
+            show_metrics(bar, logs)
+            stop_asked = any([callback(epoch, logs, run.params) for callback in o.callbacks])
+            if early_stopping is not None and early_stopping.should_stop(epoch, logs, run.params):
+                history.stop_reason = "early_stopping"
+            elif stop_asked:
+                history.stop_reason = "callback"
+            stopping = history.stop_reason != "completed"
+            if checkpointer is not None and checkpointer.due(epoch, last=stopping or epoch == epochs[-1]):
+                checkpointer.save(epoch + 1, run.params, o.optimizer, run.rng, history, early_stopping)
+            if stopping:
+                return
+
+
+def describe(run: TrainingRun) -> dict[str, Any]:
+    """The settings and data a resumed run must share with the run that wrote its checkpoint."""
+    o = run.options
+    return {"layer_dims": layer_dims_of(run.params), "hidden": o.hidden, "output": o.output.name,
+            "dtype": dtype_name(run.X.dtype), "n_samples": int(run.X.shape[1]),
+            "optimizer": repr(o.optimizer), "schedule": repr(o.schedule), "lr": o.lr,
+            "batch_size": run.batch_size, "shuffle": o.shuffle, "weight_decay": o.weight_decay,
+            "seed": o.seed,
+            "early_stopping": None if o.early_stopping is None else [o.early_stopping, o.min_delta],
+            "initial_epoch": o.initial_epoch, "validation": o.validation_data is not None,
+            "data": data_fingerprint(run.X, run.Y, run.X_val, run.Y_val)}
+
+
+def train(X: Any, Y: Any, layer_dims: Sequence[int], epochs: int, lr: float, *,
+          hidden: str = "sigmoid", output: str = "sigmoid", seed: int | None = 3,
+          scale: float | str = 0.01, dtype: Any = None,
+          backend: Backend | None = None) -> tuple[dict[str, Array], list[float]]:
+    """The tutorial's loop: full-batch gradient descent; returns ``(params, cost_history)``.
+
+    ``X`` is ``(n_features, n_samples)`` and ``Y`` ``(n_outputs, n_samples)`` (a 1-D
+    ``Y`` is fine for one output). ``cost_history`` holds one Python float per
+    epoch: the cost before that epoch's update. The options are :func:`fit`'s.
+    """
+    params, history = fit(X, Y, layer_dims, epochs=epochs, lr=lr, hidden=hidden, output=output,
+                          seed=seed, scale=scale, dtype=dtype, backend=backend, verbose=0)
+    return params, history.loss

@@ -1,0 +1,41 @@
+"""The training step: one mini-batch forward, backward, and every layer updated.
+
+The backward pass is the one :func:`~xpnet.network.backprop` runs
+(:func:`~xpnet.network.layer_gradients`), but each layer's gradients go to the
+optimizer as soon as they exist, the output layer first (after the layer's input
+gradient, which needs the weights before they change): at most one layer's ``dW`` is
+alive at a time, and none where the update folds into the gradient's matrix product
+(:mod:`xpnet.gradients`). The numbers are those of ``backprop`` + ``optimizer.step``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, MutableMapping, Sequence
+from typing import Any
+
+from ..gradients import Gradient
+from ..network import LayerCache, layer_gradients
+from ..outputs import Output
+from ..parameters import layer_keys
+from .optimizers import Optimizer
+
+Array = Any
+
+
+def backward_and_update(AL: Array, Y: Array, caches: Sequence[LayerCache],
+                        params: MutableMapping[str, Array], output: Output | str,
+                        optimizer: Optimizer, learning_rate: float,
+                        weight_decay: float = 0.0) -> None:
+    """The step's backward pass, each layer updated by ``optimizer`` as soon as its
+    gradients exist. ``caches`` come from the forward pass over ``params``."""
+    optimizer.step_each(params, _parameter_gradients(AL, Y, caches, output, weight_decay),
+                        learning_rate)
+
+
+def _parameter_gradients(AL: Array, Y: Array, caches: Sequence[LayerCache], output: Output | str,
+                         weight_decay: float) -> Iterator[tuple[str, Gradient]]:
+    # A generator: the next layer's gradients are computed only after this one's update.
+    for l, _, dW, db in layer_gradients(AL, Y, caches, output, weight_decay=weight_decay):
+        W_key, b_key = layer_keys(l)
+        yield W_key, dW
+        yield b_key, db
