@@ -126,3 +126,20 @@ def test_float32_data_trains_in_float32():
     model = MLPClassifier(hidden_layer_sizes=(4,), max_iter=3).fit(X.astype(np.float32), y)
     assert model.params_["W1"].dtype == np.float32
     assert model.predict_proba(X).dtype == np.float32  # float64 input is cast to the model's dtype
+
+
+def test_numpy_bools_from_a_parameter_grid_set_the_flags():
+    X, y = blobs()
+    model = MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, solver="sgd", shuffle=np.False_,
+                          nesterovs_momentum=np.True_, early_stopping=np.True_, random_state=0)
+    model.fit(X, y)
+    assert len(model.history_.val_loss) == model.n_iter_ == 3
+
+
+def test_early_stopping_on_too_few_samples_says_how_many_the_split_holds_out():
+    X, y = blobs()
+    with pytest.raises(ValueError) as raised:
+        MLPClassifier(early_stopping=True, validation_fraction=0.1).fit(X[:4], [0, 1, 0, 1])
+    assert str(raised.value) == (
+        "validation_fraction=0.1 of 4 samples holds out 0 for validation, which needs at least one "
+        "sample on each side; use more data, another validation_fraction or early_stopping=False")

@@ -24,8 +24,8 @@ from ..optimizers import SGD, Adam, Optimizer
 from ..schedules import Constant, InverseScaling
 from ..seeding import host_rng
 from ..training import fit as fit_network
-from ..validation import (check_count, check_finite, check_fraction, check_non_negative,
-                          check_positive, working_dtype)
+from ..validation import (check_count, check_finite, check_flag, check_fraction,
+                          check_non_negative, check_positive, check_split, working_dtype)
 from . import files
 from .sklearn_base import BaseEstimator, NotFittedBase
 
@@ -121,7 +121,7 @@ class _MLPBase(BaseEstimator):
         options = dict(
             epochs=1 if incremental else check_count(self.max_iter, "max_iter", minimum=1),
             lr=check_positive(self.learning_rate_init, "learning_rate_init"),
-            batch_size=self._batch_size(n_samples), shuffle=_check_flag(self.shuffle, "shuffle"),
+            batch_size=self._batch_size(n_samples), shuffle=check_flag(self.shuffle, "shuffle"),
             optimizer=self.optimizer_, schedule=self._schedule(),
             weight_decay=check_non_negative(self.alpha, "alpha"), hidden=hidden,
             output=self._output, seed=self._seed(done),
@@ -131,18 +131,11 @@ class _MLPBase(BaseEstimator):
             # As in scikit-learn: stop when the monitored loss stalls for n_iter_no_change epochs.
             options.update(early_stopping=check_count(self.n_iter_no_change, "n_iter_no_change", 1),
                            min_delta=check_non_negative(self.tol, "tol"))
-            if _check_flag(self.early_stopping, "early_stopping"):
-                options["validation_split"] = self._validation_fraction(n_samples)
+            if check_flag(self.early_stopping, "early_stopping"):
+                check_split(self.validation_fraction, n_samples, "validation_fraction",
+                            alternative="early_stopping=False")
+                options["validation_split"] = float(self.validation_fraction)
         return options
-
-    def _validation_fraction(self, n_samples: int) -> float:
-        fraction = check_fraction(self.validation_fraction, "validation_fraction", allow_zero=False)
-        n_val = int(round(fraction * n_samples))  # the split fit makes
-        if not 1 <= n_val < n_samples:
-            raise ValueError(f"validation_fraction={fraction} of {n_samples} samples holds out "
-                             f"{n_val} for early stopping, which needs at least one sample on each "
-                             "side; use more data, another validation_fraction or early_stopping=False")
-        return fraction
 
     def _optimizer(self) -> Optimizer:
         if self.solver == "adam":
@@ -153,7 +146,7 @@ class _MLPBase(BaseEstimator):
             if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) \
                     or not 0 <= momentum <= 1:
                 raise ValueError(f"momentum must be a number in [0, 1], got {momentum!r}")
-            nesterov = _check_flag(self.nesterovs_momentum, "nesterovs_momentum")
+            nesterov = check_flag(self.nesterovs_momentum, "nesterovs_momentum")
             return SGD(float(momentum), nesterov=nesterov and momentum > 0)
         raise ValueError(f"solver must be 'adam' or 'sgd', got {self.solver!r}")
 
@@ -280,12 +273,6 @@ class _MLPBase(BaseEstimator):
         self._output = fitted["out_activation_"]
         self.history_ = History(**fitted["history_"])
         self.params_, self.optimizer_ = params, self._optimizer()
-
-
-def _check_flag(value: Any, argument: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{argument} must be True or False, got {value!r}")
-    return bool(value)
 
 
 def _host_reals(data: Any, name: str) -> np.ndarray:
