@@ -163,8 +163,23 @@ def prepare_data(X: Any, Y: Any, layer_dims: list[int], output: Any, backend: An
 
 
 def check_flag(value: Any, argument: str) -> bool:
-    """``True`` or ``False`` (NumPy's bools too), as a Python bool; ``TypeError`` naming
-    ``argument`` for anything else (a string "no" is no flag)."""
-    if not isinstance(value, bool) and type(value).__name__ != "bool_":  # NumPy's, unimported
+    """``True`` or ``False`` (NumPy's bool too, say from a parameter grid), as a Python bool."""
+    # NumPy's bool is recognised by name: this module makes no NumPy call.
+    numpy_bool = type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_")
+    if not (isinstance(value, bool) or numpy_bool):
         raise TypeError(f"{argument} must be True or False, got {value!r}")
     return bool(value)
+
+
+def check_split(fraction: Any, n_samples: int, argument: str, *, alternative: str = "") -> int:
+    """How many of ``n_samples`` a validation split of ``fraction`` holds out (at least one,
+    and one fewer than all). ``alternative`` is a further fix the message offers, such as
+    ``"early_stopping=False"``."""
+    fraction = check_fraction(fraction, argument, allow_zero=False)
+    n_val = int(round(fraction * n_samples))
+    if not 1 <= n_val < n_samples:
+        fixes = f"more data, another {argument} or {alternative}" if alternative \
+            else f"more data or another {argument}"
+        raise ValueError(f"{argument}={fraction} of {n_samples} samples holds out {n_val} for "
+                         f"validation, which needs at least one sample on each side; use {fixes}")
+    return n_val

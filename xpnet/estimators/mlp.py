@@ -1,10 +1,8 @@
-"""scikit-learn-compatible estimators: ``MLPClassifier`` and ``MLPRegressor``.
+"""What ``MLPClassifier`` and ``MLPRegressor`` share: ``_MLPBase``.
 
-They take data the scikit-learn way, ``X`` shaped ``(n_samples, n_features)``,
-and train through :func:`xpnet.fit` (the same loop as the functional API) on the
-network layout ``(n_features, n_samples)``. Everything follows ``X``: a model
-fitted on CuPy arrays keeps its parameters on CuPy and predicts CuPy arrays;
-``backend=`` only decides where host data (lists, NumPy) goes.
+It turns the hyper-parameters into :func:`xpnet.fit`'s options, converts and checks
+``X`` (and, with the helpers below, real-valued ``y``) into the network layout
+``(n_features, n_samples)``, and runs the network forward for ``predict``.
 """
 
 from __future__ import annotations
@@ -12,25 +10,22 @@ from __future__ import annotations
 import numbers
 import os
 import pathlib
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from .backend import (asarray, backend_name, default_int_dtype, dtype_name, is_host_data,
-                      namespace_of, resolve_backend, to_numpy)
-from .errors import ModelFileError, XpnetError
-from .estimator_base import (BaseEstimator, ClassifierMixin, DataConversionWarning, NotFittedBase,
-                             RegressorMixin)
-from .io import read_network, write_network
-from .parameters import layer_dims_of
-from .network import forward_prop
-from .seeding import host_rng
-from .training import SGD, Adam, Constant, History, InverseScaling, Optimizer
-from .training import fit as fit_network
-from .validation import (check_count, check_finite, check_fraction, check_non_negative,
-                         check_positive, working_dtype)
+from ..backend import (asarray, backend_name, dtype_name, is_host_data, namespace_of,
+                       resolve_backend)
+from ..errors import XpnetError
+from ..network import forward_prop
+from ..seeding import host_rng
+from ..training import SGD, Adam, Constant, History, InverseScaling, Optimizer
+from ..training import fit as fit_network
+from ..validation import (check_count, check_finite, check_flag, check_fraction,
+                          check_non_negative, check_positive, check_split, working_dtype)
+from . import files
+from .sklearn_base import BaseEstimator, NotFittedBase
 
 Array = Any
 
@@ -124,7 +119,7 @@ class _MLPBase(BaseEstimator):
         options = dict(
             epochs=1 if incremental else check_count(self.max_iter, "max_iter", minimum=1),
             lr=check_positive(self.learning_rate_init, "learning_rate_init"),
-            batch_size=self._batch_size(n_samples), shuffle=_check_flag(self.shuffle, "shuffle"),
+            batch_size=self._batch_size(n_samples), shuffle=check_flag(self.shuffle, "shuffle"),
             optimizer=self.optimizer_, schedule=self._schedule(),
             weight_decay=check_non_negative(self.alpha, "alpha"), hidden=hidden,
             output=self._output, seed=self._seed(done),
@@ -134,18 +129,11 @@ class _MLPBase(BaseEstimator):
             # As in scikit-learn: stop when the monitored loss stalls for n_iter_no_change epochs.
             options.update(early_stopping=check_count(self.n_iter_no_change, "n_iter_no_change", 1),
                            min_delta=check_non_negative(self.tol, "tol"))
-            if _check_flag(self.early_stopping, "early_stopping"):
-                options["validation_split"] = self._validation_fraction(n_samples)
+            if check_flag(self.early_stopping, "early_stopping"):
+                check_split(self.validation_fraction, n_samples, "validation_fraction",
+                            alternative="early_stopping=False")
+                options["validation_split"] = float(self.validation_fraction)
         return options
-
-    def _validation_fraction(self, n_samples: int) -> float:
-        fraction = check_fraction(self.validation_fraction, "validation_fraction", allow_zero=False)
-        n_val = int(round(fraction * n_samples))  # the split fit makes
-        if not 1 <= n_val < n_samples:
-            raise ValueError(f"validation_fraction={fraction} of {n_samples} samples holds out "
-                             f"{n_val} for early stopping, which needs at least one sample on each "
-                             "side; use more data, another validation_fraction or early_stopping=False")
-        return fraction
 
     def _optimizer(self) -> Optimizer:
         if self.solver == "adam":
@@ -156,7 +144,7 @@ class _MLPBase(BaseEstimator):
             if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) \
                     or not 0 <= momentum <= 1:
                 raise ValueError(f"momentum must be a number in [0, 1], got {momentum!r}")
-            nesterov = _check_flag(self.nesterovs_momentum, "nesterovs_momentum")
+            nesterov = check_flag(self.nesterovs_momentum, "nesterovs_momentum")
             return SGD(float(momentum), nesterov=nesterov and momentum > 0)
         raise ValueError(f"solver must be 'adam' or 'sgd', got {self.solver!r}")
 
@@ -268,193 +256,21 @@ class _MLPBase(BaseEstimator):
         starts its optimizer afresh.
         """
         self._check_fitted()
-        settings = {name: _plain(value) for name, value in self.get_params().items()}
-        if not isinstance(settings["backend"], str):
-            settings["backend"] = backend_name(settings["backend"])
-        if not (settings["random_state"] is None or isinstance(settings["random_state"], int)):
-            settings["random_state"] = None  # a RandomState object is not plain data
-        if settings["dtype"] is not None:
-            settings["dtype"] = dtype_name(settings["dtype"])
-        return write_network(path, self.params_, type(self).__name__,
-                             {"settings": settings, "fitted": self._fitted_state()})
+        return files.save(self, path)
 
     def _fitted_state(self) -> dict[str, Any]:
+        """What ``predict`` needs besides the parameters, as plain data for the model file."""
         return {"n_features_in_": self.n_features_in_, "loss_curve_": self.loss_curve_,
                 "n_iter_": self.n_iter_, "n_layers_": self.n_layers_,
                 "out_activation_": self.out_activation_, "history_": self.history_.as_dict()}
 
     def _restore(self, fitted: Mapping[str, Any], params: dict[str, Array]) -> None:
+        """The fitted estimator again, from ``_fitted_state()`` and the parameters."""
         for name in ("n_features_in_", "loss_curve_", "n_iter_", "n_layers_", "out_activation_"):
             setattr(self, name, fitted[name])
         self._output = fitted["out_activation_"]
         self.history_ = History(**fitted["history_"])
         self.params_, self.optimizer_ = params, self._optimizer()
-
-
-class MLPClassifier(ClassifierMixin, _MLPBase):
-    """A multi-layer perceptron classifier with scikit-learn's interface.
-
-    Binary problems use one sigmoid output with binary cross-entropy, multi-class
-    ones a softmax output with categorical cross-entropy. Labels may be ints or
-    strings. The parameters mirror scikit-learn's ``MLPClassifier`` (``solver`` is
-    ``"adam"`` or ``"sgd"``; ``alpha`` is the L2 penalty ``alpha/2 * sum(W**2)`` on
-    the mean loss; ``learning_rate`` is ``"constant"`` or ``"invscaling"``, counted
-    in epochs), plus ``backend`` (``"auto"``: a GPU when usable) and ``dtype``
-    (``None``: float64 where the backend has it).
-
-    Fitted attributes: ``classes_``, ``n_features_in_``, ``params_`` (the network's
-    ``W1, b1, ...``), ``loss_curve_``, ``n_iter_``, ``history_``, ``out_activation_``.
-    """
-
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
-        """One epoch over ``X, y``; the first call must list every class in ``classes``."""
-        first = not hasattr(self, "params_")
-        if first and classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit")
-        return self._train(X, y, reset=first, incremental=True, classes=classes)
-
-    def _encode_targets(self, y, n_samples, xp, dtype, reset, classes):
-        y = self._labels(y, n_samples)
-        if reset:
-            found = np.unique(y) if classes is None else np.unique(np.asarray(classes))
-            if len(found) < 2:
-                raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes in y; "
-                                 f"got 1 class: {found.tolist()[0]!r}")
-            self.classes_ = found
-            self._output = "sigmoid" if len(found) == 2 else "softmax"
-        unknown = np.setdiff1d(y, self.classes_)
-        if unknown.size:
-            raise ValueError(f"y contains labels not seen in classes_ {self.classes_.tolist()}: "
-                             f"{unknown.tolist()}")
-        indices = np.searchsorted(self.classes_, y)
-        if self._output == "sigmoid":
-            return asarray(indices[np.newaxis, :], xp, dtype)
-        return asarray(np.eye(len(self.classes_))[:, indices], xp, dtype)
-
-    def _labels(self, y: Any, n_samples: int) -> np.ndarray:
-        y = to_numpy(y) if not is_host_data(y) else np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            warnings.warn("A column-vector y was passed when a 1d array was expected; "
-                          "use y.ravel()", DataConversionWarning, stacklevel=4)
-            y = y.ravel()
-        if np.iscomplexobj(y):
-            raise ValueError(f"Complex data not supported: y has dtype {y.dtype}; class labels must "
-                             "be ints, bools or strings")
-        if y.dtype == object:
-            try:
-                np.unique(y)
-            except TypeError as exc:
-                raise ValueError(f"y mixes labels that cannot be sorted together ({exc}); use "
-                                 "labels of one type: all strings or all numbers") from exc
-        if y.ndim != 1:
-            raise ValueError(f"y must be 1-D (one label per sample), got shape {y.shape}; "
-                             "multi-label targets are not supported")
-        if y.shape[0] != n_samples:
-            raise ValueError(f"X has {n_samples} samples but y has {y.shape[0]}")
-        if y.dtype.kind == "f":
-            if not np.all(np.isfinite(y)):
-                raise ValueError("Input y contains NaN or infinity; drop those samples or give "
-                                 "them a label")
-            if np.any(y != np.round(y)):
-                raise ValueError("Unknown label type: continuous targets; a classifier needs class "
-                                 "labels (use MLPRegressor for continuous targets)")
-        return y
-
-    def _fitted_state(self):
-        return {**super()._fitted_state(), "classes_": self.classes_.tolist(),
-                "classes_dtype": self.classes_.dtype.str}
-
-    def _restore(self, fitted, params):
-        super()._restore(fitted, params)
-        self.classes_ = np.asarray(fitted["classes_"], dtype=np.dtype(fitted["classes_dtype"]))
-
-    def predict_proba(self, X: Any) -> Array:
-        """Class probabilities, ``(n_samples, n_classes)``, on the model's backend."""
-        AL = self._network_output(X)
-        xp = namespace_of(AL=AL)
-        if self._output == "sigmoid":
-            return xp.stack([1 - AL[0, :], AL[0, :]], axis=1)
-        return xp.asarray(AL.T, copy=True)
-
-    def predict(self, X: Any) -> Array:
-        """Predicted labels, on the model's backend (NumPy for string labels)."""
-        AL = self._network_output(X)
-        xp = namespace_of(AL=AL)
-        indices = xp.astype(AL[0, :] > 0.5, default_int_dtype(xp)) if self._output == "sigmoid" \
-            else xp.argmax(AL, axis=0)
-        if self.classes_.dtype.kind in "biuf":
-            return xp.take(asarray(self.classes_, xp), indices, axis=0)
-        return self.classes_[to_numpy(indices)]
-
-    def score(self, X: Any, y: Any) -> float:
-        """Mean accuracy of ``predict(X)`` against ``y``."""
-        predicted = to_numpy(self.predict(X))
-        return float(np.mean(predicted == self._labels(y, predicted.shape[0])))
-
-
-class MLPRegressor(RegressorMixin, _MLPBase):
-    """A multi-layer perceptron regressor with scikit-learn's interface.
-
-    Identity output, squared-error loss; ``y`` may be 1-D or ``(n_samples, n_outputs)``.
-    Parameters and fitted attributes as in :class:`MLPClassifier` (without ``classes_``).
-    """
-
-    _output = "identity"
-
-    def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
-        """One epoch over ``X, y`` (the first call starts a new model)."""
-        return self._train(X, y, reset=not hasattr(self, "params_"), incremental=True)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        return tags
-
-    def _encode_targets(self, y, n_samples, xp, dtype, reset, classes):
-        y = _host_reals(y, "y") if is_host_data(y) else _device_reals(y, "y")
-        if y.ndim not in (1, 2) or y.shape[0] != n_samples:
-            raise ValueError(f"y must have one row per sample ({n_samples}), got shape {tuple(y.shape)}")
-        if reset:
-            self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
-            self._y_is_1d = y.ndim == 1
-        with np.errstate(over="ignore"):  # values beyond the dtype's range: reported just below
-            Y = asarray(y, xp, dtype)
-        _check_finite_cast(Y, y, "y")
-        return xp.reshape(Y, (1, n_samples)) if Y.ndim == 1 else xp.asarray(Y.T, copy=True)
-
-    def _fitted_state(self):
-        return {**super()._fitted_state(), "n_outputs_": self.n_outputs_, "y_is_1d": self._y_is_1d}
-
-    def _restore(self, fitted, params):
-        super()._restore(fitted, params)
-        self.n_outputs_, self._y_is_1d = fitted["n_outputs_"], fitted["y_is_1d"]
-
-    def predict(self, X: Any) -> Array:
-        """Predicted values, ``(n_samples,)`` or ``(n_samples, n_outputs)``, on the model's backend."""
-        AL = self._network_output(X)
-        xp = namespace_of(AL=AL)
-        return AL[0, :] if self._y_is_1d else xp.asarray(AL.T, copy=True)
-
-    def score(self, X: Any, y: Any) -> float:
-        """The coefficient of determination R^2 (averaged over outputs)."""
-        predicted = to_numpy(self.predict(X))
-        truth = _host_reals(to_numpy(y) if not is_host_data(y) else y, "y").astype(np.float64)
-        if truth.ndim == 0 or truth.shape[0] != predicted.shape[0] or truth.size != predicted.size:
-            raise ValueError(f"y has shape {truth.shape} but X has {predicted.shape[0]} samples; "
-                             "y must have one row per sample")
-        if not np.all(np.isfinite(truth)):
-            raise ValueError("y contains NaN or inf; remove or impute those values first")
-        truth = truth.reshape(predicted.shape)
-        residual = ((truth - predicted) ** 2).sum(axis=0)
-        total = ((truth - truth.mean(axis=0)) ** 2).sum(axis=0)
-        r2 = np.where(total > 0, 1 - residual / np.where(total > 0, total, 1), 0.0)
-        return float(np.mean(r2))
-
-
-def _check_flag(value: Any, argument: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{argument} must be True or False, got {value!r}")
-    return bool(value)
 
 
 def _host_reals(data: Any, name: str) -> np.ndarray:
@@ -492,46 +308,3 @@ def _check_finite_cast(converted: Array, original: Array, name: str) -> None:
         raise ValueError(f"{name} holds values beyond the range of {dtype_name(converted.dtype)}, "
                          f"the model's dtype; scale {name} or use dtype='float64'")
     check_finite(converted, name)
-
-
-def _plain(value: Any) -> Any:
-    """NumPy numbers and arrays (say from a parameter grid) as plain Python data for the header."""
-    if isinstance(value, (np.generic, np.ndarray)):
-        return value.tolist()
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
-ESTIMATORS = {cls.__name__: cls for cls in (MLPClassifier, MLPRegressor)}
-
-
-def load(path: str | os.PathLike, backend: Any = None) -> MLPClassifier | MLPRegressor:
-    """A fitted estimator saved with ``est.save(path)``; it predicts what the saved one did.
-
-    ``backend`` decides where the parameters go (``None``: the estimator's own
-    ``backend`` setting, ``"auto"`` by default). Raises ``FileNotFoundError`` or
-    :class:`~xpnet.errors.ModelFileError` (naming the file) for a missing, damaged,
-    foreign or newer-version file.
-    """
-    if backend is not None:
-        resolve_backend(backend)  # a bad backend argument is the caller's error, not the file's
-    params, kind, metadata = read_network(path, tuple(ESTIMATORS))
-    try:
-        settings = dict(metadata["settings"])
-        if isinstance(settings.get("hidden_layer_sizes"), list):  # JSON has no tuples
-            settings["hidden_layer_sizes"] = tuple(settings["hidden_layer_sizes"])
-        estimator = ESTIMATORS[kind](**settings)
-        estimator._hidden_activation()
-        dims = layer_dims_of(params)
-        if estimator._hidden_sizes() != dims[1:-1]:
-            raise ValueError(f"hidden_layer_sizes {estimator.hidden_layer_sizes!r} do not match "
-                             f"the network's layer sizes {dims}")
-        if backend is not None:
-            estimator.set_params(backend=backend)
-        xp = resolve_backend(estimator.backend)
-        estimator._restore(metadata["fitted"], {k: asarray(v, xp) for k, v in params.items()})
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"{path}: its {kind} settings are incomplete or invalid "
-                             f"({str(exc)[:300]}); save the estimator again") from exc
-    return estimator

@@ -1,0 +1,1 @@
+"""Tests of xpnet.estimators, one module per module of the package."""

@@ -1,0 +1,115 @@
+"""``MLPClassifier``: class labels of any sortable kind, one sigmoid or a softmax output."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ..backend import asarray, default_int_dtype, is_host_data, namespace_of, to_numpy
+from . import files
+from .mlp import Array, _MLPBase
+from .sklearn_base import ClassifierMixin, DataConversionWarning
+
+
+@files.loadable
+class MLPClassifier(ClassifierMixin, _MLPBase):
+    """A multi-layer perceptron classifier with scikit-learn's interface.
+
+    Binary problems use one sigmoid output with binary cross-entropy, multi-class
+    ones a softmax output with categorical cross-entropy. Labels may be ints or
+    strings. The parameters mirror scikit-learn's ``MLPClassifier`` (``solver`` is
+    ``"adam"`` or ``"sgd"``; ``alpha`` is the L2 penalty ``alpha/2 * sum(W**2)`` on
+    the mean loss; ``learning_rate`` is ``"constant"`` or ``"invscaling"``, counted
+    in epochs), plus ``backend`` (``"auto"``: a GPU when usable) and ``dtype``
+    (``None``: float64 where the backend has it).
+
+    Fitted attributes: ``classes_``, ``n_features_in_``, ``params_`` (the network's
+    ``W1, b1, ...``), ``loss_curve_``, ``n_iter_``, ``history_``, ``out_activation_``.
+    """
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
+        """One epoch over ``X, y``; the first call must list every class in ``classes``."""
+        first = not hasattr(self, "params_")
+        if first and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit")
+        return self._train(X, y, reset=first, incremental=True, classes=classes)
+
+    def _encode_targets(self, y, n_samples, xp, dtype, reset, classes):
+        y = self._labels(y, n_samples)
+        if reset:
+            found = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+            if len(found) < 2:
+                raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes in y; "
+                                 f"got 1 class: {found.tolist()[0]!r}")
+            self.classes_ = found
+            self._output = "sigmoid" if len(found) == 2 else "softmax"
+        unknown = np.setdiff1d(y, self.classes_)
+        if unknown.size:
+            raise ValueError(f"y contains labels not seen in classes_ {self.classes_.tolist()}: "
+                             f"{unknown.tolist()}")
+        indices = np.searchsorted(self.classes_, y)
+        if self._output == "sigmoid":
+            return asarray(indices[np.newaxis, :], xp, dtype)
+        return asarray(np.eye(len(self.classes_))[:, indices], xp, dtype)
+
+    def _labels(self, y: Any, n_samples: int) -> np.ndarray:
+        y = to_numpy(y) if not is_host_data(y) else np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn("A column-vector y was passed when a 1d array was expected; "
+                          "use y.ravel()", DataConversionWarning, stacklevel=4)
+            y = y.ravel()
+        if np.iscomplexobj(y):
+            raise ValueError(f"Complex data not supported: y has dtype {y.dtype}; class labels must "
+                             "be ints, bools or strings")
+        if y.dtype == object:
+            try:
+                np.unique(y)
+            except TypeError as exc:
+                raise ValueError(f"y mixes labels that cannot be sorted together ({exc}); use "
+                                 "labels of one type: all strings or all numbers") from exc
+        if y.ndim != 1:
+            raise ValueError(f"y must be 1-D (one label per sample), got shape {y.shape}; "
+                             "multi-label targets are not supported")
+        if y.shape[0] != n_samples:
+            raise ValueError(f"X has {n_samples} samples but y has {y.shape[0]}")
+        if y.dtype.kind == "f":
+            if not np.all(np.isfinite(y)):
+                raise ValueError("Input y contains NaN or infinity; drop those samples or give "
+                                 "them a label")
+            if np.any(y != np.round(y)):
+                raise ValueError("Unknown label type: continuous targets; a classifier needs class "
+                                 "labels (use MLPRegressor for continuous targets)")
+        return y
+
+    def _fitted_state(self):
+        return {**super()._fitted_state(), "classes_": self.classes_.tolist(),
+                "classes_dtype": self.classes_.dtype.str}
+
+    def _restore(self, fitted, params):
+        super()._restore(fitted, params)
+        self.classes_ = np.asarray(fitted["classes_"], dtype=np.dtype(fitted["classes_dtype"]))
+
+    def predict_proba(self, X: Any) -> Array:
+        """Class probabilities, ``(n_samples, n_classes)``, on the model's backend."""
+        AL = self._network_output(X)
+        xp = namespace_of(AL=AL)
+        if self._output == "sigmoid":
+            return xp.stack([1 - AL[0, :], AL[0, :]], axis=1)
+        return xp.asarray(AL.T, copy=True)
+
+    def predict(self, X: Any) -> Array:
+        """Predicted labels, on the model's backend (NumPy for string labels)."""
+        AL = self._network_output(X)
+        xp = namespace_of(AL=AL)
+        indices = xp.astype(AL[0, :] > 0.5, default_int_dtype(xp)) if self._output == "sigmoid" \
+            else xp.argmax(AL, axis=0)
+        if self.classes_.dtype.kind in "biuf":
+            return xp.take(asarray(self.classes_, xp), indices, axis=0)
+        return self.classes_[to_numpy(indices)]
+
+    def score(self, X: Any, y: Any) -> float:
+        """Mean accuracy of ``predict(X)`` against ``y``."""
+        predicted = to_numpy(self.predict(X))
+        return float(np.mean(predicted == self._labels(y, predicted.shape[0])))

@@ -1,0 +1,82 @@
+"""Estimators to and from one model file: ``est.save(path)`` and :func:`load`.
+
+The file is :mod:`xpnet.io`'s network file: the parameters, the estimator's class
+name as its kind, and as metadata the hyper-parameters (``settings``) and the
+fitted state ``predict`` needs (``fitted``), all plain data.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+from typing import Any
+
+import numpy as np
+
+from ..backend import asarray, backend_name, dtype_name, resolve_backend
+from ..errors import ModelFileError
+from ..io import read_network, write_network
+from ..parameters import layer_dims_of
+from .sklearn_base import BaseEstimator
+
+# The estimator classes a model file may name, by class name (each one marked @loadable).
+ESTIMATORS: dict[str, type[BaseEstimator]] = {}
+
+
+def loadable(cls: type[BaseEstimator]) -> type[BaseEstimator]:
+    """Class decorator: model files of kind ``cls.__name__`` load as ``cls``."""
+    ESTIMATORS[cls.__name__] = cls
+    return cls
+
+
+def save(estimator: Any, path: str | os.PathLike) -> pathlib.Path:
+    """Write the fitted ``estimator``'s parameters, settings and fitted state to ``path``."""
+    settings = {name: _plain(value) for name, value in estimator.get_params().items()}
+    if not isinstance(settings["backend"], str):
+        settings["backend"] = backend_name(settings["backend"])
+    if not (settings["random_state"] is None or isinstance(settings["random_state"], int)):
+        settings["random_state"] = None  # a RandomState object is not plain data
+    if settings["dtype"] is not None:
+        settings["dtype"] = dtype_name(settings["dtype"])
+    return write_network(path, estimator.params_, type(estimator).__name__,
+                         {"settings": settings, "fitted": estimator._fitted_state()})
+
+
+def _plain(value: Any) -> Any:
+    """NumPy numbers and arrays (say from a parameter grid) as plain Python data for the header."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def load(path: str | os.PathLike, backend: Any = None) -> BaseEstimator:
+    """A fitted estimator saved with ``est.save(path)``; it predicts what the saved one did.
+
+    ``backend`` decides where the parameters go (``None``: the estimator's own
+    ``backend`` setting, ``"auto"`` by default). Raises ``FileNotFoundError`` or
+    :class:`~xpnet.errors.ModelFileError` (naming the file) for a missing, damaged,
+    foreign or newer-version file.
+    """
+    if backend is not None:
+        resolve_backend(backend)  # a bad backend argument is the caller's error, not the file's
+    params, kind, metadata = read_network(path, tuple(ESTIMATORS))
+    try:
+        settings = dict(metadata["settings"])
+        if isinstance(settings.get("hidden_layer_sizes"), list):  # JSON has no tuples
+            settings["hidden_layer_sizes"] = tuple(settings["hidden_layer_sizes"])
+        estimator = ESTIMATORS[kind](**settings)
+        estimator._hidden_activation()
+        dims = layer_dims_of(params)
+        if estimator._hidden_sizes() != dims[1:-1]:
+            raise ValueError(f"hidden_layer_sizes {estimator.hidden_layer_sizes!r} do not match "
+                             f"the network's layer sizes {dims}")
+        if backend is not None:
+            estimator.set_params(backend=backend)
+        xp = resolve_backend(estimator.backend)
+        estimator._restore(metadata["fitted"], {k: asarray(v, xp) for k, v in params.items()})
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: its {kind} settings are incomplete or invalid "
+                             f"({str(exc)[:300]}); save the estimator again") from exc
+    return estimator

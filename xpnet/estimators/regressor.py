@@ -1,0 +1,72 @@
+"""``MLPRegressor``: real targets of one or several outputs, an identity output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..backend import asarray, is_host_data, namespace_of, to_numpy
+from . import files
+from .mlp import Array, _check_finite_cast, _device_reals, _host_reals, _MLPBase
+from .sklearn_base import RegressorMixin
+
+
+@files.loadable
+class MLPRegressor(RegressorMixin, _MLPBase):
+    """A multi-layer perceptron regressor with scikit-learn's interface.
+
+    Identity output, squared-error loss; ``y`` may be 1-D or ``(n_samples, n_outputs)``.
+    Parameters and fitted attributes as in :class:`MLPClassifier` (without ``classes_``).
+    """
+
+    _output = "identity"
+
+    def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
+        """One epoch over ``X, y`` (the first call starts a new model)."""
+        return self._train(X, y, reset=not hasattr(self, "params_"), incremental=True)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def _encode_targets(self, y, n_samples, xp, dtype, reset, classes):
+        y = _host_reals(y, "y") if is_host_data(y) else _device_reals(y, "y")
+        if y.ndim not in (1, 2) or y.shape[0] != n_samples:
+            raise ValueError(f"y must have one row per sample ({n_samples}), got shape {tuple(y.shape)}")
+        if reset:
+            self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
+            self._y_is_1d = y.ndim == 1
+        with np.errstate(over="ignore"):  # values beyond the dtype's range: reported just below
+            Y = asarray(y, xp, dtype)
+        _check_finite_cast(Y, y, "y")
+        return xp.reshape(Y, (1, n_samples)) if Y.ndim == 1 else xp.asarray(Y.T, copy=True)
+
+    def _fitted_state(self):
+        return {**super()._fitted_state(), "n_outputs_": self.n_outputs_, "y_is_1d": self._y_is_1d}
+
+    def _restore(self, fitted, params):
+        super()._restore(fitted, params)
+        self.n_outputs_, self._y_is_1d = fitted["n_outputs_"], fitted["y_is_1d"]
+
+    def predict(self, X: Any) -> Array:
+        """Predicted values, ``(n_samples,)`` or ``(n_samples, n_outputs)``, on the model's backend."""
+        AL = self._network_output(X)
+        xp = namespace_of(AL=AL)
+        return AL[0, :] if self._y_is_1d else xp.asarray(AL.T, copy=True)
+
+    def score(self, X: Any, y: Any) -> float:
+        """The coefficient of determination R^2 (averaged over outputs)."""
+        predicted = to_numpy(self.predict(X))
+        truth = _host_reals(to_numpy(y) if not is_host_data(y) else y, "y").astype(np.float64)
+        if truth.ndim == 0 or truth.shape[0] != predicted.shape[0] or truth.size != predicted.size:
+            raise ValueError(f"y has shape {truth.shape} but X has {predicted.shape[0]} samples; "
+                             "y must have one row per sample")
+        if not np.all(np.isfinite(truth)):
+            raise ValueError("y contains NaN or inf; remove or impute those values first")
+        truth = truth.reshape(predicted.shape)
+        residual = ((truth - predicted) ** 2).sum(axis=0)
+        total = ((truth - truth.mean(axis=0)) ** 2).sum(axis=0)
+        r2 = np.where(total > 0, 1 - residual / np.where(total > 0, total, 1), 0.0)
+        return float(np.mean(r2))
