@@ -18,6 +18,7 @@ from .datasets import (load_digits, load_mnist, make_blobs, make_moons, make_spi
 from .errors import BackendUnavailableError, XpnetError
 from .evaluation import accuracy
 from .io import read_model, save_params
+from .outputs import classifier_output
 from .plotting import PLOT_INSTALL_HINT, plot_history
 from .training import fit, train
 from .training.optimizers import OPTIMIZERS
@@ -67,7 +68,8 @@ def _check_outputs(args: argparse.Namespace) -> None:
 def _train(args: argparse.Namespace) -> int:
     _check_outputs(args)
     X_train, Y_train, X_test, Y_test = DATASETS[args.dataset](args.seed)
-    output = "sigmoid" if Y_train.shape[0] == 1 else "softmax"
+    # One row of 0/1 targets: two classes; else one-hot rows, one per class.
+    output = classifier_output(max(2, Y_train.shape[0]))
     layer_dims = [X_train.shape[0], *args.layers, Y_train.shape[0]]
     xp = resolve_backend(args.backend)
     print(f"xpnet {__version__}: {args.dataset} ({X_train.shape[1]} train / {X_test.shape[1]} test "
@@ -81,7 +83,7 @@ def _train(args: argparse.Namespace) -> int:
         params, history = fit(X_train, Y_train, layer_dims, epochs=args.epochs, lr=args.lr,
                               batch_size=args.batch_size, optimizer=args.optimizer,
                               seed=args.seed, dtype=args.dtype, backend=xp, verbose=1,
-                              scale="he" if args.hidden in ("relu", "leaky_relu") else "xavier",
+                              scale=ACTIVATIONS[args.hidden].init_scale,
                               checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
                               resume=args.resume, **net,
                               restart=args.force and not args.resume and args.checkpoint is not None)

@@ -36,7 +36,9 @@ class Output:
     ``check_targets(Y, name)`` raises ``ValueError`` naming ``name`` for targets the loss
     cannot take; ``correct_count(AL, Y)`` (classifiers only) the number of correctly
     classified samples as a 0-d array; ``probabilities(AL)`` (classifiers only) the class
-    probabilities shaped ``(n_samples, n_classes)``.
+    probabilities shaped ``(n_samples, n_classes)``, ``class_indices(AL)`` the predicted
+    class of each sample (1-D), and ``targets(indices, n_classes, dtype)`` the ``Y`` that
+    trains towards the classes ``indices`` (1-D).
     """
 
     name: str
@@ -46,6 +48,8 @@ class Output:
     check_targets: Callable[[Array, str], None]
     correct_count: Callable[[Array, Array], Array] | None = None
     probabilities: Callable[[Array], Array] | None = None
+    class_indices: Callable[[Array], Array] | None = None
+    targets: Callable[[Array, int, Any], Array] | None = None
 
     @property
     def activation(self) -> Activation:
@@ -119,6 +123,27 @@ def _column_probabilities(AL: Array) -> Array:
     return array_namespace(AL).asarray(AL.T, copy=True)
 
 
+def _above_half(AL: Array) -> Array:
+    xp = array_namespace(AL)
+    return xp.astype(AL[0, :] > 0.5, default_int_dtype(xp))
+
+
+def _arg_max_indices(AL: Array) -> Array:
+    return array_namespace(AL).argmax(AL, axis=0)
+
+
+def _index_row(indices: Array, n_classes: int, dtype: Any) -> Array:
+    # Two classes, one sigmoid unit: the target is the class index itself, 0 or 1.
+    xp = array_namespace(indices)
+    return xp.reshape(xp.astype(indices, dtype), (1, indices.shape[0]))
+
+
+def _one_hot_columns(indices: Array, n_classes: int, dtype: Any) -> Array:
+    xp = array_namespace(indices)
+    classes = xp.arange(n_classes, dtype=indices.dtype)
+    return xp.astype(classes[:, None] == indices[None, :], dtype)
+
+
 def _regression(name: str) -> Output:
     # Squared error is identity's natural loss; other activations reach it through the chain rule.
     return Output(name, SQUARED_ERROR, canonical=name == "identity", predict=_values,
@@ -128,10 +153,12 @@ def _regression(name: str) -> Output:
 OUTPUTS: dict[str, Output] = {
     "sigmoid": Output("sigmoid", BINARY_CROSS_ENTROPY, canonical=True, predict=_thresholded,
                       check_targets=_binary_targets, correct_count=_binary_hits,
-                      probabilities=_two_class_probabilities),
+                      probabilities=_two_class_probabilities, class_indices=_above_half,
+                      targets=_index_row),
     "softmax": Output("softmax", CATEGORICAL_CROSS_ENTROPY, canonical=True, predict=_arg_max,
                       check_targets=_one_hot_targets, correct_count=_arg_max_hits,
-                      probabilities=_column_probabilities),
+                      probabilities=_column_probabilities, class_indices=_arg_max_indices,
+                      targets=_one_hot_columns),
 }
 OUTPUTS.update({name: _regression(name) for name in sorted(ACTIVATIONS) if name not in OUTPUTS})
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import asarray, default_int_dtype, is_host_data, namespace_of, to_numpy
+from ..backend import asarray, is_host_data, namespace_of, to_numpy
+from ..outputs import OUTPUTS, classifier_output
 from . import files
 from .mlp import Array, _MLPBase
 from .sklearn_base import ClassifierMixin, DataConversionWarning
@@ -44,15 +45,13 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
                 raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes in y; "
                                  f"got 1 class: {found.tolist()[0]!r}")
             self.classes_ = found
-            self._output = "sigmoid" if len(found) == 2 else "softmax"
+            self._output = classifier_output(len(found))
         unknown = np.setdiff1d(y, self.classes_)
         if unknown.size:
             raise ValueError(f"y contains labels not seen in classes_ {self.classes_.tolist()}: "
                              f"{unknown.tolist()}")
-        indices = np.searchsorted(self.classes_, y)
-        if self._output == "sigmoid":
-            return asarray(indices[np.newaxis, :], xp, dtype)
-        return asarray(np.eye(len(self.classes_))[:, indices], xp, dtype)
+        indices = asarray(np.searchsorted(self.classes_, y), xp)
+        return OUTPUTS[self._output].targets(indices, len(self.classes_), dtype)
 
     def _labels(self, y: Any, n_samples: int) -> np.ndarray:
         y = to_numpy(y) if not is_host_data(y) else np.asarray(y)
@@ -93,18 +92,14 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
 
     def predict_proba(self, X: Any) -> Array:
         """Class probabilities, ``(n_samples, n_classes)``, on the model's backend."""
-        AL = self._network_output(X)
-        xp = namespace_of(AL=AL)
-        if self._output == "sigmoid":
-            return xp.stack([1 - AL[0, :], AL[0, :]], axis=1)
-        return xp.asarray(AL.T, copy=True)
+        AL = self._network_output(X)  # first: it says when the model is not fitted
+        return OUTPUTS[self._output].probabilities(AL)
 
     def predict(self, X: Any) -> Array:
         """Predicted labels, on the model's backend (NumPy for string labels)."""
-        AL = self._network_output(X)
-        xp = namespace_of(AL=AL)
-        indices = xp.astype(AL[0, :] > 0.5, default_int_dtype(xp)) if self._output == "sigmoid" \
-            else xp.argmax(AL, axis=0)
+        AL = self._network_output(X)  # first: it says when the model is not fitted
+        indices = OUTPUTS[self._output].class_indices(AL)
+        xp = namespace_of(indices=indices)
         if self.classes_.dtype.kind in "biuf":
             return xp.take(asarray(self.classes_, xp), indices, axis=0)
         return self.classes_[to_numpy(indices)]

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..activations import ACTIVATIONS
 from ..backend import (asarray, backend_name, dtype_name, is_host_data, namespace_of,
                        resolve_backend)
 from ..errors import XpnetError
@@ -123,7 +124,7 @@ class _MLPBase(BaseEstimator):
             optimizer=self.optimizer_, schedule=self._schedule(),
             weight_decay=check_non_negative(self.alpha, "alpha"), hidden=hidden,
             output=self._output, seed=self._seed(done),
-            scale="he" if hidden in ("relu", "leaky_relu") else "xavier",
+            scale=ACTIVATIONS[hidden].init_scale,
             initial_epoch=done, verbose=self.verbose)
         if not incremental:
             # As in scikit-learn: stop when the monitored loss stalls for n_iter_no_change epochs.

@@ -12,7 +12,7 @@ from ..backend import asarray, contiguous, namespace_of
 from ..network import init_params, layer_activations
 from ..parameters import layer_dims_of, layer_keys
 from ..seeding import host_rng
-from ..validation import check_layer_dims, prepare_data
+from ..validation import check_layer_dims, check_split, prepare_data
 from .options import FitOptions
 
 Array = Any
@@ -79,10 +79,7 @@ def _batch_shares(m: int, batch_size: int, xp: Any, dtype: Any) -> Array:
 def _split(X: Array, Y: Array, fraction: float, rng: Any) -> tuple[Array, Array, Array, Array]:
     """A random ``fraction`` of the samples held out for validation."""
     m = X.shape[1]
-    n_val = int(round(fraction * m))
-    if not 1 <= n_val < m:
-        raise ValueError(f"validation_split={fraction} of {m} samples leaves {n_val} for validation "
-                         "and needs at least one on each side; use more data or another fraction")
+    n_val = check_split(fraction, m, "validation_split")
     xp = namespace_of(X=X)
     order = asarray(rng.permutation(m), xp)
     train_idx, val_idx = order[n_val:], order[:n_val]
