@@ -53,3 +53,85 @@ def test_every_module_of_the_package_is_classified():
     modules = package_modules()
     assert {f"{name}.__init__" for name in edge_packages} <= modules
     assert {m for m in modules if m.split(".")[0] not in edge_packages} == edges | set(MATH_MODULES)
+
+
+MAX_MODULE_LINES = 400
+
+# The package's layers, lowest first: a module may import from its own layer and those
+# below it, never from a layer above. Each name is a top-level module or subpackage.
+LAYERS = [
+    {"_version", "errors", "seeding", "backend", "kernels", "precision"},
+    {"activations", "losses", "validation", "parameters", "datasets", "io"},
+    {"outputs", "gradients"},
+    {"network", "evaluation"},
+    {"training", "plotting"},
+    {"estimators"},
+    {"cli", "__init__", "__main__"},
+]
+
+
+def internal_imports() -> dict[str, set[str]]:
+    """Each module's (dotted, below ``xpnet``) imports of other modules of the package."""
+    modules = package_modules()
+
+    def resolved(parts):  # a module, or a package's __init__, or None
+        for candidate in (".".join(parts), ".".join(parts + ["__init__"])):
+            if candidate in modules:
+                return candidate
+        return None
+
+    graph = {}
+    for module in modules:
+        package = module.split(".")[:-1]
+        found = set()
+        for node in ast.walk(ast.parse((PACKAGE / (module.replace(".", "/") + ".py")).read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level > 0:
+                target = package[:len(package) - node.level + 1] + (node.module or "").split(".")
+                target = [part for part in target if part]
+                for alias in node.names:  # "from . import files" imports the module files
+                    found.add(resolved(target + [alias.name]) or resolved(target))
+        graph[module] = found - {module, None}
+    return graph
+
+
+def layer_of(module: str) -> int:
+    top = module.split(".")[0]
+    return next(i for i, layer in enumerate(LAYERS) if top in layer)
+
+
+@pytest.mark.parametrize("module", sorted(package_modules()))
+def test_every_module_is_short_enough_to_read(module):
+    lines = (PACKAGE / (module.replace(".", "/") + ".py")).read_text().count("\n")
+    assert lines <= MAX_MODULE_LINES, f"{module} has {lines} lines"
+
+
+def test_no_module_imports_from_a_higher_layer():
+    upward = [(module, target) for module, targets in internal_imports().items()
+              for target in targets if layer_of(target) > layer_of(module)]
+    assert upward == []
+
+
+def test_the_package_has_no_import_cycle():
+    graph = internal_imports()
+    state: dict[str, int] = {}
+
+    def visit(module, path):
+        if state.get(module) == 1:
+            raise AssertionError(f"import cycle: {' -> '.join(path + [module])}")
+        if state.get(module) == 2:
+            return
+        state[module] = 1
+        for target in sorted(graph.get(module, ())):
+            visit(target, path + [module])
+        state[module] = 2
+
+    for module in sorted(graph):
+        visit(module, [])
+
+
+def test_the_import_checks_see_relative_imports():
+    graph = internal_imports()
+    assert "training.optimizers" in graph["training.step"]
+    assert "network" in graph["training.step"] and "backend" in graph["activations"]
+    assert {"datasets.__init__", "training.__init__", "network"} <= graph["__init__"]
+    assert "estimators.files" in graph["estimators.classifier"]

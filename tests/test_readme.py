@@ -2,6 +2,7 @@
 
 import pathlib
 import re
+import textwrap
 
 import pytest
 
@@ -19,7 +20,7 @@ def test_readme_has_examples():
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 def test_readme_example_runs(index):
-    code = BLOCKS[index]
+    code = textwrap.dedent(BLOCKS[index])  # a block inside a list item is indented
     if code.startswith(GPU_MARK) and not xpnet.gpu_available():
         pytest.skip("README example needs a CUDA GPU")
     exec(compile(code, f"README.md python block {index}", "exec"), {})
