@@ -7,7 +7,7 @@ import pathlib
 from typing import Any
 
 from .history import History
-from .io import write_atomically
+from .io.atomic import write_atomically
 
 PLOT_INSTALL_HINT = 'plotting needs matplotlib: pip install "xpnet[plot]" (or pip install matplotlib)'
 
