@@ -18,7 +18,7 @@ import numpy as np
 
 from ..backend import asarray
 from ..errors import ModelFileError
-from .container import DAMAGED_FILE_FIX, read_model, write_model
+from .container import DAMAGED_FILE_FIX, header_field, read_model, write_model
 
 Array = Any
 
@@ -129,9 +129,6 @@ def _grouped(arrays: Mapping[str, np.ndarray], where: Path) -> dict[str, dict[st
 
 
 def _entry(header: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: Path) -> Any:
-    value = header.get(key, ...)
-    # bool is an int in Python; an epoch of True is a damaged file, not epoch 1.
-    if value is ... or not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise damaged_checkpoint(where, f"its header's {key!r} entry is missing or of the "
-                                        "wrong type")
-    return value
+    """``header[key]``, checked by :func:`header_field`; the refusal names the entry only."""
+    return header_field(header, key, kind, where, lambda _problem: damaged_checkpoint(
+        where, f"its header's {key!r} entry is missing or of the wrong type"))

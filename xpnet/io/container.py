@@ -21,7 +21,7 @@ import stat
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -51,7 +51,7 @@ _MAX_DEPTH = 100
 _DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, KeyError, RuntimeError,
            NotImplementedError, OverflowError, struct.error)
 
-_TYPE_NAMES = {int: "an int", str: "a str", list: "a list", dict: "a dict"}
+_TYPE_NAMES = {int: "an int", str: "a str", list: "a list", dict: "a dict", type(None): "None"}
 DAMAGED_FILE_FIX = "save it again with xpnet (save_params or est.save), or restore a backup"
 
 Array = Any
@@ -324,12 +324,21 @@ def _decode_header(raw: np.ndarray, where: Path) -> dict[str, Any]:
     return header
 
 
-def header_field(header: Mapping[str, Any], key: str, kind: type, where: Path) -> Any:
-    """``header[key]``, which must be a ``kind`` (never a bool standing for an int)."""
+def header_field(header: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: Path,
+                 refuse: Callable[[str], ModelFileError] | None = None) -> Any:
+    """``header[key]``, which must be a ``kind`` (never a bool standing for an int).
+
+    A missing or mistyped value raises ``refuse(problem)``, by default :func:`bad_file`
+    with ``where`` and the problem; each format on the container checks its header
+    entries through this one function.
+    """
     if key not in header:
-        raise bad_file(f"{where}: its header has no {key!r}")
-    value = header[key]
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise bad_file(f"{where}: its header's {key!r} must be {_TYPE_NAMES[kind]}, "
-                       f"not {type(value).__name__} {short(value)}")
-    return value
+        problem = f"its header has no {key!r}"
+    else:
+        value = header[key]
+        # bool is an int in Python; an epoch of True is a damaged file, not epoch 1.
+        if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+            return value
+        names = " or ".join(_TYPE_NAMES[k] for k in (kind if isinstance(kind, tuple) else (kind,)))
+        problem = f"its header's {key!r} must be {names}, not {type(value).__name__} {short(value)}"
+    raise refuse(problem) if refuse else bad_file(f"{where}: {problem}")
