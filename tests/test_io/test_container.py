@@ -264,3 +264,28 @@ def test_an_array_declaring_more_data_than_it_holds_is_refused_before_allocating
                 member, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)})
             member.write(b"\x00" * 16)
     assert_refused(path, r"'W1' declares shape \(1000000000000,\) but its member holds only")
+
+
+# The header-entry check every format uses
+
+def test_a_header_entry_may_be_one_of_several_types(tmp_path):
+    where = tmp_path / "m.npz"
+    assert container.header_field({"s": None}, "s", (dict, type(None)), where) is None
+    with pytest.raises(ModelFileError, match=r"m.npz: its header's 's' must be a dict or None, "
+                                             r"not list \[1\]; save it again"):
+        container.header_field({"s": [1]}, "s", (dict, type(None)), where)
+
+
+def test_a_format_may_refuse_a_header_entry_with_its_own_error(tmp_path):
+    problems = []
+
+    def refuse(problem):
+        problems.append(problem)
+        return ModelFileError("the format's own words")
+
+    with pytest.raises(ModelFileError, match="^the format's own words$"):
+        container.header_field({"epoch": True}, "epoch", int, tmp_path, refuse)
+    with pytest.raises(ModelFileError, match="^the format's own words$"):
+        container.header_field({}, "epoch", int, tmp_path, refuse)
+    assert problems == ["its header's 'epoch' must be an int, not bool True",
+                        "its header has no 'epoch'"]
