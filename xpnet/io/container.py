@@ -40,7 +40,8 @@ HEADER_KEY = "__header__"
 MAX_HEADER_BYTES = 1 << 20
 """A header larger than this (1 MiB of JSON) is refused, on writing and on reading."""
 MAX_TOTAL_BYTES = 4 << 30
-"""A file whose arrays declare more than this (4 GiB uncompressed) is refused before loading."""
+"""A file whose arrays declare more than this (4 GiB uncompressed) is refused before loading;
+for a larger file you trust, raise it here (``xpnet.io.container.MAX_TOTAL_BYTES``)."""
 
 _FORMAT_KEYS = ("format", "format_version", "xpnet_version")
 _NAME = re.compile(r"[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*")
