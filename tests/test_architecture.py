@@ -45,11 +45,11 @@ def package_modules() -> set[str]:
 def test_every_module_of_the_package_is_classified():
     # A new module must be added to MATH_MODULES, or here as an edge module that may use NumPy.
     # Every module inside an edge package (datasets/: host-side NumPy data; estimators/:
-    # scikit-learn-style data handling) is edge code.
-    edges = {"__init__", "__main__", "_version", "backend", "cli", "errors", "io", "seeding",
+    # scikit-learn-style data handling; io/: the file formats) is edge code.
+    edges = {"__init__", "__main__", "_version", "backend", "cli", "errors", "seeding",
              "precision", "plotting", "training.__init__", "training.checkpoint",
              "training.snapshots", "training.divergence", "training.progress"}
-    edge_packages = {"datasets", "estimators"}
+    edge_packages = {"datasets", "estimators", "io"}
     modules = package_modules()
     assert {f"{name}.__init__" for name in edge_packages} <= modules
     assert {m for m in modules if m.split(".")[0] not in edge_packages} == edges | set(MATH_MODULES)
@@ -135,3 +135,32 @@ def test_the_import_checks_see_relative_imports():
     assert "network" in graph["training.step"] and "backend" in graph["activations"]
     assert {"datasets.__init__", "training.__init__", "network"} <= graph["__init__"]
     assert "estimators.files" in graph["estimators.classifier"]
+
+
+# The io package in layers, each importing only those below it:
+# atomic <- container <- the formats built on the container.
+IO_LAYERS = {"atomic": 0, "container": 1, "network_file": 2, "checkpoint_file": 2}
+
+
+def sibling_imports(source: str) -> set[str]:
+    """The modules of the same package that ``source`` imports (``from .x import ...``)."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            found |= {node.module} if node.module else {a.name for a in node.names}
+    return found
+
+
+def test_every_io_module_has_a_layer():
+    assert {p.stem for p in (PACKAGE / "io").glob("*.py")} - {"__init__"} == set(IO_LAYERS)
+
+
+@pytest.mark.parametrize("module", IO_LAYERS)
+def test_an_io_module_imports_only_lower_layers(module):
+    imported = sibling_imports((PACKAGE / "io" / f"{module}.py").read_text())
+    assert {name for name in imported if IO_LAYERS[name] >= IO_LAYERS[module]} == set()
+
+
+def test_the_layer_check_catches_an_upward_import():
+    assert sibling_imports("from .network_file import save_params\nfrom . import atomic\n"
+                           "from ..backend import asarray\n") == {"network_file", "atomic"}

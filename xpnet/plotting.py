@@ -6,8 +6,8 @@ import os
 import pathlib
 from typing import Any
 
+from .io.atomic import write_atomically
 from .training.history import History
-from .io import write_atomically
 
 PLOT_INSTALL_HINT = 'plotting needs matplotlib: pip install "xpnet[plot]" (or pip install matplotlib)'
 

@@ -26,9 +26,8 @@ import numpy as np
 import pytest
 
 import xpnet
-from xpnet import io
 from xpnet.errors import ModelFileError
-from xpnet.io import load_params, read_model, save_params
+from xpnet.io import container, load_params, read_model, save_params
 
 NAME = "model.npz"
 FIX = "save it again"  # what every damaged-file message says to do
@@ -345,7 +344,7 @@ def test_a_deflate_bomb_is_refused_by_the_size_cap_before_it_expands(hostile, mo
     load, path = model_file
     deflate_bomb(path)
     assert path.stat().st_size < 1 << 20
-    monkeypatch.setattr(io, "MAX_TOTAL_BYTES", 8 << 20)
+    monkeypatch.setattr(container, "MAX_TOTAL_BYTES", 8 << 20)
     monkeypatch.setattr(np.lib.format, "read_array", pytest.fail)  # no array may be read
     with hostile.raises(ModelFileError, NAME, "declare", "more than the 8388608",
                         "MAX_TOTAL_BYTES"):

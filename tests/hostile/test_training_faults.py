@@ -12,10 +12,9 @@ import pytest
 
 import xpnet
 import xpnet.cli
-from xpnet.training.checkpoint import read_checkpoint
 from xpnet.datasets import make_moons
 from xpnet.errors import ModelFileError
-from xpnet.io import read_model, write_model
+from xpnet.io import read_checkpoint, read_model, write_model
 
 MOONS = make_moons(60, noise=0.2, seed=2)
 

@@ -7,9 +7,9 @@ import pytest
 
 import xpnet
 from conftest import load_backend
-from xpnet.training.checkpoint import read_checkpoint
 from xpnet.datasets import make_blobs, make_moons
 from xpnet.errors import ModelFileError
+from xpnet.io import read_checkpoint
 
 MOONS = make_moons(120, noise=0.2, seed=1)
 RUNS = {

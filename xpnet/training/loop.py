@@ -15,7 +15,7 @@ from .divergence import divergence_message, numpy_float_warnings_silenced
 from .epoch import train_epoch
 from .history import EarlyStopping, History
 from .optimizers import Optimizer
-from .options import Callback, FitOptions, fit_options
+from .options import Callback, fit_options
 from .progress import epoch_progress, show_metrics
 from .run import TrainingRun, prepare_run
 from .schedules import Schedule

@@ -1,0 +1,345 @@
+"""The container: one ``.npz`` file of named arrays plus a JSON header, no pickle.
+
+The file is a NumPy ``.npz`` archive (an uncompressed zip of ``.npy`` members). It
+holds one member per named array and, under the reserved name ``__header__``, a
+JSON object encoded as a 1-D ``uint8`` array. The header is plain data only (it
+never names code to import); xpnet adds its keys ``format`` (``"xpnet"``),
+``format_version`` (:data:`FORMAT_VERSION`) and ``xpnet_version``. Files are read
+with ``allow_pickle=False`` and only numeric arrays are accepted; the size limits
+:data:`MAX_HEADER_BYTES` and :data:`MAX_TOTAL_BYTES` are read from this module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import math
+import os
+import re
+import stat
+import struct
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import array_api_compat
+import numpy as np
+
+from .._version import __version__
+from ..backend import to_numpy
+from ..errors import ModelFileError
+from .atomic import write_atomically
+
+FORMAT_NAME = "xpnet"
+FORMAT_VERSION = 1
+"""The newest file format this xpnet reads and the one it writes."""
+HEADER_KEY = "__header__"
+MAX_HEADER_BYTES = 1 << 20
+"""A header larger than this (1 MiB of JSON) is refused, on writing and on reading."""
+MAX_TOTAL_BYTES = 4 << 30
+"""A file whose arrays declare more than this (4 GiB uncompressed) is refused before loading;
+for a larger file you trust, raise it here (``xpnet.io.container.MAX_TOTAL_BYTES``)."""
+
+_FORMAT_KEYS = ("format", "format_version", "xpnet_version")
+_NAME = re.compile(r"[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*")
+_MAX_DEPTH = 100
+# What a damaged archive raises from zipfile, zlib, json or numpy's .npy reader
+# (RuntimeError: a flag bit claiming encryption; NotImplementedError: an unknown
+# compression method).
+_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, KeyError, RuntimeError,
+           NotImplementedError, OverflowError, struct.error)
+
+_TYPE_NAMES = {int: "an int", str: "a str", list: "a list", dict: "a dict", type(None): "None"}
+DAMAGED_FILE_FIX = "save it again with xpnet (save_params or est.save), or restore a backup"
+
+Array = Any
+
+
+def write_model(path: str | os.PathLike, arrays: Mapping[str, Array],
+                header: Mapping[str, Any]) -> Path:
+    """Write named arrays (any backend, copied to the host) and a JSON header, atomically.
+
+    Array names are letters, digits, ``_ . -``, optionally grouped with ``/``
+    (``"optimizer/m/W1"``); names starting with ``__`` are xpnet's. ``header`` is
+    JSON plain data (see :func:`check_plain`) and may not set xpnet's own keys
+    ``format``, ``format_version``, ``xpnet_version``. The file is written exactly at
+    ``path``: no ``.npz`` suffix is added (use one by convention), so
+    ``save_params(p, ...)`` and ``load_params(p)`` name the same file. Returns the path
+    written.
+    """
+    target = _as_path(path)
+    host = _host_arrays(arrays)
+    text = _encode_header(header)
+    host = {HEADER_KEY: np.frombuffer(text, dtype=np.uint8), **host}
+    write_atomically(target, lambda file: _write_npz(file, host))
+    return target
+
+
+def read_model(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The ``(arrays, header)`` of a file written by :func:`write_model`, arrays as NumPy.
+
+    The header includes xpnet's keys (``format``, ``format_version``,
+    ``xpnet_version``). Raises ``FileNotFoundError`` for a missing file and
+    :class:`ModelFileError` for one that is damaged, foreign or too new.
+    """
+    where = _as_path(path)
+    if where.is_dir():
+        raise bad_file(f"{where} is a directory, not an xpnet model file",
+                       "give the path of a file written by save_params or est.save")
+    if where.exists() and not where.is_file():  # opening a pipe would wait for a writer
+        raise bad_file(f"{where} is not a regular file (a pipe, socket or device), "
+                       "so not an xpnet model file",
+                       "give the path of a file written by save_params or est.save")
+    with open(where, "rb") as file, _damage_reported(where):
+        try:
+            archive = zipfile.ZipFile(file)
+        except zipfile.BadZipFile as exc:
+            raise bad_file(f"{where} is not an xpnet model file, or is truncated: it is "
+                           f"not a readable zip (.npz) archive ({exc})") from exc
+        with archive:
+            members = _checked_members(archive, where)
+        file.seek(0)
+        with np.load(file, allow_pickle=False) as npz:
+            header = _decode_header(npz[HEADER_KEY], where)
+            arrays = {name: npz[name] for name in members if name != HEADER_KEY}
+    return arrays, header
+
+
+def _as_path(path: Any) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__}")
+    if "\0" in os.fspath(path):
+        raise ValueError(f"path {os.fspath(path)!r:.200} contains a NUL character, which no "
+                         "file name can hold; remove it")
+    return Path(path)
+
+
+def bad_file(message: str, fix: str = DAMAGED_FILE_FIX) -> ModelFileError:
+    """The error for a model file that cannot be used: ``message`` names the file and the
+    problem, ``fix`` says what to do."""
+    return ModelFileError(f"{message}; {fix}")
+
+
+def short(value: Any) -> str:
+    """``repr(value)``, cut to one readable line (header values come from the file)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def check_plain(value: Any, where: str, depth: int = 0) -> None:
+    """Raise naming ``where`` unless ``value`` is JSON plain data with finite floats.
+
+    Plain data: None, bool, int, finite float, str, and lists/tuples/dicts (str keys)
+    of those; tuples come back from a file as lists.
+    """
+    if depth > _MAX_DEPTH:
+        raise ValueError(f"{where} is nested more than {_MAX_DEPTH} levels deep "
+                         "(or contains itself)")
+    if value is None or isinstance(value, (bool, int, str)):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{where} is {value!r}; a model file's JSON header cannot hold "
+                             "NaN or infinity (store None or a string instead)")
+        return
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            check_plain(item, f"{where}[{i}]", depth + 1)
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{where} has the key {key!r}; JSON object keys must be str")
+            check_plain(item, f"{where}[{key!r}]", depth + 1)
+        return
+    kind = type(value)
+    raise TypeError(f"{where} is a {kind.__module__}.{kind.__qualname__}, not JSON plain data "
+                    "(None, bool, int, float, str, list, dict); convert it first, "
+                    "e.g. with float(...), int(...) or .tolist()")
+
+
+def _encode_header(header: Mapping[str, Any]) -> bytes:
+    if not isinstance(header, Mapping):
+        raise TypeError(f"header must be a dict, not {type(header).__name__}")
+    taken = [key for key in _FORMAT_KEYS if key in header]
+    if taken:
+        raise ValueError(f"header keys {taken} are set by xpnet; choose other names")
+    check_plain(dict(header), "header")
+    full = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION,
+            "xpnet_version": __version__, **header}
+    text = json.dumps(full, allow_nan=False).encode("ascii")
+    if len(text) > MAX_HEADER_BYTES:
+        raise ValueError(f"the header is {len(text)} bytes of JSON, more than the "
+                         f"{MAX_HEADER_BYTES} a model file allows; store large data as arrays")
+    return text
+
+
+def _host_arrays(arrays: Mapping[str, Array]) -> dict[str, np.ndarray]:
+    if not isinstance(arrays, Mapping):
+        raise TypeError(f"arrays must be a dict of named arrays, not {type(arrays).__name__}")
+    host = {}
+    for name, value in arrays.items():
+        if not isinstance(name, str) or not _valid_name(name):
+            raise ValueError(f"array name {name!r} is not allowed: use letters, digits, '_', "
+                             "'.', '-' and '/' between groups (not '.' or '..'), not starting "
+                             "with '__'")
+        array = to_numpy(value) if array_api_compat.is_array_api_obj(value) else np.asarray(value)
+        if array.dtype.kind not in "biufc":
+            raise TypeError(f"arrays[{name!r}] has dtype {array.dtype}; model files hold "
+                            "numbers only (bool, int, float, complex)")
+        host[name] = array
+    return host
+
+
+def _valid_name(name: str) -> bool:
+    """Whether ``name`` is an array name a model file may hold (never a path to escape by)."""
+    return (_NAME.fullmatch(name) is not None and not name.startswith("__")
+            and not any(part in (".", "..") for part in name.split("/")))
+
+
+def _write_npz(file: IO[bytes], arrays: Mapping[str, np.ndarray]) -> None:
+    # np.savez's own loop, without its parameter names (file, allow_pickle) shadowing
+    # arrays of those names, and with pickling refused on writing too.
+    with zipfile.ZipFile(file, mode="w", compression=zipfile.ZIP_STORED) as archive:
+        for name, array in arrays.items():
+            with archive.open(f"{name}.npy", mode="w", force_zip64=True) as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
+
+
+@contextlib.contextmanager
+def _damage_reported(where: Path) -> Iterator[None]:
+    try:
+        yield
+    except ModelFileError:
+        raise
+    except (*_DAMAGE, OSError) as exc:
+        if isinstance(exc, OSError) and exc.errno != errno.EINVAL:
+            raise  # a failing disk, not a damaged file; EINVAL is a seek to a corrupt offset
+        raise bad_file(f"{where} is damaged or not an xpnet model file "
+                       f"({type(exc).__name__}: {str(exc)[:200]})") from exc
+
+
+def _checked_members(archive: zipfile.ZipFile, where: Path) -> dict[str, zipfile.ZipInfo]:
+    """The archive's members by array name, checked before any array is loaded.
+
+    Member names must be array names xpnet writes (so none holds ``..``, an absolute
+    path or a drive, and none is a symbolic link), although nothing is ever extracted
+    to disk. Sizes come from the zip directory and each ``.npy`` preamble, so an
+    archive that would expand to more than :data:`MAX_TOTAL_BYTES`, or an array whose
+    declared shape exceeds the bytes it holds, is refused without being read.
+    """
+    members: dict[str, zipfile.ZipInfo] = {}
+    for info in archive.infolist():
+        name = info.filename.removesuffix(".npy")
+        if name == info.filename:
+            raise bad_file(f"{where} is not an xpnet model file: its member "
+                           f"{short(info.filename)} is not a .npy array")
+        if name != HEADER_KEY and not _valid_name(name):
+            raise bad_file(f"{where} is not an xpnet model file: its member "
+                           f"{short(info.filename)} is not a valid array name (a path?)")
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise bad_file(f"{where} is not an xpnet model file: its member "
+                           f"{short(info.filename)} is a symbolic link")
+        if name in members:
+            raise bad_file(f"{where} is damaged: it holds the array {name!r} twice")
+        members[name] = info
+    total = sum(info.file_size for info in members.values())
+    if total > MAX_TOTAL_BYTES:
+        raise bad_file(f"{where}: its arrays declare {total} bytes, more than the "
+                       f"{MAX_TOTAL_BYTES} a model file may hold",
+                       "if you trust the file, raise xpnet.io.container.MAX_TOTAL_BYTES")
+    if HEADER_KEY not in members:
+        raise bad_file(f"{where} is not an xpnet model file: it has no {HEADER_KEY} "
+                       "(a plain .npz archive?)", "read plain .npz archives with numpy.load")
+    for name, info in members.items():
+        shape, dtype = _npy_preamble(archive, info, where)
+        if dtype.hasobject or dtype.kind not in "biufc":
+            raise bad_file(f"{where}: the array {name!r} has dtype {dtype}; model files "
+                           "hold numbers only (refused without unpickling anything)")
+        if math.prod(shape) * dtype.itemsize > info.file_size:
+            raise bad_file(f"{where} is damaged: the array {name!r} declares shape "
+                           f"{short(shape)} but its member holds only {info.file_size} bytes")
+        if name == HEADER_KEY and (dtype != np.uint8 or len(shape) != 1
+                                   or shape[0] > MAX_HEADER_BYTES):
+            raise bad_file(f"{where}: its {HEADER_KEY} must be at most {MAX_HEADER_BYTES} "
+                           f"bytes of uint8 JSON, got {dtype} of shape {short(shape)}")
+    return members
+
+
+def _npy_preamble(archive: zipfile.ZipFile, info: zipfile.ZipInfo,
+                  where: Path) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape and dtype declared by one ``.npy`` member, read without its data."""
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+        else:
+            raise bad_file(f"{where}: the array {info.filename!r} uses .npy format "
+                           f"{version}, which model files do not use")
+    return shape, dtype
+
+
+def _decode_header(raw: np.ndarray, where: Path) -> dict[str, Any]:
+    """The header's JSON, checked for xpnet's keys and a format version this xpnet reads.
+
+    Like a header being written, it must be plain data with finite numbers, nested at
+    most ``_MAX_DEPTH`` levels.
+    """
+    def refuse_constant(text: str) -> None:
+        raise bad_file(f"{where}: its header holds {text}; a header's numbers must be finite")
+
+    def finite_float(text: str) -> float:
+        value = float(text)
+        return value if math.isfinite(value) else refuse_constant(text[:80])
+
+    try:
+        header = json.loads(raw.tobytes().decode("utf-8"), parse_constant=refuse_constant,
+                            parse_float=finite_float)
+    except ModelFileError:
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise bad_file(f"{where}: its header is not valid JSON ({str(exc)[:200]})") from exc
+    try:
+        check_plain(header, "its header")
+    except ValueError as exc:  # JSON holds nothing but plain data: only the depth is in doubt
+        raise bad_file(f"{where}: {exc}") from exc
+    if not isinstance(header, dict):
+        raise bad_file(f"{where}: its header must be a JSON object, "
+                       f"not {type(header).__name__}")
+    if header.get("format") != FORMAT_NAME:
+        raise bad_file(f"{where} is not an xpnet model file: its header's format is "
+                       f"{short(header.get('format'))}, not {FORMAT_NAME!r}")
+    version = header_field(header, "format_version", int, where)
+    header_field(header, "xpnet_version", str, where)
+    if version < 1:
+        raise bad_file(f"{where}: its format_version {version} is not valid")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(f"{where} was written by a newer xpnet (format {short(version)}); "
+                             f"this xpnet {__version__} reads format {FORMAT_VERSION} or older: "
+                             "upgrade xpnet")
+    return header
+
+
+def header_field(header: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: Path,
+                 refuse: Callable[[str], ModelFileError] | None = None) -> Any:
+    """``header[key]``, which must be a ``kind`` (never a bool standing for an int).
+
+    A missing or mistyped value raises ``refuse(problem)``, by default :func:`bad_file`
+    with ``where`` and the problem; each format on the container checks its header
+    entries through this one function.
+    """
+    if key not in header:
+        problem = f"its header has no {key!r}"
+    else:
+        value = header[key]
+        # bool is an int in Python; an epoch of True is a damaged file, not epoch 1.
+        if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+            return value
+        names = " or ".join(_TYPE_NAMES[k] for k in (kind if isinstance(kind, tuple) else (kind,)))
+        problem = f"its header's {key!r} must be {names}, not {type(value).__name__} {short(value)}"
+    raise refuse(problem) if refuse else bad_file(f"{where}: {problem}")
