@@ -68,9 +68,10 @@ class Checkpointer:
         return last or (epoch + 1) % self.every == 0
 
     def save(self, next_epoch: int, params: Mapping[str, Array], optimizer: Any, rng: Any,
-             history: History, stopper: Any) -> None:
+             history: History, early_stopping: Any) -> None:
         optimizer_arrays, optimizer_values = optimizer.get_state()
-        stopper_values, best_params = (None, {}) if stopper is None else stopper.get_state()
+        stopper_values, best_params = (None, {}) if early_stopping is None \
+            else early_stopping.get_state()
         write_checkpoint(self.path, TrainingState(
             epoch=next_epoch, run=self.description, params=dict(params),
             optimizer_arrays=optimizer_arrays, optimizer_values=optimizer_values,
@@ -78,7 +79,7 @@ class Checkpointer:
             best_params=best_params))
         self.exists = True
 
-    def restore(self, params: dict[str, Array], optimizer: Any, rng: Any, stopper: Any,
+    def restore(self, params: dict[str, Array], optimizer: Any, rng: Any, early_stopping: Any,
                 first_epoch: int, end_epoch: int) -> tuple[int, History]:
         """Load the checkpoint into a freshly prepared run; returns ``(next_epoch, history)``.
 
@@ -92,10 +93,10 @@ class Checkpointer:
         self._check_arrays("best", state.best_params, params, exact=bool(state.best_params))
         try:
             history = History.from_dict(state.history)
-            _check_progress(state.epoch, history, first_epoch, stopper)
+            _check_progress(state.epoch, history, first_epoch, early_stopping)
             optimizer.set_state(state.optimizer_arrays, state.optimizer_values)
-            if stopper is not None:
-                stopper.set_state(state.stopper, state.best_params)
+            if early_stopping is not None:
+                early_stopping.set_state(state.stopper, state.best_params)
         except (ValueError, TypeError, OverflowError) as exc:
             raise _damaged(self.path, str(exc)[:300]) from exc
         if state.epoch > end_epoch:
@@ -128,14 +129,15 @@ class Checkpointer:
                                       "network's parameters")
 
 
-def _check_progress(epoch: int, history: History, first_epoch: int, stopper: Any) -> None:
+def _check_progress(epoch: int, history: History, first_epoch: int,
+                    early_stopping: Any) -> None:
     """The epoch, the history and the stop reason of a checkpoint must tell one story."""
     if len(history.loss) != epoch - first_epoch:
         raise ValueError(f"it is at epoch {epoch} of a run that started at epoch {first_epoch}, "
                          f"but its history holds {len(history.loss)} epochs")
     if history.stop_reason not in STOP_REASONS:
         raise ValueError(f"its stop reason {history.stop_reason[:80]!r} is not one of {STOP_REASONS}")
-    if history.stop_reason == "early_stopping" and stopper is None:
+    if history.stop_reason == "early_stopping" and early_stopping is None:
         raise ValueError("it was ended by early stopping, which this run does not use")
 
 
