@@ -8,6 +8,7 @@ the elementwise kernels exactly, the matrix products up to rounding.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import array_api_compat
@@ -102,16 +103,10 @@ def _cupy_floats(a: Array, b: Array) -> bool:
             and a.dtype == b.dtype and a.dtype.char in "fd")
 
 
-_KERNELS: dict[str, Any] = {}
-
-
+@functools.cache
 def _cupy_kernel(name: str, in_params: str, out_params: str, operation: str,
                  preamble: str = "") -> Any:
     """A CuPy elementwise kernel, made once per process (CuPy compiles it on first use)."""
-    kernel = _KERNELS.get(name)
-    if kernel is None:
-        import cupy
+    import cupy
 
-        kernel = _KERNELS[name] = cupy.ElementwiseKernel(in_params, out_params, operation, name,
-                                                         preamble=preamble)
-    return kernel
+    return cupy.ElementwiseKernel(in_params, out_params, operation, name, preamble=preamble)
