@@ -1,13 +1,14 @@
 """Median time per training step of the installed xpnet, through its public API only.
 
-    python -m benchmarks.step_time --label NAME [--config small medium] [--out FILE]
-    python -m benchmarks.step_time --summarize FILE
+    python benchmarks/step_time.py --label NAME [--config small medium] [--out FILE]
+    python benchmarks/step_time.py --summarize FILE
 
 Times the public step (``forward_prop``, ``backprop``, ``update_parameters``) and ``fit``
 (8 shuffled mini-batches per epoch) on the suite's networks, and appends one JSON line per
 figure to ``FILE``. Only public names are used, so the same script measures any revision:
 run it alternately against two checkouts (``PYTHONPATH=checkout``) and ``--summarize``
-gives each figure's median and the ratio of the medians pair by pair.
+gives each figure's median and the ratio of the medians. It imports nothing from the
+benchmarks package (whose modules follow the revision's internals), so run it by path.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ import time
 
 import numpy as np
 
-from .suite import CONFIGS
-
+# The suite's networks (benchmarks/suite.py CONFIGS; a test keeps the two equal).
+CONFIGS = {"small": ([784, 128, 64, 10], 256), "medium": ([784, 1024, 1024, 10], 512)}
 DTYPES = ("float32", "float64")
 
 
@@ -84,7 +85,8 @@ def summarize(path: pathlib.Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.step_time", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="benchmarks/step_time.py",
+                                     description=__doc__.split("\n\n")[0])
     parser.add_argument("--label", help="name of the revision measured (required unless --summarize)")
     parser.add_argument("--config", nargs="+", default=["small"], choices=sorted(CONFIGS))
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("step_time.jsonl"))

@@ -268,3 +268,21 @@ def test_fit_calls_on_a_gpu_last_long_enough_to_spread_their_set_up():
         # At the assumed GPU speed a call lasts about half a second, or one epoch at least.
         seconds = epochs * FIT_BATCHES * flops_per_step(dims, 4096) / GPU_FLOPS
         assert seconds <= 0.5 or epochs == 1
+
+
+def test_the_revision_timer_measures_the_suites_networks(tmp_path):
+    import importlib.util
+
+    path = pathlib.Path(__file__).resolve().parent.parent / "benchmarks" / "step_time.py"
+    spec = importlib.util.spec_from_file_location("step_time", path)
+    step_time = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(step_time)
+    from benchmarks.suite import CONFIGS
+    assert all(step_time.CONFIGS[name] == CONFIGS[name] for name in step_time.CONFIGS)
+    out = tmp_path / "times.jsonl"
+    for label in ("a", "b"):
+        out.open("a").write("".join(
+            f'{{"label": "{label}", "config": "small", "dtype": "float32", "part": "step", '
+            f'"seconds": {seconds}}}\n' for seconds in ((1.0, 3.0, 2.0) if label == "a" else (4.0, 4.0))))
+    table = step_time.summarize(out)
+    assert "| small | float32 | step | 2000.000 | 4000.000 | 2.000x (2 runs) |" in table
