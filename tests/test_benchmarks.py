@@ -280,9 +280,9 @@ def test_the_revision_timer_measures_the_suites_networks(tmp_path):
     from benchmarks.suite import CONFIGS
     assert all(step_time.CONFIGS[name] == CONFIGS[name] for name in step_time.CONFIGS)
     out = tmp_path / "times.jsonl"
-    for label in ("a", "b"):
-        out.open("a").write("".join(
-            f'{{"label": "{label}", "config": "small", "dtype": "float32", "part": "step", '
-            f'"seconds": {seconds}}}\n' for seconds in ((1.0, 3.0, 2.0) if label == "a" else (4.0, 4.0))))
+    out.write_text("".join(
+        json.dumps({"label": label, "config": "small", "dtype": "float32", "part": "step",
+                    "seconds": seconds}) + "\n"
+        for label, times in (("a", (1.0, 3.0, 2.0)), ("b", (4.0, 4.0))) for seconds in times))
     table = step_time.summarize(out)
     assert "| small | float32 | step | 2000.000 | 4000.000 | 2.000x (2 runs) |" in table
