@@ -53,6 +53,13 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
         indices = asarray(np.searchsorted(self.classes_, y), xp)
         return OUTPUTS[self._output].targets(indices, len(self.classes_), dtype)
 
+    def _strata(self, Y):
+        return to_numpy(OUTPUTS[self._output].class_indices(Y))
+
+    def _validation_score(self, AL, Y):
+        class_indices = OUTPUTS[self._output].class_indices
+        return float(np.mean(to_numpy(class_indices(AL)) == to_numpy(class_indices(Y))))
+
     def _labels(self, y: Any, n_samples: int) -> np.ndarray:
         y = to_numpy(y) if not is_host_data(y) else np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:

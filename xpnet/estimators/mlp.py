@@ -10,23 +10,39 @@ from __future__ import annotations
 import numbers
 import os
 import pathlib
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from ..activations import ACTIVATIONS
-from ..backend import (asarray, backend_name, dtype_name, is_host_data, namespace_of,
-                       resolve_backend)
+from ..backend import (
+    asarray,
+    backend_name,
+    dtype_name,
+    is_host_data,
+    namespace_of,
+    resolve_backend,
+)
 from ..errors import XpnetError
 from ..network import forward_prop
+from ..parameters import restore_params
 from ..seeding import host_rng
-from ..training import SGD, Adam, Constant, History, InverseScaling, Optimizer
+from ..training import SGD, Adam, Constant, History, Optimizer
 from ..training import fit as fit_network
-from ..validation import (check_count, check_finite, check_flag, check_fraction,
-                          check_non_negative, check_positive, check_split, working_dtype)
+from ..validation import (
+    check_count,
+    check_finite,
+    check_flag,
+    check_fraction,
+    check_non_negative,
+    check_positive,
+    working_dtype,
+)
 from . import files
-from .sklearn_base import BaseEstimator, NotFittedBase
+from .sklearn_base import BaseEstimator, ConvergenceWarning, NotFittedBase
+from .stopping import EpochRule, SklearnRate, check_patience, split_validation
 
 Array = Any
 
@@ -98,43 +114,87 @@ class _MLPBase(BaseEstimator):
     def _train_or_raise(self, X, y, *, reset, incremental, classes):
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
+        if incremental and check_flag(self.early_stopping, "early_stopping"):
+            raise ValueError("partial_fit does not support early_stopping=True")
         xp = self._namespace(X, reset)
         Xt = self._network_input(X, xp, reset)
         Y = self._encode_targets(y, Xt.shape[1], xp, Xt.dtype, reset, classes)
         if reset:
-            self.params_, self.optimizer_ = None, self._optimizer()
-            self.loss_curve_: list[float] = []
+            self.params_ = None
+            self._start_bookkeeping()
+        else:  # new lists: a fit that raises must leave the old ones as they were
+            self.loss_curve_ = list(self.loss_curve_)
+            if self.validation_scores_ is not None:
+                self.validation_scores_ = list(self.validation_scores_)
+        if reset or not incremental:  # scikit-learn: a new optimizer for every fit
+            self.optimizer_ = self._optimizer()
+        if not incremental:
+            self.n_iter_ = 0
+        Xt, Y, validation = self._hold_out(Xt, Y, xp)
         layer_dims = [Xt.shape[0], *self._hidden_sizes(), Y.shape[0]]
-        params, history = fit_network(Xt, Y, layer_dims, params=self.params_, **self._fit_options(
-            Xt.shape[1], incremental))
+        batch_size = self._batch_size(Xt.shape[1])
+        rate = SklearnRate(self.learning_rate, check_non_negative(self.power_t, "power_t"), self.t_)
+        rule = EpochRule(self, rate, Xt.shape[1], batch_size, validation, self._validation_score,
+                         incremental)
+        epochs_before = self.n_iter_
+        params, history = fit_network(
+            Xt, Y, layer_dims, params=self.params_, validation_data=validation, callbacks=[rule],
+            **self._fit_options(batch_size, rate, incremental))
+        if rule.best_params is not None:  # early_stopping: the best validation score's weights
+            restore_params(params, rule.best_params)
         self.params_, self.history_ = params, history
-        self.loss_curve_ = self.loss_curve_ + history.loss
-        self.n_iter_ = len(self.loss_curve_)
         self.n_layers_ = len(layer_dims)
         self.out_activation_ = self._output
+        if not incremental and not rule.stopped and self.n_iter_ - epochs_before == self.max_iter:
+            warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
+                          "the optimization hasn't converged yet.", ConvergenceWarning, stacklevel=4)
         return self
 
-    def _fit_options(self, n_samples: int, incremental: bool) -> dict[str, Any]:
+    def _start_bookkeeping(self) -> None:
+        """scikit-learn's attributes of a new model, before its first epoch."""
+        self.loss_curve_: list[float] = []
+        self.n_iter_ = self.t_ = self._no_improvement_count = 0
+        if self.early_stopping:
+            self.validation_scores_: list[float] | None = []
+            self.best_validation_score_, self.best_loss_ = -np.inf, None
+        else:
+            self.validation_scores_ = self.best_validation_score_ = None
+            self.best_loss_ = np.inf
+
+    def _hold_out(self, Xt: Array, Y: Array, xp: Any) -> tuple[Array, Array, Any]:
+        """``(X_train, Y_train, (X_val, Y_val) or None)``: scikit-learn's validation split
+        when ``early_stopping=True``, stratified for single-label classifiers."""
+        if not check_flag(self.early_stopping, "early_stopping"):
+            return Xt, Y, None
+        train, val = split_validation(Xt.shape[1], self.validation_fraction,
+                                      self._seed(self.n_iter_), self._strata(Y),
+                                      getattr(self, "classes_", None))
+        train, val = asarray(train, xp), asarray(val, xp)
+        return (xp.take(Xt, train, axis=1), xp.take(Y, train, axis=1),
+                (xp.take(Xt, val, axis=1), xp.take(Y, val, axis=1)))
+
+    def _strata(self, Y: Array) -> np.ndarray | None:
+        """The classes to stratify the validation split by (None: not stratified)."""
+        return None
+
+    def _validation_score(self, AL: Array, Y: Array) -> float:
+        """scikit-learn's ``score`` of the network's output ``AL`` against targets ``Y``."""
+        raise NotImplementedError
+
+    def _fit_options(self, batch_size: int, rate: SklearnRate, incremental: bool) -> dict[str, Any]:
         hidden = self._hidden_activation()
-        done = self.n_iter_ if incremental and hasattr(self, "n_iter_") else 0
-        options = dict(
+        check_non_negative(self.tol, "tol")
+        check_patience(self.n_iter_no_change)
+        return dict(
             epochs=1 if incremental else check_count(self.max_iter, "max_iter", minimum=1),
             lr=check_positive(self.learning_rate_init, "learning_rate_init"),
-            batch_size=self._batch_size(n_samples), shuffle=check_flag(self.shuffle, "shuffle"),
-            optimizer=self.optimizer_, schedule=self._schedule(),
-            weight_decay=check_non_negative(self.alpha, "alpha"), hidden=hidden,
-            output=self._output, seed=self._seed(done),
+            batch_size=batch_size, shuffle=check_flag(self.shuffle, "shuffle"),
+            optimizer=self.optimizer_, schedule=rate if self.solver == "sgd" else Constant(),
+            # scikit-learn's penalty is alpha/2 * sum(W**2) per batch, divided by the batch's size.
+            weight_decay=check_non_negative(self.alpha, "alpha") / batch_size, hidden=hidden,
+            output=self._output, seed=self._seed(self.n_iter_),
             scale=ACTIVATIONS[hidden].init_scale,
-            initial_epoch=done, verbose=self.verbose)
-        if not incremental:
-            # As in scikit-learn: stop when the monitored loss stalls for n_iter_no_change epochs.
-            options.update(early_stopping=check_count(self.n_iter_no_change, "n_iter_no_change", 1),
-                           min_delta=check_non_negative(self.tol, "tol"))
-            if check_flag(self.early_stopping, "early_stopping"):
-                check_split(self.validation_fraction, n_samples, "validation_fraction",
-                            alternative="early_stopping=False")
-                options["validation_split"] = float(self.validation_fraction)
-        return options
+            initial_epoch=self.n_iter_, verbose=_verbosity(self.verbose))
 
     def _optimizer(self) -> Optimizer:
         if self.solver == "adam":
@@ -149,12 +209,6 @@ class _MLPBase(BaseEstimator):
             return SGD(float(momentum), nesterov=nesterov and momentum > 0)
         raise ValueError(f"solver must be 'adam' or 'sgd', got {self.solver!r}")
 
-    def _schedule(self):
-        if self.learning_rate == "constant":
-            return Constant()
-        if self.learning_rate == "invscaling":
-            return InverseScaling(self.power_t)
-        raise ValueError(f"learning_rate must be 'constant' or 'invscaling', got {self.learning_rate!r}")
 
     def _hidden_sizes(self) -> list[int]:
         sizes = self.hidden_layer_sizes
@@ -173,9 +227,12 @@ class _MLPBase(BaseEstimator):
         return _ACTIVATION_NAMES[self.activation]
 
     def _batch_size(self, n_samples: int) -> int:
+        if self.learning_rate not in ("constant", "invscaling", "adaptive"):
+            raise ValueError(f"learning_rate must be 'constant', 'invscaling' or 'adaptive', "
+                             f"got {self.learning_rate!r}")
         if self.batch_size == "auto":
             return min(200, n_samples)
-        return check_count(self.batch_size, "batch_size", minimum=1)
+        return min(check_count(self.batch_size, "batch_size", minimum=1), n_samples)
 
     def _seed(self, epochs_done: int) -> int:
         """This call's seed; partial_fit calls move it on, so each epoch shuffles differently."""
@@ -270,8 +327,21 @@ class _MLPBase(BaseEstimator):
         for name in ("n_features_in_", "loss_curve_", "n_iter_", "n_layers_", "out_activation_"):
             setattr(self, name, fitted[name])
         self._output = fitted["out_activation_"]
+        # The solver's own state is not kept (as the optimizer's): it restarts, as after
+        # fit with early_stopping=False, and best_loss_ is the best loss recorded.
+        self.t_ = self._no_improvement_count = 0
+        self.best_loss_ = min(self.loss_curve_, default=np.inf)
+        self.validation_scores_ = self.best_validation_score_ = None
         self.history_ = History(**fitted["history_"])
         self.params_, self.optimizer_ = params, self._optimizer()
+
+
+def _verbosity(verbose: Any) -> int:
+    """``fit``'s progress bar for the estimator's ``verbose`` (any int >= 0, as scikit-learn):
+    0 none, 1 in a terminal, 2 and more always."""
+    if not isinstance(verbose, numbers.Integral) or verbose < 0:
+        raise ValueError(f"verbose must be an int >= 0 (0: silent), got {verbose!r}")
+    return min(int(verbose), 2)
 
 
 def _host_reals(data: Any, name: str) -> np.ndarray:

@@ -43,6 +43,9 @@ class MLPRegressor(RegressorMixin, _MLPBase):
         _check_finite_cast(Y, y, "y")
         return xp.reshape(Y, (1, n_samples)) if Y.ndim == 1 else xp.asarray(Y.T, copy=True)
 
+    def _validation_score(self, AL, Y):
+        return _r2(to_numpy(Y).T, to_numpy(AL).T)
+
     def _fitted_state(self):
         return {**super()._fitted_state(), "n_outputs_": self.n_outputs_, "y_is_1d": self._y_is_1d}
 
@@ -65,8 +68,12 @@ class MLPRegressor(RegressorMixin, _MLPBase):
                              "y must have one row per sample")
         if not np.all(np.isfinite(truth)):
             raise ValueError("y contains NaN or inf; remove or impute those values first")
-        truth = truth.reshape(predicted.shape)
-        residual = ((truth - predicted) ** 2).sum(axis=0)
-        total = ((truth - truth.mean(axis=0)) ** 2).sum(axis=0)
-        r2 = np.where(total > 0, 1 - residual / np.where(total > 0, total, 1), 0.0)
-        return float(np.mean(r2))
+        return _r2(truth.reshape(predicted.shape), predicted)
+
+
+def _r2(truth: np.ndarray, predicted: np.ndarray) -> float:
+    """R^2 of ``predicted`` against ``truth`` (host arrays of one shape), averaged over outputs."""
+    residual = ((truth - predicted) ** 2).sum(axis=0)
+    total = ((truth - truth.mean(axis=0)) ** 2).sum(axis=0)
+    r2 = np.where(total > 0, 1 - residual / np.where(total > 0, total, 1), 0.0)
+    return float(np.mean(r2))
