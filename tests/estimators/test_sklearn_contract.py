@@ -164,3 +164,64 @@ def test_adaptive_learning_rate_divides_by_five_until_too_small():
     assert model.history_.lr[-1] <= 1e-6
     rates = sorted(set(model.history_.lr), reverse=True)
     np.testing.assert_allclose(rates, [1e-3 / 5**k for k in range(len(rates))])
+
+
+# -- partial_fit ------------------------------------------------------------------------------
+
+def test_partial_fit_with_other_classes_raises():
+    # scikit-learn's test_partial_fit_classes_error
+    model = MLPClassifier(solver="sgd")
+    model.partial_fit([[3, 2]], [0], classes=[0, 1])
+    with pytest.raises(ValueError, match=r"`classes=\[1, 2\]` is not the same as on last call"):
+        model.partial_fit([[3, 2]], [0], classes=[1, 2])
+    model.partial_fit([[3, 2]], [1], classes=[1, 0])  # the same classes, in any order
+
+
+def test_partial_fit_refuses_early_stopping():
+    # scikit-learn raises "partial_fit does not support early_stopping=True"
+    for model, extra in ((MLPClassifier(early_stopping=True), {"classes": [0, 1]}),
+                         (MLPRegressor(early_stopping=True), {})):
+        with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
+            model.partial_fit(X_digits_binary, y_digits_binary, **extra)
+
+
+def test_partial_fit_refuses_classes_outside_the_first_calls():
+    # scikit-learn's test_partial_fit_errors and test_partial_fit_unseen_classes
+    with pytest.raises(ValueError):
+        MLPClassifier(solver="sgd").partial_fit([[3, 2], [1, 6]], [1, 0], classes=[2])
+    model = MLPClassifier(random_state=0)
+    model.partial_fit([[1], [2], [3]], ["a", "b", "c"], classes=["a", "b", "c", "d"])
+    model.partial_fit([[4]], ["d"])
+    assert model.score([[1], [2], [3], [4]], ["a", "b", "c", "d"]) > 0
+
+
+# -- verbose ----------------------------------------------------------------------------------
+
+def test_verbose_prints_scikit_learns_lines_to_stdout(capsys):
+    # scikit-learn's test_verbose_sgd: any int is a verbosity, and the lines are printed
+    # whether or not stdout is a terminal (here pytest captures it)
+    model = MLPClassifier(solver="sgd", max_iter=2, verbose=10, hidden_layer_sizes=2)
+    with pytest.warns(ConvergenceWarning):
+        model.fit([[3, 2], [1, 6]], [1, 0])
+    model.partial_fit([[3, 2], [1, 6]], [1, 0])
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert [line.split(",")[0] for line in lines] == ["Iteration 1", "Iteration 2", "Iteration 3"]
+    assert lines[0] == "Iteration 1, loss = %.8f" % model.loss_curve_[0]
+
+
+def test_verbose_early_stopping_prints_validation_scores(capsys):
+    model = MLPRegressor(hidden_layer_sizes=(4,), verbose=True, early_stopping=True, tol=10.0,
+                         n_iter_no_change=1)
+    model.fit(X_reg, y_reg)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "Validation score: %f" % model.validation_scores_[0]
+    assert lines[-1] == ("Validation score did not improve more than tol=10.000000 for 1 "
+                         "consecutive epochs. Stopping.")
+
+
+def test_verbose_zero_prints_nothing_and_negative_is_refused(capsys):
+    MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, verbose=0).fit(X_reg, y_reg)
+    assert capsys.readouterr().out == ""
+    with pytest.raises(ValueError, match="verbose must be an int >= 0"):
+        MLPRegressor(verbose=-1).fit(X_reg, y_reg)

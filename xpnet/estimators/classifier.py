@@ -35,6 +35,10 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
         first = not hasattr(self, "params_")
         if first and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit")
+        if not first and classes is not None and not np.array_equal(
+                self.classes_, np.unique(np.asarray(classes))):
+            raise ValueError(f"`classes={list(classes)!r}` is not the same as on last call to "
+                             f"partial_fit, was: {self.classes_.tolist()!r}")
         return self._train(X, y, reset=first, incremental=True, classes=classes)
 
     def _encode_targets(self, y, n_samples, xp, dtype, reset, classes):
