@@ -6,9 +6,12 @@ Most tests adapt scikit-learn's own test module, sklearn/neural_network/tests/te
 solvers and options xpnet does not offer are left out.
 """
 
+import re
+
 import numpy as np
 import pytest
 
+import xpnet
 from xpnet.estimators import MLPClassifier, MLPRegressor
 from xpnet.estimators.stopping import split_validation
 
@@ -225,3 +228,70 @@ def test_verbose_zero_prints_nothing_and_negative_is_refused(capsys):
     assert capsys.readouterr().out == ""
     with pytest.raises(ValueError, match="verbose must be an int >= 0"):
         MLPRegressor(verbose=-1).fit(X_reg, y_reg)
+
+
+# -- attributes and methods -------------------------------------------------------------------
+
+def test_coefs_and_intercepts_have_scikit_learns_layout_and_view_the_parameters():
+    model = MLPClassifier(hidden_layer_sizes=(5, 3), max_iter=2).fit(X_digits_multi, y_digits_multi)
+    assert [c.shape for c in model.coefs_] == [(64, 5), (5, 3), (3, 3)]
+    assert [b.shape for b in model.intercepts_] == [(5,), (3,), (3,)]
+    assert np.shares_memory(model.coefs_[0], model.params_["W1"])
+    assert np.shares_memory(model.intercepts_[2], model.params_["b3"])
+    # scikit-learn's forward pass with them gives predict_proba
+    hidden = np.maximum(X_digits_multi @ model.coefs_[0] + model.intercepts_[0], 0)
+    hidden = np.maximum(hidden @ model.coefs_[1] + model.intercepts_[1], 0)
+    logits = hidden @ model.coefs_[2] + model.intercepts_[2]
+    expected = np.exp(logits - logits.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(model.predict_proba(X_digits_multi),
+                               expected / expected.sum(axis=1, keepdims=True), rtol=1e-10)
+    assert not hasattr(MLPClassifier(), "coefs_")
+
+
+@pytest.mark.parametrize("X, y", [(X_digits_binary[:50], y_digits_binary[:50]),
+                                  (X_digits_multi[:10], y_digits_multi[:10])])
+def test_predict_log_proba_is_the_log_of_predict_proba(X, y):
+    # scikit-learn's test_predict_proba_binary and test_predict_proba_multiclass
+    model = MLPClassifier(hidden_layer_sizes=5, activation="logistic", random_state=1)
+    model.fit(X, y)
+    proba, log_proba = model.predict_proba(X), model.predict_log_proba(X)
+    assert proba.shape == log_proba.shape == (X.shape[0], len(np.unique(y)))
+    np.testing.assert_allclose(log_proba, np.log(proba), rtol=1e-12)
+
+
+def test_training_diverged_error_is_a_value_error_too():
+    assert issubclass(xpnet.TrainingDivergedError, ValueError)
+    assert issubclass(xpnet.TrainingDivergedError, FloatingPointError)
+    with pytest.raises(ValueError) as raised:  # what a scikit-learn user catches
+        MLPRegressor(solver="sgd", learning_rate_init=1e10, momentum=0.0, max_iter=50,
+                     activation="identity").fit(X_reg * 1e10, y_reg)
+    assert isinstance(raised.value, xpnet.TrainingDivergedError)
+
+
+def test_warm_start_continues_and_refuses_other_classes():
+    # scikit-learn's test_warm_start (with the sgd solver: xpnet has no lbfgs)
+    X, y = load_digits(n_class=3, return_X_y=True)
+    X, y = X[:150] / 16, y[:150]
+    model = MLPClassifier(hidden_layer_sizes=2, solver="sgd", warm_start=True, random_state=42,
+                          tol=1e-2).fit(X, y)
+    before = [c.copy() for c in model.coefs_]
+    model.fit(X, y)
+    assert not np.array_equal(model.coefs_[0], before[0])  # trained on, from the weights it had
+    for y_other in (np.array([0] * 75 + [1] * 75), np.array([0] * 50 + [1] * 50 + [3] * 50)):
+        message = ("warm_start can only be used where `y` has the same classes as in the previous "
+                   f"call to fit. Previously got [0 1 2], `y` has {np.unique(y_other)}")
+        with pytest.raises(ValueError, match=re.escape(message)):
+            model.fit(X, y_other)
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_warm_start_runs_max_iter_each_fit(Estimator):
+    # scikit-learn's test_warm_start_full_iteration
+    X, y = X_digits_multi, y_digits_multi
+    model = Estimator(hidden_layer_sizes=2, solver="sgd", warm_start=True, max_iter=3)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    assert model.n_iter_ == 3
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    assert model.n_iter_ == 3 and len(model.loss_curve_) == 6 and model.t_ == 6 * 200

@@ -30,6 +30,13 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
     ``W1, b1, ...``), ``loss_curve_``, ``n_iter_``, ``history_``, ``out_activation_``.
     """
 
+    def _check_warm_start(self, y: Any) -> None:
+        given = np.unique(to_numpy(y) if not is_host_data(y) else np.asarray(y))
+        if not np.array_equal(given, self.classes_):
+            raise ValueError("warm_start can only be used where `y` has the same classes as in "
+                             f"the previous call to fit. Previously got {self.classes_}, `y` "
+                             f"has {given}")
+
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
         """One epoch over ``X, y``; the first call must list every class in ``classes``."""
         first = not hasattr(self, "params_")
@@ -105,6 +112,11 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
         """Class probabilities, ``(n_samples, n_classes)``, on the model's backend."""
         AL = self._network_output(X)  # first: it says when the model is not fitted
         return OUTPUTS[self._output].probabilities(AL)
+
+    def predict_log_proba(self, X: Any) -> Array:
+        """The logarithm of :meth:`predict_proba`, on the model's backend."""
+        proba = self.predict_proba(X)
+        return namespace_of(proba=proba).log(proba)
 
     def predict(self, X: Any) -> Array:
         """Predicted labels, on the model's backend (NumPy for string labels)."""

@@ -68,7 +68,7 @@ class _MLPBase(BaseEstimator):
                  nesterovs_momentum: bool = True, early_stopping: bool = False,
                  validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-8, n_iter_no_change: int = 10, backend: Any = "auto",
-                 dtype: str | None = None, verbose: int = 0) -> None:
+                 dtype: str | None = None, verbose: int = 0, warm_start: bool = False) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -92,11 +92,37 @@ class _MLPBase(BaseEstimator):
         self.backend = backend
         self.dtype = dtype
         self.verbose = verbose
+        self.warm_start = warm_start
 
     # -- training -----------------------------------------------------------------------
     def fit(self, X: Any, y: Any) -> _MLPBase:
-        """Train from scratch on ``X`` ``(n_samples, n_features)`` and targets ``y``."""
-        return self._train(X, y, reset=True, incremental=False)
+        """Train on ``X`` ``(n_samples, n_features)`` and targets ``y``: from scratch, or with
+        ``warm_start=True`` from the weights of the previous fit."""
+        warm = check_flag(self.warm_start, "warm_start") and hasattr(self, "params_")
+        if warm and y is not None:
+            self._check_warm_start(y)
+        return self._train(X, y, reset=not warm, incremental=False)
+
+    def _check_warm_start(self, y: Any) -> None:
+        """Raise when ``y`` cannot continue the previous fit (the classifier: other classes)."""
+
+    @property
+    def coefs_(self) -> list[Array]:
+        """scikit-learn's weights: ``coefs_[i]`` is ``W{i+1}.T``, shaped ``(n_in, n_out)``, a view
+        of ``params_`` on the model's backend."""
+        return [self._fitted_params()[f"W{l}"].T for l in range(1, self.n_layers_)]
+
+    @property
+    def intercepts_(self) -> list[Array]:
+        """scikit-learn's biases: ``intercepts_[i]`` is ``b{i+1}`` as a vector ``(n_out,)``."""
+        params = self._fitted_params()
+        xp = namespace_of(b1=params["b1"])
+        return [xp.reshape(params[f"b{l}"], (-1,)) for l in range(1, self.n_layers_)]
+
+    def _fitted_params(self) -> dict[str, Array]:
+        if not hasattr(self, "params_"):
+            raise AttributeError(f"This {type(self).__name__} instance is not fitted yet")
+        return self.params_
 
     def _train(self, X: Any, y: Any, *, reset: bool, incremental: bool, classes: Any = None) -> _MLPBase:
         """Fit (``incremental=False``) or run one epoch; ``reset`` starts a new model.
