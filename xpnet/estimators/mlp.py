@@ -1,7 +1,7 @@
 """What ``MLPClassifier`` and ``MLPRegressor`` share: ``_MLPBase``.
 
 It turns the hyper-parameters into :func:`xpnet.fit`'s options, converts and checks
-``X`` (and, with the helpers below, real-valued ``y``) into the network layout
+``X`` (with the checks of ``reals.py``, which ``y`` shares) into the network layout
 ``(n_features, n_samples)``, and runs the network forward for ``predict``.
 """
 
@@ -20,7 +20,6 @@ from ..activations import ACTIVATIONS
 from ..backend import (
     asarray,
     backend_name,
-    dtype_name,
     is_host_data,
     namespace_of,
     resolve_backend,
@@ -33,7 +32,6 @@ from ..training import SGD, Adam, Constant, History, Optimizer
 from ..training import fit as fit_network
 from ..validation import (
     check_count,
-    check_finite,
     check_flag,
     check_fraction,
     check_non_negative,
@@ -41,6 +39,7 @@ from ..validation import (
     working_dtype,
 )
 from . import files
+from .reals import check_finite_cast, device_reals, host_reals
 from .sklearn_base import BaseEstimator, ConvergenceWarning, NotFittedBase
 from .stopping import EpochRule, SklearnRate, check_patience, split_validation
 
@@ -282,7 +281,7 @@ class _MLPBase(BaseEstimator):
         if hasattr(X, "toarray") or hasattr(X, "tocsr"):
             raise TypeError(f"{type(self).__name__} does not support sparse input; "
                             "convert it with X.toarray()")
-        X = _host_reals(X, "X") if is_host_data(X) else _device_reals(X, "X")
+        X = host_reals(X, "X") if is_host_data(X) else device_reals(X, "X")
         if X.ndim != 2:
             raise ValueError(f"Expected 2D array, got {X.ndim}D array instead; X must be shaped "
                              "(n_samples, n_features). Reshape your data either using "
@@ -301,7 +300,7 @@ class _MLPBase(BaseEstimator):
         # come from the row-major samples as they are.
         with np.errstate(over="ignore"):  # values beyond the dtype's range: reported just below
             Xt = asarray(X, xp, dtype).T if is_host_data(X) else xp.astype(X, dtype, copy=False).T
-        _check_finite_cast(Xt, X, "X")
+        check_finite_cast(Xt, X, "X")
         return Xt
 
     def _check_n_features(self, n_features: int, reset: bool) -> None:
@@ -368,40 +367,3 @@ def _verbosity(verbose: Any) -> int:
     if not isinstance(verbose, numbers.Integral) or verbose < 0:
         raise ValueError(f"verbose must be an int >= 0 (0: silent), got {verbose!r}")
     return min(int(verbose), 2)
-
-
-def _host_reals(data: Any, name: str) -> np.ndarray:
-    """Host data as a NumPy array of real numbers: float32/float64 kept, anything else float64."""
-    try:
-        array = np.asarray(data)
-        if not np.iscomplexobj(array) and array.dtype not in (np.float32, np.float64):
-            array = array.astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        # The type is kept: scikit-learn's checks expect NumPy's TypeError for objects.
-        raise type(exc)(f"{name} is not a rectangular array of real numbers ({exc}); pass an "
-                        "array, or equal-length lists, of numbers") from exc
-    if np.iscomplexobj(array):
-        raise ValueError(f"Complex data not supported: {name} has dtype {array.dtype}; pass real "
-                         f"numbers, e.g. the real part or the magnitude of {name}")
-    return array
-
-
-def _device_reals(data: Array, name: str) -> Array:
-    """Another library's array, refused unless it holds real numbers (bools, ints, floats)."""
-    xp = namespace_of(**{name: data})
-    if not xp.isdtype(data.dtype, ("bool", "integral", "real floating")):
-        raise ValueError(f"Complex data not supported: {name} has dtype {data.dtype}; pass real "
-                         f"numbers, e.g. the real part or the magnitude of {name}")
-    return data
-
-
-def _check_finite_cast(converted: Array, original: Array, name: str) -> None:
-    """``converted`` (``original`` in the model's dtype) is finite; says why when it is not."""
-    xp = namespace_of(**{name: converted})
-    if bool(xp.all(xp.isfinite(converted))):
-        return
-    source = namespace_of(**{name: original})
-    if source.isdtype(original.dtype, "real floating") and bool(source.all(source.isfinite(original))):
-        raise ValueError(f"{name} holds values beyond the range of {dtype_name(converted.dtype)}, "
-                         f"the model's dtype; scale {name} or use dtype='float64'")
-    check_finite(converted, name)
