@@ -14,8 +14,10 @@ class BackendUnavailableError(XpnetError, RuntimeError):
     """A requested array backend cannot run here; the message says why and how to fix it."""
 
 
-class TrainingDivergedError(XpnetError, FloatingPointError):
+class TrainingDivergedError(XpnetError, FloatingPointError, ValueError):
     """The loss became NaN or infinite during training.
+
+    Also a ``ValueError``, which scikit-learn's MLP raises for non-finite weights.
 
     ``params`` holds the last good weights (those before the failing epoch) and
     ``history`` the epochs completed before it, so nothing already learned is lost.

@@ -7,7 +7,8 @@ fitted on CuPy arrays keeps its parameters on CuPy and predicts CuPy arrays;
 ``backend=`` only decides where host data (lists, NumPy) goes. ``est.save(path)``
 writes a fitted estimator to one file and :func:`load` reads it back.
 
-Modules: ``mlp`` (what both share), ``classifier``, ``regressor``, ``files``
+Modules: ``mlp`` (what both share), ``classifier``, ``regressor``, ``stopping`` (scikit-learn's
+rules after each epoch), ``reals`` (data checked into real numbers), ``files``
 (saving and loading), ``sklearn_base`` (scikit-learn's base classes, or a fallback).
 """
 

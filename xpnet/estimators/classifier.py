@@ -30,11 +30,22 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
     ``W1, b1, ...``), ``loss_curve_``, ``n_iter_``, ``history_``, ``out_activation_``.
     """
 
+    def _check_warm_start(self, y: Any) -> None:
+        given = np.unique(to_numpy(y) if not is_host_data(y) else np.asarray(y))
+        if not np.array_equal(given, self.classes_):
+            raise ValueError("warm_start can only be used where `y` has the same classes as in "
+                             f"the previous call to fit. Previously got {self.classes_}, `y` "
+                             f"has {given}")
+
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
         """One epoch over ``X, y``; the first call must list every class in ``classes``."""
         first = not hasattr(self, "params_")
         if first and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit")
+        if not first and classes is not None and not np.array_equal(
+                self.classes_, np.unique(np.asarray(classes))):
+            raise ValueError(f"`classes={list(classes)!r}` is not the same as on last call to "
+                             f"partial_fit, was: {self.classes_.tolist()!r}")
         return self._train(X, y, reset=first, incremental=True, classes=classes)
 
     def _encode_targets(self, y, n_samples, xp, dtype, reset, classes):
@@ -52,6 +63,13 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
                              f"{unknown.tolist()}")
         indices = asarray(np.searchsorted(self.classes_, y), xp)
         return OUTPUTS[self._output].targets(indices, len(self.classes_), dtype)
+
+    def _strata(self, Y):
+        return to_numpy(OUTPUTS[self._output].class_indices(Y))
+
+    def _validation_score(self, AL, Y):
+        class_indices = OUTPUTS[self._output].class_indices
+        return float(np.mean(to_numpy(class_indices(AL)) == to_numpy(class_indices(Y))))
 
     def _labels(self, y: Any, n_samples: int) -> np.ndarray:
         y = to_numpy(y) if not is_host_data(y) else np.asarray(y)
@@ -94,6 +112,11 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
         """Class probabilities, ``(n_samples, n_classes)``, on the model's backend."""
         AL = self._network_output(X)  # first: it says when the model is not fitted
         return OUTPUTS[self._output].probabilities(AL)
+
+    def predict_log_proba(self, X: Any) -> Array:
+        """The logarithm of :meth:`predict_proba`, on the model's backend."""
+        proba = self.predict_proba(X)
+        return namespace_of(proba=proba).log(proba)
 
     def predict(self, X: Any) -> Array:
         """Predicted labels, on the model's backend (NumPy for string labels)."""

@@ -23,6 +23,11 @@ from .sklearn_base import BaseEstimator
 ESTIMATORS: dict[str, type[BaseEstimator]] = {}
 
 
+# Settings added after the first file format, with their defaults: a setting at its default
+# is left out, so files of models that do not use it stay as they were (and load as before).
+ADDED_LATER: dict[str, Any] = {"warm_start": False}
+
+
 def loadable(cls: type[BaseEstimator]) -> type[BaseEstimator]:
     """Class decorator: model files of kind ``cls.__name__`` load as ``cls``."""
     ESTIMATORS[cls.__name__] = cls
@@ -31,7 +36,8 @@ def loadable(cls: type[BaseEstimator]) -> type[BaseEstimator]:
 
 def save(estimator: Any, path: str | os.PathLike) -> pathlib.Path:
     """Write the fitted ``estimator``'s parameters, settings and fitted state to ``path``."""
-    settings = {name: _plain(value) for name, value in estimator.get_params().items()}
+    settings = {name: _plain(value) for name, value in estimator.get_params().items()
+                if not (name in ADDED_LATER and value == ADDED_LATER[name])}
     if not isinstance(settings["backend"], str):
         settings["backend"] = backend_name(settings["backend"])
     if not (settings["random_state"] is None or isinstance(settings["random_state"], int)):

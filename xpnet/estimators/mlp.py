@@ -1,7 +1,7 @@
 """What ``MLPClassifier`` and ``MLPRegressor`` share: ``_MLPBase``.
 
 It turns the hyper-parameters into :func:`xpnet.fit`'s options, converts and checks
-``X`` (and, with the helpers below, real-valued ``y``) into the network layout
+``X`` (with the checks of ``reals.py``, which ``y`` shares) into the network layout
 ``(n_features, n_samples)``, and runs the network forward for ``predict``.
 """
 
@@ -10,23 +10,38 @@ from __future__ import annotations
 import numbers
 import os
 import pathlib
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from ..activations import ACTIVATIONS
-from ..backend import (asarray, backend_name, dtype_name, is_host_data, namespace_of,
-                       resolve_backend)
+from ..backend import (
+    asarray,
+    backend_name,
+    is_host_data,
+    namespace_of,
+    resolve_backend,
+)
 from ..errors import XpnetError
 from ..network import forward_prop
+from ..parameters import restore_params
 from ..seeding import host_rng
-from ..training import SGD, Adam, Constant, History, InverseScaling, Optimizer
+from ..training import SGD, Adam, Constant, History, Optimizer
 from ..training import fit as fit_network
-from ..validation import (check_count, check_finite, check_flag, check_fraction,
-                          check_non_negative, check_positive, check_split, working_dtype)
+from ..validation import (
+    check_count,
+    check_flag,
+    check_fraction,
+    check_non_negative,
+    check_positive,
+    working_dtype,
+)
 from . import files
-from .sklearn_base import BaseEstimator, NotFittedBase
+from .reals import check_finite_cast, device_reals, host_reals
+from .sklearn_base import BaseEstimator, ConvergenceWarning, NotFittedBase
+from .stopping import EpochRule, SklearnRate, check_patience, split_validation
 
 Array = Any
 
@@ -52,7 +67,7 @@ class _MLPBase(BaseEstimator):
                  nesterovs_momentum: bool = True, early_stopping: bool = False,
                  validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-8, n_iter_no_change: int = 10, backend: Any = "auto",
-                 dtype: str | None = None, verbose: int = 0) -> None:
+                 dtype: str | None = None, verbose: int = 0, warm_start: bool = False) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -76,11 +91,37 @@ class _MLPBase(BaseEstimator):
         self.backend = backend
         self.dtype = dtype
         self.verbose = verbose
+        self.warm_start = warm_start
 
     # -- training -----------------------------------------------------------------------
     def fit(self, X: Any, y: Any) -> _MLPBase:
-        """Train from scratch on ``X`` ``(n_samples, n_features)`` and targets ``y``."""
-        return self._train(X, y, reset=True, incremental=False)
+        """Train on ``X`` ``(n_samples, n_features)`` and targets ``y``: from scratch, or with
+        ``warm_start=True`` from the weights of the previous fit."""
+        warm = check_flag(self.warm_start, "warm_start") and hasattr(self, "params_")
+        if warm and y is not None:
+            self._check_warm_start(y)
+        return self._train(X, y, reset=not warm, incremental=False)
+
+    def _check_warm_start(self, y: Any) -> None:
+        """Raise when ``y`` cannot continue the previous fit (the classifier: other classes)."""
+
+    @property
+    def coefs_(self) -> list[Array]:
+        """scikit-learn's weights: ``coefs_[i]`` is ``W{i+1}.T``, shaped ``(n_in, n_out)``, a view
+        of ``params_`` on the model's backend."""
+        return [self._fitted_params()[f"W{l}"].T for l in range(1, self.n_layers_)]
+
+    @property
+    def intercepts_(self) -> list[Array]:
+        """scikit-learn's biases: ``intercepts_[i]`` is ``b{i+1}`` as a vector ``(n_out,)``."""
+        params = self._fitted_params()
+        xp = namespace_of(b1=params["b1"])
+        return [xp.reshape(params[f"b{l}"], (-1,)) for l in range(1, self.n_layers_)]
+
+    def _fitted_params(self) -> dict[str, Array]:
+        if not hasattr(self, "params_"):
+            raise AttributeError(f"This {type(self).__name__} instance is not fitted yet")
+        return self.params_
 
     def _train(self, X: Any, y: Any, *, reset: bool, incremental: bool, classes: Any = None) -> _MLPBase:
         """Fit (``incremental=False``) or run one epoch; ``reset`` starts a new model.
@@ -98,43 +139,87 @@ class _MLPBase(BaseEstimator):
     def _train_or_raise(self, X, y, *, reset, incremental, classes):
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
+        if incremental and check_flag(self.early_stopping, "early_stopping"):
+            raise ValueError("partial_fit does not support early_stopping=True")
         xp = self._namespace(X, reset)
         Xt = self._network_input(X, xp, reset)
         Y = self._encode_targets(y, Xt.shape[1], xp, Xt.dtype, reset, classes)
         if reset:
-            self.params_, self.optimizer_ = None, self._optimizer()
-            self.loss_curve_: list[float] = []
+            self.params_ = None
+            self._start_bookkeeping()
+        else:  # new lists: a fit that raises must leave the old ones as they were
+            self.loss_curve_ = list(self.loss_curve_)
+            if self.validation_scores_ is not None:
+                self.validation_scores_ = list(self.validation_scores_)
+        if reset or not incremental:  # scikit-learn: a new optimizer for every fit
+            self.optimizer_ = self._optimizer()
+        if not incremental:
+            self.n_iter_ = 0
+        Xt, Y, validation = self._hold_out(Xt, Y, xp)
         layer_dims = [Xt.shape[0], *self._hidden_sizes(), Y.shape[0]]
-        params, history = fit_network(Xt, Y, layer_dims, params=self.params_, **self._fit_options(
-            Xt.shape[1], incremental))
+        batch_size = self._batch_size(Xt.shape[1])
+        rate = SklearnRate(self.learning_rate, check_non_negative(self.power_t, "power_t"), self.t_)
+        rule = EpochRule(self, rate, Xt.shape[1], batch_size, validation, self._validation_score,
+                         incremental)
+        epochs_before = self.n_iter_
+        params, history = fit_network(
+            Xt, Y, layer_dims, params=self.params_, validation_data=validation, callbacks=[rule],
+            **self._fit_options(batch_size, rate, incremental))
+        if rule.best_params is not None:  # early_stopping: the best validation score's weights
+            restore_params(params, rule.best_params)
         self.params_, self.history_ = params, history
-        self.loss_curve_ = self.loss_curve_ + history.loss
-        self.n_iter_ = len(self.loss_curve_)
         self.n_layers_ = len(layer_dims)
         self.out_activation_ = self._output
+        if not incremental and not rule.stopped and self.n_iter_ - epochs_before == self.max_iter:
+            warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
+                          "the optimization hasn't converged yet.", ConvergenceWarning, stacklevel=4)
         return self
 
-    def _fit_options(self, n_samples: int, incremental: bool) -> dict[str, Any]:
+    def _start_bookkeeping(self) -> None:
+        """scikit-learn's attributes of a new model, before its first epoch."""
+        self.loss_curve_: list[float] = []
+        self.n_iter_ = self.t_ = self._no_improvement_count = 0
+        if self.early_stopping:
+            self.validation_scores_: list[float] | None = []
+            self.best_validation_score_, self.best_loss_ = -np.inf, None
+        else:
+            self.validation_scores_ = self.best_validation_score_ = None
+            self.best_loss_ = np.inf
+
+    def _hold_out(self, Xt: Array, Y: Array, xp: Any) -> tuple[Array, Array, Any]:
+        """``(X_train, Y_train, (X_val, Y_val) or None)``: scikit-learn's validation split
+        when ``early_stopping=True``, stratified for single-label classifiers."""
+        if not check_flag(self.early_stopping, "early_stopping"):
+            return Xt, Y, None
+        train, val = split_validation(Xt.shape[1], self.validation_fraction,
+                                      self._seed(self.n_iter_), self._strata(Y),
+                                      getattr(self, "classes_", None))
+        train, val = asarray(train, xp), asarray(val, xp)
+        return (xp.take(Xt, train, axis=1), xp.take(Y, train, axis=1),
+                (xp.take(Xt, val, axis=1), xp.take(Y, val, axis=1)))
+
+    def _strata(self, Y: Array) -> np.ndarray | None:
+        """The classes to stratify the validation split by (None: not stratified)."""
+        return None
+
+    def _validation_score(self, AL: Array, Y: Array) -> float:
+        """scikit-learn's ``score`` of the network's output ``AL`` against targets ``Y``."""
+        raise NotImplementedError
+
+    def _fit_options(self, batch_size: int, rate: SklearnRate, incremental: bool) -> dict[str, Any]:
         hidden = self._hidden_activation()
-        done = self.n_iter_ if incremental and hasattr(self, "n_iter_") else 0
-        options = dict(
+        check_non_negative(self.tol, "tol")
+        check_patience(self.n_iter_no_change)
+        return dict(
             epochs=1 if incremental else check_count(self.max_iter, "max_iter", minimum=1),
             lr=check_positive(self.learning_rate_init, "learning_rate_init"),
-            batch_size=self._batch_size(n_samples), shuffle=check_flag(self.shuffle, "shuffle"),
-            optimizer=self.optimizer_, schedule=self._schedule(),
-            weight_decay=check_non_negative(self.alpha, "alpha"), hidden=hidden,
-            output=self._output, seed=self._seed(done),
+            batch_size=batch_size, shuffle=check_flag(self.shuffle, "shuffle"),
+            optimizer=self.optimizer_, schedule=rate if self.solver == "sgd" else Constant(),
+            # scikit-learn's penalty is alpha/2 * sum(W**2) per batch, divided by the batch's size.
+            weight_decay=check_non_negative(self.alpha, "alpha") / batch_size, hidden=hidden,
+            output=self._output, seed=self._seed(self.n_iter_),
             scale=ACTIVATIONS[hidden].init_scale,
-            initial_epoch=done, verbose=self.verbose)
-        if not incremental:
-            # As in scikit-learn: stop when the monitored loss stalls for n_iter_no_change epochs.
-            options.update(early_stopping=check_count(self.n_iter_no_change, "n_iter_no_change", 1),
-                           min_delta=check_non_negative(self.tol, "tol"))
-            if check_flag(self.early_stopping, "early_stopping"):
-                check_split(self.validation_fraction, n_samples, "validation_fraction",
-                            alternative="early_stopping=False")
-                options["validation_split"] = float(self.validation_fraction)
-        return options
+            initial_epoch=self.n_iter_, verbose=_verbosity(self.verbose))
 
     def _optimizer(self) -> Optimizer:
         if self.solver == "adam":
@@ -149,12 +234,6 @@ class _MLPBase(BaseEstimator):
             return SGD(float(momentum), nesterov=nesterov and momentum > 0)
         raise ValueError(f"solver must be 'adam' or 'sgd', got {self.solver!r}")
 
-    def _schedule(self):
-        if self.learning_rate == "constant":
-            return Constant()
-        if self.learning_rate == "invscaling":
-            return InverseScaling(self.power_t)
-        raise ValueError(f"learning_rate must be 'constant' or 'invscaling', got {self.learning_rate!r}")
 
     def _hidden_sizes(self) -> list[int]:
         sizes = self.hidden_layer_sizes
@@ -173,9 +252,12 @@ class _MLPBase(BaseEstimator):
         return _ACTIVATION_NAMES[self.activation]
 
     def _batch_size(self, n_samples: int) -> int:
+        if self.learning_rate not in ("constant", "invscaling", "adaptive"):
+            raise ValueError(f"learning_rate must be 'constant', 'invscaling' or 'adaptive', "
+                             f"got {self.learning_rate!r}")
         if self.batch_size == "auto":
             return min(200, n_samples)
-        return check_count(self.batch_size, "batch_size", minimum=1)
+        return min(check_count(self.batch_size, "batch_size", minimum=1), n_samples)
 
     def _seed(self, epochs_done: int) -> int:
         """This call's seed; partial_fit calls move it on, so each epoch shuffles differently."""
@@ -199,7 +281,7 @@ class _MLPBase(BaseEstimator):
         if hasattr(X, "toarray") or hasattr(X, "tocsr"):
             raise TypeError(f"{type(self).__name__} does not support sparse input; "
                             "convert it with X.toarray()")
-        X = _host_reals(X, "X") if is_host_data(X) else _device_reals(X, "X")
+        X = host_reals(X, "X") if is_host_data(X) else device_reals(X, "X")
         if X.ndim != 2:
             raise ValueError(f"Expected 2D array, got {X.ndim}D array instead; X must be shaped "
                              "(n_samples, n_features). Reshape your data either using "
@@ -218,7 +300,7 @@ class _MLPBase(BaseEstimator):
         # come from the row-major samples as they are.
         with np.errstate(over="ignore"):  # values beyond the dtype's range: reported just below
             Xt = asarray(X, xp, dtype).T if is_host_data(X) else xp.astype(X, dtype, copy=False).T
-        _check_finite_cast(Xt, X, "X")
+        check_finite_cast(Xt, X, "X")
         return Xt
 
     def _check_n_features(self, n_features: int, reset: bool) -> None:
@@ -270,42 +352,18 @@ class _MLPBase(BaseEstimator):
         for name in ("n_features_in_", "loss_curve_", "n_iter_", "n_layers_", "out_activation_"):
             setattr(self, name, fitted[name])
         self._output = fitted["out_activation_"]
+        # The solver's own state is not kept (as the optimizer's): it restarts, as after
+        # fit with early_stopping=False, and best_loss_ is the best loss recorded.
+        self.t_ = self._no_improvement_count = 0
+        self.best_loss_ = min(self.loss_curve_, default=np.inf)
+        self.validation_scores_ = self.best_validation_score_ = None
         self.history_ = History(**fitted["history_"])
         self.params_, self.optimizer_ = params, self._optimizer()
 
 
-def _host_reals(data: Any, name: str) -> np.ndarray:
-    """Host data as a NumPy array of real numbers: float32/float64 kept, anything else float64."""
-    try:
-        array = np.asarray(data)
-        if not np.iscomplexobj(array) and array.dtype not in (np.float32, np.float64):
-            array = array.astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        # The type is kept: scikit-learn's checks expect NumPy's TypeError for objects.
-        raise type(exc)(f"{name} is not a rectangular array of real numbers ({exc}); pass an "
-                        "array, or equal-length lists, of numbers") from exc
-    if np.iscomplexobj(array):
-        raise ValueError(f"Complex data not supported: {name} has dtype {array.dtype}; pass real "
-                         f"numbers, e.g. the real part or the magnitude of {name}")
-    return array
-
-
-def _device_reals(data: Array, name: str) -> Array:
-    """Another library's array, refused unless it holds real numbers (bools, ints, floats)."""
-    xp = namespace_of(**{name: data})
-    if not xp.isdtype(data.dtype, ("bool", "integral", "real floating")):
-        raise ValueError(f"Complex data not supported: {name} has dtype {data.dtype}; pass real "
-                         f"numbers, e.g. the real part or the magnitude of {name}")
-    return data
-
-
-def _check_finite_cast(converted: Array, original: Array, name: str) -> None:
-    """``converted`` (``original`` in the model's dtype) is finite; says why when it is not."""
-    xp = namespace_of(**{name: converted})
-    if bool(xp.all(xp.isfinite(converted))):
-        return
-    source = namespace_of(**{name: original})
-    if source.isdtype(original.dtype, "real floating") and bool(source.all(source.isfinite(original))):
-        raise ValueError(f"{name} holds values beyond the range of {dtype_name(converted.dtype)}, "
-                         f"the model's dtype; scale {name} or use dtype='float64'")
-    check_finite(converted, name)
+def _verbosity(verbose: Any) -> int:
+    """``fit``'s progress bar for the estimator's ``verbose`` (any int >= 0, as scikit-learn):
+    0 none, 1 in a terminal, 2 and more always."""
+    if not isinstance(verbose, numbers.Integral) or verbose < 0:
+        raise ValueError(f"verbose must be an int >= 0 (0: silent), got {verbose!r}")
+    return min(int(verbose), 2)

@@ -8,7 +8,8 @@ import numpy as np
 
 from ..backend import asarray, is_host_data, namespace_of, to_numpy
 from . import files
-from .mlp import Array, _check_finite_cast, _device_reals, _host_reals, _MLPBase
+from .mlp import Array, _MLPBase
+from .reals import check_finite_cast, device_reals, host_reals
 from .sklearn_base import RegressorMixin
 
 
@@ -32,7 +33,7 @@ class MLPRegressor(RegressorMixin, _MLPBase):
         return tags
 
     def _encode_targets(self, y, n_samples, xp, dtype, reset, classes):
-        y = _host_reals(y, "y") if is_host_data(y) else _device_reals(y, "y")
+        y = host_reals(y, "y") if is_host_data(y) else device_reals(y, "y")
         if y.ndim not in (1, 2) or y.shape[0] != n_samples:
             raise ValueError(f"y must have one row per sample ({n_samples}), got shape {tuple(y.shape)}")
         if reset:
@@ -40,8 +41,11 @@ class MLPRegressor(RegressorMixin, _MLPBase):
             self._y_is_1d = y.ndim == 1
         with np.errstate(over="ignore"):  # values beyond the dtype's range: reported just below
             Y = asarray(y, xp, dtype)
-        _check_finite_cast(Y, y, "y")
+        check_finite_cast(Y, y, "y")
         return xp.reshape(Y, (1, n_samples)) if Y.ndim == 1 else xp.asarray(Y.T, copy=True)
+
+    def _validation_score(self, AL, Y):
+        return _r2(to_numpy(Y).T, to_numpy(AL).T)
 
     def _fitted_state(self):
         return {**super()._fitted_state(), "n_outputs_": self.n_outputs_, "y_is_1d": self._y_is_1d}
@@ -59,14 +63,18 @@ class MLPRegressor(RegressorMixin, _MLPBase):
     def score(self, X: Any, y: Any) -> float:
         """The coefficient of determination R^2 (averaged over outputs)."""
         predicted = to_numpy(self.predict(X))
-        truth = _host_reals(to_numpy(y) if not is_host_data(y) else y, "y").astype(np.float64)
+        truth = host_reals(to_numpy(y) if not is_host_data(y) else y, "y").astype(np.float64)
         if truth.ndim == 0 or truth.shape[0] != predicted.shape[0] or truth.size != predicted.size:
             raise ValueError(f"y has shape {truth.shape} but X has {predicted.shape[0]} samples; "
                              "y must have one row per sample")
         if not np.all(np.isfinite(truth)):
             raise ValueError("y contains NaN or inf; remove or impute those values first")
-        truth = truth.reshape(predicted.shape)
-        residual = ((truth - predicted) ** 2).sum(axis=0)
-        total = ((truth - truth.mean(axis=0)) ** 2).sum(axis=0)
-        r2 = np.where(total > 0, 1 - residual / np.where(total > 0, total, 1), 0.0)
-        return float(np.mean(r2))
+        return _r2(truth.reshape(predicted.shape), predicted)
+
+
+def _r2(truth: np.ndarray, predicted: np.ndarray) -> float:
+    """R^2 of ``predicted`` against ``truth`` (host arrays of one shape), averaged over outputs."""
+    residual = ((truth - predicted) ** 2).sum(axis=0)
+    total = ((truth - truth.mean(axis=0)) ** 2).sum(axis=0)
+    r2 = np.where(total > 0, 1 - residual / np.where(total > 0, total, 1), 0.0)
+    return float(np.mean(r2))

@@ -13,7 +13,7 @@ from typing import Any
 
 try:  # scikit-learn is optional
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-    from sklearn.exceptions import DataConversionWarning
+    from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
     from sklearn.exceptions import NotFittedError as NotFittedBase
 except ImportError:
     class NotFittedBase(ValueError, AttributeError):  # type: ignore[no-redef]
@@ -50,8 +50,11 @@ except ImportError:
     class RegressorMixin:  # type: ignore[no-redef]
         _estimator_type = "regressor"
 
+    class ConvergenceWarning(UserWarning):  # type: ignore[no-redef]
+        """Training ended at ``max_iter`` before the ``tol``/``n_iter_no_change`` rule stopped it."""
+
     class DataConversionWarning(UserWarning):  # type: ignore[no-redef]
         """A column-vector ``y`` was passed where a 1-D array was expected."""
 
-__all__ = ["BaseEstimator", "ClassifierMixin", "DataConversionWarning", "NotFittedBase",
-           "RegressorMixin"]
+__all__ = ["BaseEstimator", "ClassifierMixin", "ConvergenceWarning", "DataConversionWarning",
+           "NotFittedBase", "RegressorMixin"]

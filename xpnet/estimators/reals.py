@@ -1,0 +1,49 @@
+"""Host and device data checked into real numbers: what the estimators take as ``X`` and ``y``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..backend import dtype_name, namespace_of
+from ..validation import check_finite
+
+Array = Any
+
+
+def host_reals(data: Any, name: str) -> np.ndarray:
+    """Host data as a NumPy array of real numbers: float32/float64 kept, anything else float64."""
+    try:
+        array = np.asarray(data)
+        if not np.iscomplexobj(array) and array.dtype not in (np.float32, np.float64):
+            array = array.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        # The type is kept: scikit-learn's checks expect NumPy's TypeError for objects.
+        raise type(exc)(f"{name} is not a rectangular array of real numbers ({exc}); pass an "
+                        "array, or equal-length lists, of numbers") from exc
+    if np.iscomplexobj(array):
+        raise ValueError(f"Complex data not supported: {name} has dtype {array.dtype}; pass real "
+                         f"numbers, e.g. the real part or the magnitude of {name}")
+    return array
+
+
+def device_reals(data: Array, name: str) -> Array:
+    """Another library's array, refused unless it holds real numbers (bools, ints, floats)."""
+    xp = namespace_of(**{name: data})
+    if not xp.isdtype(data.dtype, ("bool", "integral", "real floating")):
+        raise ValueError(f"Complex data not supported: {name} has dtype {data.dtype}; pass real "
+                         f"numbers, e.g. the real part or the magnitude of {name}")
+    return data
+
+
+def check_finite_cast(converted: Array, original: Array, name: str) -> None:
+    """``converted`` (``original`` in the model's dtype) is finite; says why when it is not."""
+    xp = namespace_of(**{name: converted})
+    if bool(xp.all(xp.isfinite(converted))):
+        return
+    source = namespace_of(**{name: original})
+    if source.isdtype(original.dtype, "real floating") and bool(source.all(source.isfinite(original))):
+        raise ValueError(f"{name} holds values beyond the range of {dtype_name(converted.dtype)}, "
+                         f"the model's dtype; scale {name} or use dtype='float64'")
+    check_finite(converted, name)

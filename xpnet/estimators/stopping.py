@@ -1,0 +1,173 @@
+"""scikit-learn's rules for the stochastic solvers, applied to ``fit`` from outside.
+
+``EpochRule`` is a ``fit`` callback doing what scikit-learn's ``_fit_stochastic`` does
+after each epoch: the loss with its L2 term, ``t_``, the verbose lines, the
+``tol``/``n_iter_no_change`` count on the training loss or (``early_stopping=True``)
+on the validation score with the best weights kept, and ``learning_rate="adaptive"``.
+``SklearnRate`` is the matching learning-rate schedule; ``split_validation`` holds out
+scikit-learn's validation fraction, stratified for single-label classifiers.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..backend import namespace_of, to_numpy
+from ..network import forward_prop
+from ..parameters import host_copy_params
+from ..training import Schedule
+from ..validation import check_count, check_split
+
+Array = Any
+
+
+class SklearnRate(Schedule):
+    """scikit-learn's learning rate: ``"constant"``; ``"invscaling"``, ``lr / (t_ + 1) ** power_t``
+    with ``t_`` the samples seen before the epoch; ``"adaptive"``, divided by 5 by
+    :class:`EpochRule` when the loss stalls. Only ``solver="sgd"`` follows it (Adam keeps its
+    initial rate), as in scikit-learn."""
+
+    def __init__(self, kind: str, power_t: float, t: int) -> None:
+        self.kind, self.power_t, self.t = kind, power_t, t
+        self.divided = 1.0  # adaptive's divisor so far
+
+    def __call__(self, lr, epoch):
+        if self.kind == "invscaling":
+            return lr / (self.t + 1) ** self.power_t
+        return lr / self.divided
+
+
+def say(line: str) -> None:
+    """A verbose line on stdout, as scikit-learn prints it (clear of a progress bar)."""
+    tqdm.write(line, file=sys.stdout)
+
+
+class EpochRule:
+    """After each epoch, scikit-learn's bookkeeping and stopping rule on ``estimator``.
+
+    ``score`` maps the network's validation output to scikit-learn's score (accuracy
+    or R^2); ``validation`` is ``(X_val, y_val)`` in the network layout and as labels.
+    """
+
+    def __init__(self, estimator: Any, rate: SklearnRate, n_train: int, batch_size: int,
+                 validation: tuple[Array, Any] | None,
+                 score: Callable[[Array, Any], float] | None, incremental: bool) -> None:
+        self.estimator, self.rate, self.n_train = estimator, rate, n_train
+        self.batch_size, self.validation, self.score = batch_size, validation, score
+        self.incremental = incremental
+        self.stopped = False
+        self.best_params: dict[str, Array] | None = None
+
+    def __call__(self, epoch: int, logs: Mapping[str, float], params: Mapping[str, Array]) -> bool:
+        est = self.estimator
+        loss = logs["loss"] + self._penalty(params)
+        est.loss_curve_.append(loss)
+        est.loss_ = loss
+        est.n_iter_ += 1
+        est.t_ += self.n_train
+        self.rate.t = est.t_
+        if est.verbose:
+            say("Iteration %d, loss = %.8f" % (est.n_iter_, loss))
+        if self.validation is None:
+            if loss > est.best_loss_ - est.tol:
+                est._no_improvement_count += 1
+            else:
+                est._no_improvement_count = 0
+            est.best_loss_ = min(est.best_loss_, loss)
+        else:
+            self._score_validation(params)
+        if est._no_improvement_count > est.n_iter_no_change:
+            self.stopped = self._trigger_stopping()
+            return self.stopped and not self.incremental
+        return False
+
+    def _penalty(self, params: Mapping[str, Array]) -> float:
+        """scikit-learn's L2 term on its loss: ``alpha/2 * sum(W**2)`` per batch sample."""
+        if not self.estimator.alpha:
+            return 0.0
+        weights = [value for key, value in params.items() if key.startswith("W")]
+        xp = namespace_of(W=weights[0])
+        total = xp.sum(xp.stack([xp.sum(W * W) for W in weights]))
+        return 0.5 * self.estimator.alpha * float(to_numpy(total)) / self.batch_size
+
+    def _score_validation(self, params: Mapping[str, Array]) -> None:
+        est = self.estimator
+        X_val, y_val = self.validation
+        output = forward_prop(X_val, dict(params), hidden=est._hidden_activation(),
+                              output=est._output)[0]
+        score = self.score(output, y_val)
+        est.validation_scores_.append(score)
+        if est.verbose:
+            say("Validation score: %f" % score)
+        if score < est.best_validation_score_ + est.tol:
+            est._no_improvement_count += 1
+        else:
+            est._no_improvement_count = 0
+        if score > est.best_validation_score_:
+            est.best_validation_score_ = score
+            self.best_params = host_copy_params(params)
+
+    def _trigger_stopping(self) -> bool:
+        est = self.estimator
+        what = "Validation score" if self.validation is not None else "Training loss"
+        message = "%s did not improve more than tol=%f for %d consecutive epochs." % (
+            what, est.tol, est.n_iter_no_change)
+        if self.rate.kind != "adaptive" or est.solver != "sgd":
+            if est.verbose:
+                say(message + " Stopping.")
+            return True
+        if est.learning_rate_init / self.rate.divided <= 1e-6:
+            if est.verbose:
+                say(message + " Learning rate too small. Stopping.")
+            return True
+        self.rate.divided *= 5.0
+        est._no_improvement_count = 0
+        if est.verbose:
+            say(message + " Setting learning rate to %f" % (est.learning_rate_init / self.rate.divided))
+        return False
+
+
+def split_validation(n_samples: int, fraction: Any, seed: int, strata: np.ndarray | None,
+                     names: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(train, validation)`` sample indices: ``fraction`` held out at random, in each class
+    of ``strata`` (class indices, or None; ``names`` their labels) in proportion to its size,
+    as scikit-learn's stratified split does."""
+    if strata is not None:
+        counts = np.bincount(strata)
+        if counts[counts > 0].min() < 2:
+            raise ValueError("The least populated classes in y have only 1 member, which is too "
+                             "few to hold out a stratified validation set; each class needs at "
+                             "least 2 samples with early_stopping=True. Classes with too few "
+                             f"members are: {[names[c] for c in np.flatnonzero(counts == 1)]}")
+    n_val = check_split(fraction, n_samples, "validation_fraction",
+                        alternative="early_stopping=False")
+    if n_val < 2:
+        raise ValueError("The validation set is too small. Increase 'validation_fraction' or the "
+                         "size of your dataset.")
+    rng = np.random.RandomState(seed)
+    if strata is None:
+        order = rng.permutation(n_samples)
+        return np.sort(order[n_val:]), np.sort(order[:n_val])
+    # Each class's share of n_val, rounded down, then the samples left over to the classes
+    # with the largest remainders (scikit-learn's _approximate_mode, without its ties draw).
+    exact = counts * n_val / n_samples
+    per_class = np.floor(exact).astype(int)
+    for c in np.argsort(per_class - exact, kind="stable")[: n_val - per_class.sum()]:
+        per_class[c] += 1
+    per_class = np.minimum(per_class, np.maximum(counts - 1, 0))  # each class keeps a training sample
+    validation = np.concatenate([rng.permutation(np.flatnonzero(strata == c))[:k]
+                                 for c, k in enumerate(per_class)])
+    train = np.setdiff1d(np.arange(n_samples), validation)
+    return train, np.sort(validation)
+
+
+def check_patience(n_iter_no_change: Any) -> None:
+    """``n_iter_no_change``: an int >= 1, or ``inf`` (never stop) as scikit-learn allows."""
+    if not (isinstance(n_iter_no_change, float) and n_iter_no_change == math.inf):
+        check_count(n_iter_no_change, "n_iter_no_change", 1)
