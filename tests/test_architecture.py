@@ -9,7 +9,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "xpnet"
 MATH_MODULES = ["activations", "losses", "outputs", "gradients", "network", "parameters",
                 "evaluation", "validation", "kernels", "training.loop", "training.options",
                 "training.run", "training.epoch", "training.step", "training.optimizers",
-                "training.schedules", "training.history"]
+                "training.schedules", "training.history", "training.convergence"]
 
 
 def numpy_uses(source: str) -> list[str]:

@@ -109,3 +109,16 @@ def test_train_checks_output_paths_before_training(tmp_path):
     result = run("train", "--save", str(tmp_path / "missing" / "model.npz"))
     assert result.returncode == 1 and "is not an existing directory" in result.stderr
     assert "final loss" not in result.stdout  # refused before any training
+
+
+def test_a_run_that_did_not_learn_says_what_went_wrong_and_exits_1():
+    result = run("train", "--lr", "100")
+    assert result.returncode == 1
+    assert "xpnet train: training did not learn in 30 epochs" in result.stderr
+    assert "no better than always guessing the most common class" in result.stderr
+    assert "try a smaller learning rate" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_softmax_is_no_hidden_activation_for_the_command_line():
+    result = run("train", "--hidden", "softmax")
+    assert result.returncode == 2 and "invalid choice: 'softmax'" in result.stderr

@@ -18,6 +18,7 @@ def test_readme_has_examples():
     assert len(BLOCKS) >= 3
 
 
+@pytest.mark.filterwarnings("error::xpnet.ConvergenceWarning")  # every example learns
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 def test_readme_example_runs(index):
     code = textwrap.dedent(BLOCKS[index])  # a block inside a list item is indented

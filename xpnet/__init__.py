@@ -16,8 +16,8 @@ from .activations import ACTIVATIONS
 from .backend import (BACKEND_NAMES, asarray, get_backend, gpu_available, set_backend, to_numpy,
                       use_backend)
 from . import datasets
-from .errors import (BackendUnavailableError, DataFileError, ModelFileError, TrainingDivergedError,
-                     XpnetError)
+from .errors import (BackendUnavailableError, ConvergenceWarning, DataFileError, ModelFileError,
+                     TrainingDivergedError, XpnetError)
 from .estimators import MLPClassifier, MLPRegressor, NotFittedError, load
 from .evaluation import accuracy, predict
 from .io import load_params, save_params
@@ -30,7 +30,7 @@ from .training import (SGD, Adam, Constant, ExponentialDecay, History, InverseSc
                     RMSprop, Schedule, StepDecay, fit, train)
 
 __all__ = [
-    "ACTIVATIONS", "BACKEND_NAMES", "Adam", "BackendUnavailableError", "Constant",
+    "ACTIVATIONS", "BACKEND_NAMES", "Adam", "BackendUnavailableError", "Constant", "ConvergenceWarning",
     "DataFileError", "ExponentialDecay", "History", "InverseScaling", "LayerCache",
     "MLPClassifier", "MLPRegressor", "ModelFileError", "NotFittedError", "OUTPUTS", "Optimizer",
     "RMSprop", "SGD",

@@ -40,6 +40,7 @@ class Activation:
     backward: Callable[[Array, Array], Array]
     biased_forward: Callable[[Array, Array], Array] | None = None
     init_scale: str = "xavier"
+    hidden_layer: bool = True  # False: an output activation only (softmax couples its units)
 
     def forward_with_bias(self, Z: Array, b: Array) -> Array:
         """``forward(Z + b)``; ``Z`` is a temporary of the caller's, which may be overwritten."""
@@ -135,7 +136,7 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("leaky_relu", leaky_relu, _leaky_relu_backward, init_scale="he"),
         Activation("tanh", tanh, _tanh_backward),
         Activation("identity", identity, _identity_backward),
-        Activation("softmax", softmax, _softmax_backward),
+        Activation("softmax", softmax, _softmax_backward, hidden_layer=False),
     )
 }
 

@@ -7,6 +7,7 @@ import importlib.metadata
 import pathlib
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -15,7 +16,7 @@ from .activations import ACTIVATIONS
 from .backend import BACKEND_NAMES, backend_name, gpu_available, resolve_backend
 from .datasets import (load_digits, load_mnist, make_blobs, make_moons, make_spirals,
                        train_test_split)
-from .errors import BackendUnavailableError, XpnetError
+from .errors import BackendUnavailableError, ConvergenceWarning, XpnetError
 from .evaluation import accuracy
 from .io import read_model, save_params
 from .outputs import classifier_output
@@ -24,6 +25,7 @@ from .training import fit, train
 from .training.optimizers import OPTIMIZERS
 
 DataSplit = tuple[Any, Any, Any, Any]
+HIDDEN_ACTIVATIONS = sorted(name for name, kind in ACTIVATIONS.items() if kind.hidden_layer)
 
 
 def _split(data: tuple[Any, Any], seed: int) -> DataSplit:
@@ -80,13 +82,15 @@ def _train(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     net = {"hidden": args.hidden, "output": output}
     try:
-        params, history = fit(X_train, Y_train, layer_dims, epochs=args.epochs, lr=args.lr,
-                              batch_size=args.batch_size, optimizer=args.optimizer,
-                              seed=args.seed, dtype=args.dtype, backend=xp, verbose=1,
-                              scale=ACTIVATIONS[args.hidden].init_scale,
-                              checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
-                              resume=args.resume, **net,
-                              restart=args.force and not args.resume and args.checkpoint is not None)
+        # The warning of a run that did not learn is reported below, as the command's outcome.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            params, history = fit(
+                X_train, Y_train, layer_dims, epochs=args.epochs, lr=args.lr,
+                batch_size=args.batch_size, optimizer=args.optimizer, seed=args.seed,
+                dtype=args.dtype, backend=xp, verbose=1, checkpoint=args.checkpoint,
+                checkpoint_every=args.checkpoint_every, resume=args.resume, **net,
+                restart=args.force and not args.resume and args.checkpoint is not None)
     except KeyboardInterrupt:
         if args.checkpoint is not None:
             raise KeyboardInterrupt(_interrupted_checkpoint(args.checkpoint)) from None
@@ -102,7 +106,13 @@ def _train(args: argparse.Namespace) -> int:
     if args.plot is not None:
         plot_history(history, args.plot)
         print(f"saved the training curves to {args.plot}")
-    return 0
+    for warning in caught:
+        if issubclass(warning.category, ConvergenceWarning):
+            print(f"xpnet train: {warning.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno)
+    return 1 if history.learned is False else 0
 
 
 def _interrupted_checkpoint(path: pathlib.Path) -> str:
@@ -201,7 +211,7 @@ def _add_train(commands: Any) -> None:
         help="digits (shipped, default), moons/spirals/blobs (generated), mnist (downloaded once)")
     add("--layers", type=_positive_int, nargs="+", default=[64], metavar="N",
         help="hidden layer sizes (default: 64)")
-    add("--hidden", default="relu", choices=sorted(ACTIVATIONS), help="hidden activation (default: relu)")
+    add("--hidden", default="relu", choices=HIDDEN_ACTIVATIONS, help="hidden activation (default: relu)")
     add("--epochs", type=_positive_int, default=30, help="default: 30")
     add("--batch-size", type=_positive_int, default=32, help="default: 32")
     add("--lr", type=_positive_float, default=0.01, help="learning rate (default: 0.01)")
@@ -231,7 +241,7 @@ def _add_demo(commands: Any) -> None:
                       help="array backend (default: numpy)")
     demo.add_argument("--epochs", type=_positive_int, default=3000, help="default: 3000")
     demo.add_argument("--lr", type=_positive_float, default=0.5, help="learning rate (default: 0.5)")
-    demo.add_argument("--hidden", default="tanh", choices=sorted(ACTIVATIONS),
+    demo.add_argument("--hidden", default="tanh", choices=HIDDEN_ACTIVATIONS,
                       help="hidden activation (default: tanh)")
     demo.add_argument("--hidden-sizes", type=_positive_int, nargs="+", default=[16, 16],
                       metavar="N", help="hidden layer sizes (default: 16 16)")

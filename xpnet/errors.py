@@ -38,3 +38,18 @@ class ModelFileError(XpnetError, ValueError):
 
 class DataFileError(XpnetError, ValueError):
     """A data file is damaged or not in the expected format; the message names the file."""
+
+
+try:  # scikit-learn's users filter its ConvergenceWarning: xpnet's is one of them
+    from sklearn.exceptions import ConvergenceWarning as _ConvergenceBase
+except ImportError:
+    _ConvergenceBase = UserWarning
+
+
+class ConvergenceWarning(_ConvergenceBase):
+    """A training run ended without learning: its loss never fell meaningfully below where it
+    started, or its accuracy ended no better than always guessing the most common class.
+
+    The message says which, with the figures, and what to try; ``history.learned`` is False.
+    With scikit-learn installed it is also scikit-learn's ``ConvergenceWarning``.
+    """

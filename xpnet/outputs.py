@@ -38,7 +38,8 @@ class Output:
     classified samples as a 0-d array; ``probabilities(AL)`` (classifiers only) the class
     probabilities shaped ``(n_samples, n_classes)``, ``class_indices(AL)`` the predicted
     class of each sample (1-D), and ``targets(indices, n_classes, dtype)`` the ``Y`` that
-    trains towards the classes ``indices`` (1-D).
+    trains towards the classes ``indices`` (1-D); ``chance_accuracy(Y)`` the accuracy, as
+    a 0-d array, of always guessing the most common class of targets ``Y``.
     """
 
     name: str
@@ -50,6 +51,7 @@ class Output:
     probabilities: Callable[[Array], Array] | None = None
     class_indices: Callable[[Array], Array] | None = None
     targets: Callable[[Array, int, Any], Array] | None = None
+    chance_accuracy: Callable[[Array], Array] | None = None
 
     @property
     def activation(self) -> Activation:
@@ -144,6 +146,18 @@ def _one_hot_columns(indices: Array, n_classes: int, dtype: Any) -> Array:
     return xp.astype(classes[:, None] == indices[None, :], dtype)
 
 
+def _binary_chance(Y: Array) -> Array:
+    # Per output, the share of its more common value; averaged as accuracy averages outputs.
+    xp = array_namespace(Y)
+    shares = xp.mean(Y, axis=1)
+    return xp.mean(xp.maximum(shares, 1 - shares))
+
+
+def _largest_class_share(Y: Array) -> Array:
+    xp = array_namespace(Y)
+    return xp.max(xp.mean(Y, axis=1))
+
+
 def _regression(name: str) -> Output:
     # Squared error is identity's natural loss; other activations reach it through the chain rule.
     return Output(name, SQUARED_ERROR, canonical=name == "identity", predict=_values,
@@ -154,11 +168,11 @@ OUTPUTS: dict[str, Output] = {
     "sigmoid": Output("sigmoid", BINARY_CROSS_ENTROPY, canonical=True, predict=_thresholded,
                       check_targets=_binary_targets, correct_count=_binary_hits,
                       probabilities=_two_class_probabilities, class_indices=_above_half,
-                      targets=_index_row),
+                      targets=_index_row, chance_accuracy=_binary_chance),
     "softmax": Output("softmax", CATEGORICAL_CROSS_ENTROPY, canonical=True, predict=_arg_max,
                       check_targets=_one_hot_targets, correct_count=_arg_max_hits,
                       probabilities=_column_probabilities, class_indices=_arg_max_indices,
-                      targets=_one_hot_columns),
+                      targets=_one_hot_columns, chance_accuracy=_largest_class_share),
 }
 OUTPUTS.update({name: _regression(name) for name in sorted(ACTIVATIONS) if name not in OUTPUTS})
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -23,9 +23,11 @@ def numpy_float_warnings_silenced() -> Iterator[None]:
         yield
 
 
-def divergence_message(logs: Mapping[str, float], epoch: int, batch: int | None,
+def divergence_message(logs: Mapping[str, float], epoch: int, batch_losses: Sequence[float],
                        restored: bool = True) -> str:
-    """What went wrong, where, what was kept, and what to try."""
+    """What went wrong, where (the first mini-batch whose loss was not finite), what was
+    kept, and what to try."""
+    batch = next((i for i, value in enumerate(batch_losses) if not math.isfinite(value)), None)
     bad = ", ".join(f"{name}={value}" for name, value in logs.items()
                     if not math.isfinite(value)) or "the weights grew too large to compute with (or overflowed)"
     where = f"epoch {epoch}" if batch is None else f"epoch {epoch}, mini-batch {batch}"

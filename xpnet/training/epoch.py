@@ -6,7 +6,6 @@ on the device until the epoch ends, then come back in one transfer.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -19,10 +18,10 @@ Array = Any
 
 
 def train_epoch(run: TrainingRun, epoch: int, before_update: Callable[[], None]
-                ) -> tuple[dict[str, float], int | None, bool]:
-    """One pass over the data; returns the epoch's metrics as Python floats, the index of
-    the first mini-batch whose loss was not finite (None if none was), and whether the
-    weights are all finite at the end. ``before_update`` is called before every update
+                ) -> tuple[dict[str, float], list[float], bool]:
+    """One pass over the data; returns the epoch's metrics and each mini-batch's loss
+    (measured before its update) as Python floats, and whether the weights are all finite
+    at the end. ``before_update`` is called before every update
     (the copy of the weights taken at the epoch's start may still be reading them)."""
     o = run.options
     xp = namespace_of(X=run.X)
@@ -56,8 +55,7 @@ def train_epoch(run: TrainingRun, epoch: int, before_update: Callable[[], None]
                                            for v in metrics.values()]), batch_losses])).tolist()
     weights_finite = values[len(metrics) - 1] <= run.largest_safe_weight
     logs = {**dict(zip(metrics, values[:len(metrics) - 1])), "lr": lr}
-    bad = [i for i, value in enumerate(values[len(metrics):]) if not math.isfinite(value)]
-    return logs, (bad[0] if bad else None), weights_finite
+    return logs, values[len(metrics):], weights_finite
 
 
 def _validation_metrics(run: TrainingRun) -> dict[str, Array]:

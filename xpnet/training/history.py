@@ -23,6 +23,10 @@ class History:
     the epoch on the validation data, when there is some. ``stop_reason`` is
     ``"completed"``, ``"early_stopping"``, ``"callback"`` or ``"non_finite_loss"``;
     ``best_epoch`` (0-based) is the epoch whose weights early stopping restored.
+    ``learned`` is False when the run did not learn (see :mod:`xpnet.training.convergence`;
+    a :class:`~xpnet.errors.ConvergenceWarning` said so), True when it did, None when it
+    was not judged (a short run, a pause, a divergence). ``initial_loss`` is the loss of the
+    weights the run started from (its first mini-batch's, before any update).
     """
 
     loss: list[float] = field(default_factory=list)
@@ -32,6 +36,8 @@ class History:
     lr: list[float] = field(default_factory=list)
     best_epoch: int | None = None
     stop_reason: str = "completed"
+    learned: bool | None = None
+    initial_loss: float | None = None
 
     def record(self, logs: Mapping[str, float]) -> None:
         """Append one epoch's metrics (the keys present in ``logs``)."""
@@ -44,8 +50,12 @@ class History:
         return len(self.loss)
 
     def as_dict(self) -> dict[str, Any]:
-        return {name: list(getattr(self, name)) if isinstance(getattr(self, name), list)
-                else getattr(self, name) for name in self.__dataclass_fields__}
+        """The history as plain data (``learned`` and ``initial_loss`` left out while None, so
+        such a history reads as those of earlier versions)."""
+        found = {name: list(getattr(self, name)) if isinstance(getattr(self, name), list)
+                 else getattr(self, name) for name in self.__dataclass_fields__}
+        return {name: value for name, value in found.items()
+                if value is not None or name not in ("learned", "initial_loss")}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> History:
@@ -64,6 +74,11 @@ class History:
             raise ValueError("history.best_epoch must be an int or None")
         if not isinstance(history.stop_reason, str):
             raise ValueError("history.stop_reason must be a str")
+        if history.learned not in (None, True, False):
+            raise ValueError("history.learned must be True, False or None")
+        if history.initial_loss is not None and (isinstance(history.initial_loss, bool) or
+                                                 not isinstance(history.initial_loss, (int, float))):
+            raise ValueError("history.initial_loss must be a number or None")
         return history
 
 

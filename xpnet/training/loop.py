@@ -12,6 +12,7 @@ from ..errors import TrainingDivergedError
 from ..parameters import layer_dims_of, restore_params
 from .checkpoint import Checkpointer, data_fingerprint
 from .divergence import divergence_message, numpy_float_warnings_silenced
+from .convergence import judge_learning
 from .epoch import train_epoch
 from .history import EarlyStopping, History
 from .optimizers import Optimizer
@@ -24,11 +25,11 @@ from .snapshots import WeightSnapshots
 Array = Any
 
 
-def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: float = 0.01,
+def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: float = 0.5,
         batch_size: int | None = None, shuffle: bool = True,
         optimizer: str | Optimizer = "sgd", schedule: str | Schedule = "constant",
         weight_decay: float = 0.0, hidden: str = "sigmoid", output: str = "sigmoid",
-        seed: int | None = 3, scale: float | str = 0.01, dtype: Any = None,
+        seed: int | None = 3, scale: float | str = "auto", dtype: Any = None,
         backend: Backend | None = None, params: dict[str, Array] | None = None,
         validation_data: tuple[Any, Any] | None = None, validation_split: float = 0.0,
         early_stopping: int | None = None, min_delta: float = 0.0,
@@ -45,8 +46,9 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
       ``optimizer`` (``"sgd"``, ``"momentum"``, ``"nesterov"``, ``"adam"``, ``"rmsprop"``
       or an instance), ``schedule`` (a name or an instance), ``weight_decay`` (L2 penalty
       ``weight_decay/2 * sum(W**2)``);
-    - the network: ``hidden``, ``output``, ``seed``, ``scale``, ``dtype``, or ``params``
-      to continue training (updated in place);
+    - the network: ``hidden``, ``output``, ``seed``, ``scale`` (``"auto"``: ``"he"`` for
+      the relu family, else ``"xavier"``), ``dtype``, or ``params`` to continue training
+      (updated in place);
     - validation: ``validation_data=(X_val, Y_val)`` or ``validation_split`` (a fraction);
     - stopping: ``early_stopping=patience`` (on ``val_loss``, else ``loss``, improving by
       ``min_delta``; the best weights are restored), ``callbacks`` (``f(epoch, logs,
@@ -90,6 +92,7 @@ def train_run(run: TrainingRun, checkpointer: Checkpointer | None) -> History:
     if early_stopping is not None and early_stopping.best_params is not None:
         restore_params(run.params, early_stopping.best_params)
         history.best_epoch = early_stopping.best_epoch
+    judge_learning(history, None if run.chance is None else float(run.chance))
     return history
 
 
@@ -106,8 +109,9 @@ def _run_epochs(run: TrainingRun, epochs: range, history: History,
         for epoch in epochs:
             start = snapshots.take(run.params) if o.restore_on_nan else None
             with numpy_float_warnings_silenced():
-                logs, first_bad_batch, weights_finite = train_epoch(run, epoch,
-                                                                    snapshots.before_update)
+                logs, batch_losses, weights_finite = train_epoch(run, epoch, snapshots.before_update)
+            if history.initial_loss is None:
+                history.initial_loss = batch_losses[0]  # of the weights the run started from
             loss_finite = all(math.isfinite(value) for value in logs.values())
             if not (loss_finite and weights_finite):
                 # A loss can stay finite (probabilities are clipped) while the weights overflow;
@@ -118,7 +122,7 @@ def _run_epochs(run: TrainingRun, epochs: range, history: History,
                 history.stop_reason = "non_finite_loss"
                 if o.on_nan == "raise":
                     raise TrainingDivergedError(
-                        divergence_message(logs, epoch, first_bad_batch, o.restore_on_nan),
+                        divergence_message(logs, epoch, batch_losses, o.restore_on_nan),
                         run.params, history)
                 return
             previous_start = start
@@ -159,6 +163,7 @@ def train(X: Any, Y: Any, layer_dims: Sequence[int], epochs: int, lr: float, *,
     ``Y`` is fine for one output). ``cost_history`` holds one Python float per
     epoch: the cost before that epoch's update. The options are :func:`fit`'s.
     """
-    params, history = fit(X, Y, layer_dims, epochs=epochs, lr=lr, hidden=hidden, output=output,
-                          seed=seed, scale=scale, dtype=dtype, backend=backend, verbose=0)
+    params, history = fit(X, Y, layer_dims, epochs=epochs, lr=lr, optimizer="sgd", hidden=hidden,
+                          output=output, seed=seed, scale=scale, dtype=dtype, backend=backend,
+                          verbose=0)
     return params, history.loss

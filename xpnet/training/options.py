@@ -32,7 +32,7 @@ class FitOptions:
     """What a ``fit`` call asked for, checked (see :func:`xpnet.fit` for each option)."""
 
     epochs: int = 100
-    lr: float = 0.01
+    lr: float = 0.5
     batch_size: int | None = None  # None: the full batch
     shuffle: bool = True
     optimizer: Optimizer | str = "sgd"
@@ -41,7 +41,7 @@ class FitOptions:
     hidden: str = "sigmoid"
     output: Output | str = "sigmoid"
     seed: int | None = 3
-    scale: float | str = 0.01
+    scale: float | str = "auto"  # the hidden activation's init_scale
     dtype: Any = None
     backend: Any = None
     validation_data: tuple[Any, Any] | None = None
@@ -74,6 +74,7 @@ def fit_options(**given: Any) -> FitOptions:
         optimizer=get_optimizer(o.optimizer), schedule=get_schedule(o.schedule),
         weight_decay=check_non_negative(o.weight_decay, "weight_decay"),
         hidden=get_activation(o.hidden, "hidden").name, output=get_output(o.output),
+        scale=get_activation(o.hidden, "hidden").init_scale if o.scale == "auto" else o.scale,
         seed=check_seed(o.seed), validation_split=_validation_split(o),
         early_stopping=None if o.early_stopping is None else check_count(
             o.early_stopping, "early_stopping (patience)"),

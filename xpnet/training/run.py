@@ -35,6 +35,7 @@ class TrainingRun:
     rng: Any
     largest_safe_weight: float  # sqrt of the dtype's largest number (see epoch.py)
     batch_shares: Array  # each mini-batch's share of the samples, made once per run
+    chance: Array | None  # accuracy of guessing the most common class (classifiers), 0-d
 
 
 def prepare_run(X: Any, Y: Any, layer_dims: Sequence[int], params: dict[str, Array] | None,
@@ -67,7 +68,9 @@ def prepare_run(X: Any, Y: Any, layer_dims: Sequence[int], params: dict[str, Arr
                                                                     o.output),
                        batch_size=batch_size, rng=rng,
                        largest_safe_weight=math.sqrt(float(xp.finfo(X.dtype).max)),
-                       batch_shares=_batch_shares(m, batch_size, xp, X.dtype))
+                       batch_shares=_batch_shares(m, batch_size, xp, X.dtype),
+                       chance=None if o.output.chance_accuracy is None
+                       else o.output.chance_accuracy(Y))
 
 
 def _batch_shares(m: int, batch_size: int, xp: Any, dtype: Any) -> Array:
