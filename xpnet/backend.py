@@ -218,6 +218,10 @@ def use_backend(backend: Backend) -> Iterator[ModuleType]:
         _context_backend.reset(token)
 
 
+# Python's own numbers (NumPy's scalars, which subclass some of them, are arrays here).
+PYTHON_SCALARS = {bool, int, float, complex}
+
+
 def namespace_of(**arrays: Any) -> ModuleType:
     """The array namespace shared by the named arrays (``None`` values are ignored).
 
@@ -225,14 +229,18 @@ def namespace_of(**arrays: Any) -> ModuleType:
     they come from different libraries.
     """
     given = {name: a for name, a in arrays.items() if a is not None}
+    kinds = {type(a) for a in given.values()}
+    # Arrays of one type are of one library: its namespace is asked of one of them.
+    # (array_namespace refuses what is not an array, but skips Python scalars.)
+    if given and not kinds & PYTHON_SCALARS:
+        try:
+            return array_namespace(*(list(given.values())[:1] if len(kinds) == 1 else given.values()))
+        except TypeError:
+            pass  # explained below, naming the arguments
     for name, a in given.items():
-        if not array_api_compat.is_array_api_obj(a):
+        if type(a) in PYTHON_SCALARS or not array_api_compat.is_array_api_obj(a):
             raise TypeError(f"{name} must be an array (NumPy, CuPy, ...), not {type(a).__name__}; "
                             f"convert it with xpnet.asarray({name})")
-    try:
-        return array_namespace(*given.values())
-    except TypeError:
-        pass
     by_library: dict[str, list[str]] = {}
     for name, a in given.items():
         by_library.setdefault(backend_name(array_namespace(a)), []).append(name)

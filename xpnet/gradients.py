@@ -22,17 +22,21 @@ from .kernels import add_product_into, add_scaled_into
 Array = Any
 
 
-def add_scaled(target: Array, alpha: float, x: Array, beta: float = 1.0) -> Array:
+def add_scaled(target: Array, alpha: float, x: Array, beta: float = 1.0,
+               x_owned: bool = False) -> Array:
     """``beta * target + alpha * x``, written into ``target`` where its library allows.
 
     Returns the result (``target`` itself, or a new array where arrays are immutable).
     Each product is rounded before the sum, so every backend gives the same numbers.
+    ``x_owned``: ``x`` is the caller's to overwrite, so ``alpha * x`` takes its memory
+    instead of a new array of its size.
     """
     if beta != 1.0:
         target = in_place(target, operator.mul, beta)
     elif add_scaled_into(target, alpha, x):  # one pass, no temporary, where there is a kernel
         return target
-    return in_place(target, operator.add, alpha * x)
+    scaled = in_place(x, operator.mul, alpha) if x_owned else alpha * x
+    return in_place(target, operator.add, scaled)
 
 
 class Gradient:
@@ -50,8 +54,9 @@ class Gradient:
         return array_namespace(self._array).asarray(self._array, copy=True)
 
     def add_into(self, target: Array, alpha: float, beta: float = 1.0) -> Array:
-        """``beta * target + alpha * gradient`` into ``target``; returns the result."""
-        return add_scaled(target, alpha, self._array, beta)
+        """``beta * target + alpha * gradient`` into ``target``; returns the result. An owned
+        gradient is spent by it (its memory holds ``alpha * gradient``)."""
+        return add_scaled(target, alpha, self._array, beta, x_owned=self._owned)
 
 
 class WeightGradient(Gradient):
@@ -73,7 +78,7 @@ class WeightGradient(Gradient):
     def add_into(self, target: Array, alpha: float, beta: float = 1.0) -> Array:
         if self._folded(target, alpha, beta):
             return target
-        return add_scaled(target, alpha, self.value(), beta)
+        return add_scaled(target, alpha, self.value(), beta, x_owned=True)
 
     def _folded(self, target: Array, alpha: float, beta: float) -> bool:
         """Whether the update was done as one GEMM into ``target`` (only where the backend

@@ -21,7 +21,7 @@ from .backend import (Backend, array_namespace, asarray, default_float_dtype, ge
 from .gradients import Gradient, WeightGradient, add_scaled
 from .losses import match_labels
 from .outputs import Output, get_output
-from .parameters import check_network, gradient_key, gradient_keys, layer_keys, parameter_keys
+from .parameters import check_network, gradient_key, gradient_keys, layer_keys
 from .seeding import host_rng
 from .validation import check_input, check_layer_dims, check_positive, float_dtype
 
@@ -190,6 +190,7 @@ def layer_gradients(AL: Array, Y: Array, caches: Sequence[LayerCache], output: s
                Gradient(bias_gradient(dZ), owned=True))
         if l > 1:
             previous = caches[l - 2]
+            dZ = None  # this layer's is spent: let it go before the next one is made
             dZ = get_activation(previous.activation).backward(dA_prev, previous.A)
 
 
@@ -226,6 +227,7 @@ def backward(AL: Array, Y: Array, caches: Sequence[LayerCache],
         grads[dW_key], grads[db_key] = dW.value(), db.value()
         if dA_prev is not None:
             grads[dA_key] = dA_prev
+        del dW, db  # the layer's dZ goes with them, before the next layer's is made
     return grads
 
 
@@ -237,21 +239,20 @@ def update_parameters(params: MutableMapping[str, Array], grads: Mapping[str, Ar
     array-api-strict) and replaced where arrays are immutable (JAX). Returns ``params``.
     """
     learning_rate = check_positive(learning_rate, "learning_rate")
-    _check_gradients(params, grads, learning_rate)
-    for key in parameter_keys(params):
+    for key in _checked_keys(params, grads, learning_rate):
         params[key] = add_scaled(params[key], -learning_rate, grads[gradient_key(key)])
     return params
 
 
-def _check_gradients(params: Mapping[str, Array], grads: Mapping[str, Array],
-                     learning_rate: float) -> None:
-    """``grads`` fit ``params`` (shapes, dtypes and libraries: metadata, so nothing waits
-    for the device), and ``learning_rate`` fits their dtype."""
+def _checked_keys(params: Mapping[str, Array], grads: Mapping[str, Array],
+                  learning_rate: float) -> list[str]:
+    """The parameter keys, once ``grads`` are checked to fit ``params`` (shapes, dtypes and
+    libraries: metadata, so nothing waits for the device) and ``learning_rate`` their dtype."""
     if not isinstance(grads, Mapping):
         raise TypeError(f"grads must be the dict returned by backprop (dW1, db1, ...), "
                         f"not {type(grads).__name__}")
-    _, dtype = check_network(params)
-    keys = parameter_keys(params)
+    L, dtype = check_network(params)
+    keys = [key for l in range(1, L + 1) for key in layer_keys(l)]
     missing = [gradient_key(key) for key in keys if gradient_key(key) not in grads]
     if missing:
         raise ValueError(f"grads has no {', '.join(missing)}; pass the dict returned by backprop")
@@ -265,3 +266,4 @@ def _check_gradients(params: Mapping[str, Array], grads: Mapping[str, Array],
         # It would become inf in the parameters' dtype, and inf * 0 is NaN.
         raise ValueError(f"learning_rate={learning_rate} is beyond the range of the parameters' "
                          f"dtype {dtype}; use a smaller learning rate")
+    return keys

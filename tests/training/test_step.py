@@ -256,3 +256,24 @@ def test_a_velocity_folds_only_a_gradient_without_weight_decay(monkeypatch):
     assert WeightGradient(np.ones((3, 4)), np.ones((2, 4)), W)._folded(v, -0.1, 0.9)
     assert not WeightGradient(np.ones((3, 4)), np.ones((2, 4)), W, 0.01)._folded(v, -0.1, 0.9)
     assert calls == [(-0.1, 0.9)]
+
+
+@pytest.mark.parametrize("optimizer, weight_sized_temporaries", [
+    (SGD(), 1), (SGD(momentum=0.9), 1), (Adam(), 2), (RMSprop(), 2)])
+def test_the_step_on_numpy_holds_no_more_weight_sized_temporaries_than_its_rule_needs(
+        optimizer, weight_sized_temporaries):
+    import tracemalloc
+
+    dims, batch = [16, 512, 512, 4], 8  # one 2 MiB weight matrix; the activations are tiny
+    params = xpnet.init_params(dims, scale="he", backend="numpy")
+    rng = np.random.RandomState(0)
+    X, Y = rng.randn(dims[0], batch), np.eye(dims[-1])[:, rng.randint(dims[-1], size=batch)]
+    activations = layer_activations(3, "relu", "softmax")
+    for _ in range(2):  # the second step: the optimizer's state exists already
+        AL, caches = forward(X, params, activations)
+        tracemalloc.start()
+        backward_and_update(AL, Y, caches, params, "softmax", optimizer, 1e-3)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    weight_bytes = params["W2"].nbytes
+    assert peak < (weight_sized_temporaries + 0.5) * weight_bytes, peak / weight_bytes

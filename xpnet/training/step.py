@@ -39,3 +39,4 @@ def _parameter_gradients(AL: Array, Y: Array, caches: Sequence[LayerCache], outp
         W_key, b_key = layer_keys(l)
         yield W_key, dW
         yield b_key, db
+        del dW, db  # spent: the layer's dZ goes with them before the next one is made

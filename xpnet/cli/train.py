@@ -1,31 +1,29 @@
-"""The command line: ``xpnet train``, ``xpnet demo`` and ``xpnet info`` (also ``python -m xpnet``)."""
+"""``xpnet train``: train a network on a shipped, generated or downloaded dataset."""
 
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import pathlib
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
-from ._version import __version__
-from .activations import ACTIVATIONS
-from .backend import BACKEND_NAMES, backend_name, gpu_available, resolve_backend
-from .datasets import (load_digits, load_mnist, make_blobs, make_moons, make_spirals,
-                       train_test_split)
-from .errors import BackendUnavailableError, ConvergenceWarning, XpnetError
-from .evaluation import accuracy
-from .io import read_model, save_params
-from .outputs import classifier_output
-from .plotting import PLOT_INSTALL_HINT, plot_history
-from .training import fit, train
-from .training.optimizers import OPTIMIZERS
+from .._version import __version__
+from ..backend import BACKEND_NAMES, backend_name, resolve_backend
+from ..datasets import (load_digits, load_mnist, make_blobs, make_moons, make_spirals,
+                        train_test_split)
+from ..errors import ConvergenceWarning, XpnetError
+from ..evaluation import accuracy
+from ..io import read_model, save_params
+from ..outputs import classifier_output
+from ..plotting import PLOT_INSTALL_HINT, plot_history
+from ..training import fit
+from ..training.optimizers import OPTIMIZERS
+from .arguments import HIDDEN_ACTIVATIONS, positive_float, positive_int, seed
 
 DataSplit = tuple[Any, Any, Any, Any]
-HIDDEN_ACTIVATIONS = sorted(name for name, kind in ACTIVATIONS.items() if kind.hidden_layer)
 
 
 def _split(data: tuple[Any, Any], seed: int) -> DataSplit:
@@ -67,7 +65,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
             raise ImportError(PLOT_INSTALL_HINT) from exc
 
 
-def _train(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     _check_outputs(args)
     X_train, Y_train, X_test, Y_test = DATASETS[args.dataset](args.seed)
     # One row of 0/1 targets: two classes; else one-hot rows, one per class.
@@ -127,80 +125,7 @@ def _interrupted_checkpoint(path: pathlib.Path) -> str:
             "command with --resume to continue")
 
 
-def _demo(args: argparse.Namespace) -> int:
-    X, Y = make_moons(args.samples, noise=0.2, seed=args.seed)
-    n_train = int(0.8 * X.shape[1])
-    layer_dims = [2, *args.hidden_sizes, 1]
-    xp = resolve_backend(args.backend)
-    print(f"xpnet {__version__}: two-moons demo on the {backend_name(xp)} backend, "
-          f"layers {layer_dims}, {args.hidden} hidden units, {args.epochs} epochs, lr {args.lr}")
-    start = time.perf_counter()
-    params, costs = train(X[:, :n_train], Y[:, :n_train], layer_dims, args.epochs, args.lr,
-                          hidden=args.hidden, scale="xavier", seed=args.seed,
-                          dtype=args.dtype, backend=xp)
-    seconds = time.perf_counter() - start
-    for epoch in range(0, args.epochs, max(1, args.epochs // 10)):
-        print(f"  epoch {epoch:5d}  cost {costs[epoch]:.4f}")
-    options = {"hidden": args.hidden}
-    train_acc = accuracy(X[:, :n_train], Y[:, :n_train], params, **options)
-    test_acc = accuracy(X[:, n_train:], Y[:, n_train:], params, **options)
-    print(f"final cost {costs[-1]:.4f}; train accuracy {train_acc:.1%}, "
-          f"test accuracy {test_acc:.1%}; trained in {seconds:.2f} s")
-    return 0
-
-
-def _gpu_line() -> str:
-    if not gpu_available():
-        return "GPU: none usable"
-    import cupy
-
-    properties = cupy.cuda.runtime.getDeviceProperties(0)
-    free, total = cupy.cuda.Device(0).mem_info
-    name = properties["name"].decode() if isinstance(properties["name"], bytes) else properties["name"]
-    return f"GPU: {name}, {total / 2**30:.1f} GiB ({free / 2**30:.1f} GiB free)"
-
-
-def _info(args: argparse.Namespace) -> int:
-    print(f"xpnet {__version__}, Python {sys.version.split()[0]}")
-    for package in ("numpy", "array-api-compat", "array-api-strict", "cupy", "torch", "jax",
-                    "scikit-learn", "matplotlib", "pooch", "tqdm"):
-        try:
-            print(f"  {package:17s} {importlib.metadata.version(package)}")
-        except importlib.metadata.PackageNotFoundError:
-            pass
-    print("backends:")
-    for name in BACKEND_NAMES:
-        try:
-            xp = resolve_backend(name)
-            print(f"  {name:17s} usable ({backend_name(xp)})")
-        except BackendUnavailableError as exc:
-            print(f"  {name:17s} unavailable: {exc}")
-    print(_gpu_line())
-    return 0
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return value
-
-
-def _seed(text: str) -> int:
-    value = int(text)
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"must be an int in [0, 2**32), got {value}")
-    return value
-
-
-def _add_train(commands: Any) -> None:
+def add_command(commands: Any) -> None:
     train_parser = commands.add_parser(
         "train", help="train a network on a dataset and report its accuracy",
         description="Train a network with mini-batches on a shipped, generated or downloaded "
@@ -209,74 +134,27 @@ def _add_train(commands: Any) -> None:
     add = train_parser.add_argument
     add("--dataset", default="digits", choices=sorted(DATASETS),
         help="digits (shipped, default), moons/spirals/blobs (generated), mnist (downloaded once)")
-    add("--layers", type=_positive_int, nargs="+", default=[64], metavar="N",
+    add("--layers", type=positive_int, nargs="+", default=[64], metavar="N",
         help="hidden layer sizes (default: 64)")
     add("--hidden", default="relu", choices=HIDDEN_ACTIVATIONS, help="hidden activation (default: relu)")
-    add("--epochs", type=_positive_int, default=30, help="default: 30")
-    add("--batch-size", type=_positive_int, default=32, help="default: 32")
-    add("--lr", type=_positive_float, default=0.01, help="learning rate (default: 0.01)")
+    add("--epochs", type=positive_int, default=30, help="default: 30")
+    add("--batch-size", type=positive_int, default=32, help="default: 32")
+    add("--lr", type=positive_float, default=0.01, help="learning rate (default: 0.01)")
     add("--optimizer", default="adam", choices=list(OPTIMIZERS), help="default: adam")
     add("--backend", default="auto", choices=BACKEND_NAMES, help="array backend (default: auto)")
     add("--dtype", choices=["float32", "float64"],
         help="default: float64, or the backend's default float where it has none")
-    add("--seed", type=_seed, default=0, help="default: 0")
+    add("--seed", type=seed, default=0, help="default: 0")
     add("--save", type=pathlib.Path, metavar="PATH", help="save the trained parameters (.npz)")
     add("--plot", type=pathlib.Path, metavar="PATH", help="draw the training curves (needs matplotlib)")
     add("--checkpoint", type=pathlib.Path, metavar="PATH",
         help="save the run's whole state here (atomically) so it can be resumed")
-    add("--checkpoint-every", type=_positive_int, default=1, metavar="N",
+    add("--checkpoint-every", type=positive_int, default=1, metavar="N",
         help="epochs between checkpoints (default: 1; the last epoch is always saved)")
     add("--resume", action="store_true",
         help="continue from --checkpoint (same options; more --epochs allowed) if it exists")
     add("--force", action="store_true",
         help="overwrite existing --save/--plot files; start over on an existing --checkpoint")
-    train_parser.set_defaults(run=_train)
+    train_parser.set_defaults(run=run)
 
 
-def _add_demo(commands: Any) -> None:
-    demo = commands.add_parser("demo", help="the tutorial's full-batch loop on generated two-moons data",
-                               description="Train a network on generated two-moons data with "
-                                           "full-batch gradient descent and report its accuracy.")
-    demo.add_argument("--backend", default="numpy", choices=BACKEND_NAMES,
-                      help="array backend (default: numpy)")
-    demo.add_argument("--epochs", type=_positive_int, default=3000, help="default: 3000")
-    demo.add_argument("--lr", type=_positive_float, default=0.5, help="learning rate (default: 0.5)")
-    demo.add_argument("--hidden", default="tanh", choices=HIDDEN_ACTIVATIONS,
-                      help="hidden activation (default: tanh)")
-    demo.add_argument("--hidden-sizes", type=_positive_int, nargs="+", default=[16, 16],
-                      metavar="N", help="hidden layer sizes (default: 16 16)")
-    demo.add_argument("--samples", type=_positive_int, default=500, help="default: 500")
-    demo.add_argument("--dtype", choices=["float32", "float64"],
-                      help="default: float64, or the backend's default float where it has none")
-    demo.add_argument("--seed", type=_seed, default=0, help="default: 0")
-    demo.set_defaults(run=_demo)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="xpnet", description=(
-        "xpnet: a small neural-network library running the same code on NumPy and CuPy."))
-    parser.add_argument("--version", action="version", version=f"xpnet {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_train(commands)
-    _add_demo(commands)
-    info = commands.add_parser("info", help="show versions and which backends and GPUs can run here",
-                               description="Show versions and which backends and GPUs can run here.")
-    info.set_defaults(run=_info)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (1 for errors, 2 for bad usage)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "resume", False) and args.checkpoint is None:
-        parser.error("--resume needs --checkpoint PATH: the checkpoint to continue from")
-    try:
-        return args.run(args)
-    except (XpnetError, ValueError, TypeError, OSError, ImportError) as exc:
-        print(f"xpnet {args.command}: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt as exc:
-        detail = f"; {exc}" if str(exc) else ""
-        print(f"xpnet {args.command}: interrupted{detail}", file=sys.stderr)
-        return 130

@@ -1,0 +1,44 @@
+"""The command line: ``xpnet train``, ``xpnet demo`` and ``xpnet info`` (also ``python -m xpnet``).
+
+One module per command, each with ``add_command(subparsers)`` and the ``run(args)`` it sets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .._version import __version__
+from ..errors import XpnetError
+from . import demo, info, train
+from .train import DATASETS  # noqa: F401  (the datasets the train command offers)
+
+COMMANDS = (train, demo, info)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xpnet", description=(
+        "xpnet: a small neural-network library running the same code on NumPy and CuPy."))
+    parser.add_argument("--version", action="version", version=f"xpnet {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_command(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (1 for errors, 2 for bad usage)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "resume", False) and args.checkpoint is None:
+        parser.error("--resume needs --checkpoint PATH: the checkpoint to continue from")
+    try:
+        return args.run(args)
+    except (XpnetError, ValueError, TypeError, OSError, ImportError) as exc:
+        print(f"xpnet {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as exc:
+        detail = f"; {exc}" if str(exc) else ""
+        print(f"xpnet {args.command}: interrupted{detail}", file=sys.stderr)
+        return 130
