@@ -143,11 +143,9 @@ def _check_checkpointing(o: FitOptions) -> None:
         if o.resume or o.restart:
             raise ValueError("resume=True and restart=True need checkpoint=PATH")
         return
-    if not isinstance(o.checkpoint, (str, os.PathLike)):
-        raise TypeError(f"checkpoint must be a file path (str or os.PathLike), not "
-                        f"{type(o.checkpoint).__name__}")
     if o.seed is None and o.validation_split:
         raise ValueError("checkpoint= with validation_split needs a seed: a resumed run must hold "
                          "out the same samples; pass seed=0 (or any int)")
+    # (The path itself is checked by the Checkpointer, before any data is touched.)
     # An optimizer of the user's own must be able to save its state before an epoch is spent.
     o.optimizer.get_state()
