@@ -122,3 +122,13 @@ def test_a_run_that_did_not_learn_says_what_went_wrong_and_exits_1():
 def test_softmax_is_no_hidden_activation_for_the_command_line():
     result = run("train", "--hidden", "softmax")
     assert result.returncode == 2 and "invalid choice: 'softmax'" in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--lr", "abc"], "argument --lr: invalid positive number value: 'abc'"),
+    (["train", "--epochs", "ten"], "argument --epochs: invalid positive integer value: 'ten'"),
+    (["demo", "--seed", "1.5"], "argument --seed: invalid integer seed value: '1.5'"),
+])
+def test_a_value_that_is_no_number_is_named_in_words(args, message):
+    result = run(*args)
+    assert result.returncode == 2 and message in result.stderr
