@@ -1,5 +1,6 @@
 """Shared fixtures: one ``xp`` fixture spans every backend this machine can run."""
 
+import collections
 import functools
 import gzip
 import hashlib
@@ -31,6 +32,22 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "gpu" in item.keywords:
                 item.add_marker(skip)
+
+
+def skip_reason(report):
+    """The reason a skipped test's report gives (pytest stores ``(path, line, "Skipped: ...")``)."""
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    return reason.removeprefix("Skipped: ")
+
+
+def pytest_terminal_summary(terminalreporter):
+    # Hundreds of tests skip for a few reasons (a backend or a GPU missing here): one line per
+    # reason with its count keeps the failures (-rfE) and pytest's closing counts readable.
+    counts = collections.Counter(skip_reason(r) for r in terminalreporter.stats.get("skipped", []))
+    if counts:
+        terminalreporter.section("skipped tests, by reason")
+        for reason, count in counts.most_common():
+            terminalreporter.line(f"{count:5d} x {reason}")
 
 
 def load_backend(name):

@@ -192,3 +192,12 @@ def test_is_writeable_reads_numpy_flags_and_defers_to_array_api_compat_elsewhere
     frozen = np.zeros(3)
     frozen.flags.writeable = False
     assert backend_module.is_writeable(np.zeros(3)) and not backend_module.is_writeable(frozen)
+
+
+def test_backend_name_without_an_argument_names_the_selected_backend(no_environment_choice):
+    assert "backend_name" in xpnet.__all__
+    assert xpnet.backend_name() == "numpy"
+    with xpnet.use_backend("array_api_strict"):
+        assert xpnet.backend_name() == "array_api_strict"
+        assert xpnet.backend_name(xpnet.get_backend()) == "array_api_strict"
+    assert xpnet.get_backend() is backend_module.resolve_backend("numpy")  # still the namespace

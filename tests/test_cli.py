@@ -6,6 +6,7 @@ import sys
 import pytest
 
 import xpnet
+from xpnet.cli import main
 
 
 def run(*args):
@@ -122,3 +123,40 @@ def test_a_run_that_did_not_learn_says_what_went_wrong_and_exits_1():
 def test_softmax_is_no_hidden_activation_for_the_command_line():
     result = run("train", "--hidden", "softmax")
     assert result.returncode == 2 and "invalid choice: 'softmax'" in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--lr", "abc"], "argument --lr: invalid positive number value: 'abc'"),
+    (["train", "--epochs", "ten"], "argument --epochs: invalid positive integer value: 'ten'"),
+    (["demo", "--seed", "1.5"], "argument --seed: invalid integer seed value: '1.5'"),
+])
+def test_a_value_that_is_no_number_is_named_in_words(args, message):
+    result = run(*args)
+    assert result.returncode == 2 and message in result.stderr
+
+
+def train_in_process(capsys, *args):
+    """``(exit status, stdout)`` of ``xpnet train ARGS`` on NumPy, run in this process."""
+    status = main(["train", "--backend", "numpy", *args])
+    return status, capsys.readouterr().out
+
+
+def test_one_epoch_is_one_epoch_in_the_summary(capsys):
+    status, out = train_in_process(capsys, "--dataset", "moons", "--epochs", "1", "--layers", "4")
+    assert status == 0 and "; 1 epoch in " in out and "1 epochs" not in out
+
+
+def test_a_small_final_loss_keeps_its_significant_digits(capsys):
+    status, out = train_in_process(capsys, "--epochs", "60", "--layers", "128")
+    loss = out.split("final loss ")[1].split(";")[0]
+    assert status == 0 and float(loss) < 1e-3  # "0.0002" with four decimals
+    mantissa = loss.split("e")[0].replace(".", "").lstrip("0")
+    assert len(mantissa) == 4, loss
+
+
+def test_a_resumed_run_says_how_many_epochs_it_trained_itself(capsys, tmp_path):
+    quick = ["--dataset", "moons", "--layers", "4", "--checkpoint", str(tmp_path / "run.npz")]
+    assert train_in_process(capsys, *quick, "--epochs", "2")[0] == 0
+    status, out = train_in_process(capsys, *quick, "--epochs", "5", "--resume")
+    assert status == 0 and f"resuming from {tmp_path / 'run.npz'} at epoch 2" in out
+    assert "; 5 epochs (3 in this run, resumed at epoch 2) in " in out

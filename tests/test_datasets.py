@@ -5,6 +5,7 @@ Everything here is offline: MNIST is served by a tiny fake mirror on 127.0.0.1.
 
 import gzip
 import hashlib
+import math
 import pathlib
 import sys
 
@@ -354,3 +355,20 @@ def test_the_pinned_mnist_checksums_cover_the_four_files():
         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"])
     for digest in mnist_module.MNIST_SHA256.values():
         assert len(digest) == 64 and int(digest, 16) >= 0
+
+
+@pytest.mark.parametrize("m, test_fraction, seed", [
+    (10, 0.2, 0), (100, 0.25, 7), (1797, 0.2, 0), (1797, 0.2, 42), (33, 0.3, 5), (33, 0.41, 1)])
+def test_train_test_split_holds_out_scikit_learns_samples_up_to_its_rounding(m, test_fraction, seed):
+    sklearn_split = pytest.importorskip("sklearn.model_selection").train_test_split
+    samples = np.arange(m)
+    X_train, _, X_test, _ = train_test_split(samples[np.newaxis, :], samples[np.newaxis, :],
+                                             test_fraction=test_fraction, seed=seed)
+    their_train, their_test = sklearn_split(samples, test_size=test_fraction, random_state=seed)
+    ours_test, ours_train = X_test[0], X_train[0]
+    if round(test_fraction * m) == math.ceil(test_fraction * m):
+        np.testing.assert_array_equal(ours_test, their_test)
+        np.testing.assert_array_equal(ours_train, their_train)
+    else:  # scikit-learn takes the ceiling: one sample more, the first of xpnet's training part
+        np.testing.assert_array_equal(their_test, np.append(ours_test, ours_train[0]))
+        np.testing.assert_array_equal(their_train, ours_train[1:])

@@ -75,3 +75,16 @@ def test_unknown_output_lists_the_valid_names(xp):
 def test_a_list_instead_of_an_array_is_a_type_error():
     with pytest.raises(TypeError, match="AL must be an array.*xpnet.asarray"):
         xpnet.cost_function([[0.5]], np.array([[1.0]]))
+
+
+def test_class_labels_given_to_a_softmax_cost_point_to_one_hot_with_the_call(xp):
+    AL = xpnet.asarray(np.full((3, 4), 1 / 3), xp)
+    with pytest.raises(ValueError, match=r"Y = xpnet\.datasets\.one_hot\(Y, 3\)"):
+        xpnet.cost_function(AL, xpnet.asarray([0, 2, 1, 0], xp), output="softmax")
+
+
+def test_a_wrongly_shaped_target_of_one_output_gets_no_one_hot_hint(xp):
+    AL = xpnet.asarray(AL_HOST, xp)
+    with pytest.raises(ValueError, match="like AL") as error:
+        xpnet.cost_function(AL, xpnet.asarray([1.0, 0.0], xp))
+    assert "one_hot" not in str(error.value)

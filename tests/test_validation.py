@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import xpnet
 from xpnet.validation import check_flag, check_split
 
 
@@ -61,3 +62,16 @@ def test_check_split_offers_the_callers_alternative_fix():
 def test_check_split_refuses_a_fraction_outside_0_1_naming_the_argument(fraction):
     with pytest.raises(ValueError, match=r"validation_fraction must be a number in \(0, 1\), got"):
         check_split(fraction, 100, "validation_fraction")
+
+
+@pytest.mark.parametrize("shape", ["1-D", "one row"])
+@pytest.mark.parametrize("entry", ["train", "fit"])
+def test_class_labels_for_a_softmax_output_point_to_one_hot_with_the_call(entry, shape):
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(2, 30), rng.randint(3, size=30)
+    labels = y if shape == "1-D" else y[np.newaxis, :]
+    with pytest.raises(ValueError, match=r"Y = xpnet\.datasets\.one_hot\(Y, 3\)"):
+        getattr(xpnet, entry)(X, labels, [2, 8, 3], epochs=1, lr=0.1, output="softmax")
+    # the call the message shows is the fix
+    getattr(xpnet, entry)(X, xpnet.datasets.one_hot(labels, 3), [2, 8, 3], epochs=1, lr=0.1,
+                          output="softmax")

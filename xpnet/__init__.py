@@ -5,16 +5,17 @@ The tutorial's API: ``init_params``, ``forward_prop``, ``cost_function``,
 ``one_layer_backward``, ``backprop``, ``update_parameters``, ``train``, plus
 ``predict`` and ``accuracy``; ``fit`` is the full training loop (mini-batches,
 optimizers, schedules, validation, early stopping); ``MLPClassifier`` and
-``MLPRegressor`` wrap it with scikit-learn's interface. Backends: ``set_backend``, ``get_backend``,
-``use_backend``, ``gpu_available``, ``asarray``, ``to_numpy``; ``allow_tf32`` lets float32
-products on a CUDA GPU run on TF32 tensor cores inside a ``with`` block.
+``MLPRegressor`` wrap it with scikit-learn's interface. Backends: ``set_backend``, ``get_backend``
+(the namespace), ``backend_name`` (its short name), ``use_backend``, ``gpu_available``, ``asarray``,
+``to_numpy``; ``allow_tf32`` lets float32 products on a CUDA GPU run on TF32 tensor cores inside a
+``with`` block.
 """
 
 from ._version import __version__ as __version__  # re-exported
 
 from .activations import ACTIVATIONS
-from .backend import (BACKEND_NAMES, asarray, get_backend, gpu_available, set_backend, to_numpy,
-                      use_backend)
+from .backend import (BACKEND_NAMES, asarray, backend_name, get_backend, gpu_available, set_backend,
+                      to_numpy, use_backend)
 from . import datasets
 from .errors import (BackendUnavailableError, ConvergenceWarning, DataFileError, ModelFileError,
                      TrainingDivergedError, XpnetError)
@@ -35,8 +36,8 @@ __all__ = [
     "MLPClassifier", "MLPRegressor", "ModelFileError", "NotFittedError", "OUTPUTS", "Optimizer",
     "RMSprop", "SGD",
     "Schedule", "StepDecay", "TrainingDivergedError", "XpnetError", "accuracy", "allow_tf32",
-    "asarray", "backprop", "cost_function", "datasets", "fit", "forward_prop", "get_backend",
-    "gpu_available", "init_params", "load", "load_params", "one_layer_backward", "plot_history",
+    "asarray", "backend_name", "backprop", "cost_function", "datasets", "fit", "forward_prop",
+    "get_backend", "gpu_available", "init_params", "load", "load_params", "one_layer_backward", "plot_history",
     "predict", "save_params", "set_backend", "to_numpy", "train", "update_parameters",
     "use_backend",
 ]

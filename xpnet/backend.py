@@ -154,8 +154,11 @@ def resolve_backend(backend: Backend) -> ModuleType:
                     f"array namespace module, not {type(backend).__name__}")
 
 
-def backend_name(xp: ModuleType) -> str:
-    """A short name for a namespace: 'numpy', 'cupy', 'torch', 'jax', 'array_api_strict' or its module name."""
+def backend_name(xp: ModuleType | None = None) -> str:
+    """A short name for a namespace: 'numpy', 'cupy', 'torch', 'jax', 'array_api_strict' or its
+    module name; without an argument, the selected backend's (:func:`get_backend`)."""
+    if xp is None:
+        xp = get_backend()
     checks = (
         ("numpy", array_api_compat.is_numpy_namespace),
         ("cupy", array_api_compat.is_cupy_namespace),
@@ -197,7 +200,8 @@ def set_backend(backend: Backend) -> ModuleType:
 def get_backend() -> ModuleType:
     """The namespace new arrays are created in: ``use_backend``'s, else the process default.
 
-    The process default is ``XPNET_BACKEND`` when set, else NumPy.
+    The process default is ``XPNET_BACKEND`` when set, else NumPy. This returns the module
+    itself; ``xpnet.backend_name()`` gives its short name (``'numpy'``, ``'cupy'``, ...).
     """
     global _process_default
     xp = _context_backend.get()

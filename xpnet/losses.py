@@ -61,6 +61,15 @@ CATEGORICAL_CROSS_ENTROPY = Loss("categorical_cross_entropy", _categorical_cross
 SQUARED_ERROR = Loss("squared_error", _squared_error, _squared_error_gradient)
 
 
+def one_hot_hint(Y_shape: tuple[int, ...], n_outputs: int, name: str = "Y") -> str:
+    """The fix for class labels (1-D, or one row) given where ``n_outputs`` rows of one-hot
+    columns are expected (the tutorial's softmax output), as the end of an error message; else ''."""
+    if not (len(Y_shape) == 1 or (len(Y_shape) == 2 and Y_shape[0] == 1)) or n_outputs < 2:
+        return ""
+    return (f"; if {name} holds class indices (0 to {n_outputs - 1}), make one-hot columns "
+            f"of them: {name} = xpnet.datasets.one_hot({name}, {n_outputs})")
+
+
 def match_labels(AL: Array, Y: Array) -> Array:
     """``Y`` shaped and typed like ``AL``; a 1-D ``Y`` of length m fits a ``(1, m)`` ``AL``."""
     xp = namespace_of(AL=AL, Y=Y)
@@ -78,5 +87,6 @@ def match_labels(AL: Array, Y: Array) -> Array:
         Y = xp.reshape(Y, AL.shape)
     if Y.shape != AL.shape:
         raise ValueError(f"Y has shape {tuple(Y.shape)} but AL has shape {tuple(AL.shape)}; Y must be "
-                         "shaped (n_outputs, n_samples) like AL (one-hot columns for a softmax output)")
+                         "shaped (n_outputs, n_samples) like AL (one-hot columns for a softmax output)"
+                         + one_hot_hint(tuple(Y.shape), AL.shape[0]))
     return Y if Y.dtype == AL.dtype else xp.astype(Y, AL.dtype)

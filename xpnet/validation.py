@@ -15,6 +15,7 @@ from typing import Any
 
 from .backend import (asarray, default_float_dtype, dtype_name, get_backend, is_host_data,
                       namespace_of, resolve_backend, resolve_dtype)
+from .losses import one_hot_hint
 
 Array = Any
 
@@ -154,7 +155,8 @@ def prepare_data(X: Any, Y: Any, layer_dims: list[int], output: Any, backend: An
         Y = xp.reshape(Y, (1, Y.shape[0]))
     if Y.ndim != 2 or Y.shape != (layer_dims[-1], X.shape[1]):
         raise ValueError(f"{y_name} has shape {tuple(Y.shape)} but must be (layer_dims[-1], n_samples)"
-                         f" = ({layer_dims[-1]}, {X.shape[1]}), with as many samples (columns) as {x_name}")
+                         f" = ({layer_dims[-1]}, {X.shape[1]}), with as many samples (columns) as {x_name}"
+                         + one_hot_hint(tuple(Y.shape), layer_dims[-1], y_name))
     if X.shape[1] == 0:
         raise ValueError(f"{x_name} has 0 samples (columns); training needs at least one")
     check_finite(X, x_name)

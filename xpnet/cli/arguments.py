@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import TypeVar
 
 from ..activations import ACTIVATIONS
+
+T = TypeVar("T")
 
 HIDDEN_ACTIVATIONS = sorted(name for name, kind in ACTIVATIONS.items() if kind.hidden_layer)
 """The activations meant for hidden layers (softmax is an output's)."""
 
 
+def _named(name: str) -> Callable[[Callable[[str], T]], Callable[[str], T]]:
+    """Give an argument type the name argparse shows for a value it cannot convert.
+
+    argparse reports ``--lr abc`` as ``invalid <type's __name__> value: 'abc'``; without this
+    the user reads the function's internal name.
+    """
+    def rename(convert: Callable[[str], T]) -> Callable[[str], T]:
+        convert.__name__ = name
+        return convert
+    return rename
+
+
+@_named("positive integer")
 def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -17,6 +34,7 @@ def positive_int(text: str) -> int:
     return value
 
 
+@_named("positive number")
 def positive_float(text: str) -> float:
     value = float(text)
     if not value > 0 or value == float("inf"):
@@ -24,6 +42,7 @@ def positive_float(text: str) -> float:
     return value
 
 
+@_named("integer seed")
 def seed(text: str) -> int:
     value = int(text)
     if not 0 <= value < 2**32:

@@ -75,8 +75,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"xpnet {__version__}: {args.dataset} ({X_train.shape[1]} train / {X_test.shape[1]} test "
           f"samples) on the {backend_name(xp)} backend; layers {layer_dims}, {args.hidden} hidden, "
           f"{output} output, {args.optimizer} lr {args.lr}, batch {args.batch_size}", flush=True)
+    resumed_at = None
     if args.resume and args.checkpoint.exists():
-        print(f"resuming from {args.checkpoint}", flush=True)
+        resumed_at = _checkpoint_epoch(args.checkpoint)
+        at = "" if resumed_at is None else f" at epoch {resumed_at}"
+        print(f"resuming from {args.checkpoint}{at}", flush=True)
     start = time.perf_counter()
     net = {"hidden": args.hidden, "output": output}
     try:
@@ -96,8 +99,8 @@ def run(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     train_acc = accuracy(X_train, Y_train, params, **net)
     test_acc = accuracy(X_test, Y_test, params, **net)
-    print(f"final loss {history.loss[-1]:.4f}; train accuracy {train_acc:.1%}, test accuracy "
-          f"{test_acc:.1%}; {history.epochs} epochs in {seconds:.1f} s")
+    print(f"final loss {history.loss[-1]:.4g}; train accuracy {train_acc:.1%}, test accuracy "
+          f"{test_acc:.1%}; {_epochs_trained(history.epochs, resumed_at)} in {seconds:.1f} s")
     if args.save is not None:
         save_params(args.save, params, dataset=args.dataset, test_accuracy=test_acc, **net)
         print(f"saved the parameters to {args.save}")
@@ -111,6 +114,25 @@ def run(args: argparse.Namespace) -> int:
             warnings.warn_explicit(warning.message, warning.category, warning.filename,
                                    warning.lineno)
     return 1 if history.learned is False else 0
+
+
+def _epochs_trained(total: int, resumed_at: int | None) -> str:
+    """``30 epochs``; for a resumed run ``30 epochs (10 in this run, resumed at epoch 20)``."""
+    def count(n: int) -> str:
+        return f"{n} epoch" if n == 1 else f"{n} epochs"
+    if resumed_at is None:
+        return count(total)
+    return f"{count(total)} ({total - resumed_at} in this run, resumed at epoch {resumed_at})"
+
+
+def _checkpoint_epoch(path: pathlib.Path) -> int | None:
+    """The epochs a checkpoint holds; None when it cannot be read (fit then says why)."""
+    try:
+        _, header = read_model(path)
+    except (OSError, XpnetError):
+        return None
+    epoch = header.get("epoch")
+    return epoch if isinstance(epoch, int) and not isinstance(epoch, bool) else None
 
 
 def _interrupted_checkpoint(path: pathlib.Path) -> str:

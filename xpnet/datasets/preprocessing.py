@@ -74,6 +74,12 @@ def train_test_split(X: Any, Y: Any, test_fraction: float = 0.2, *,
     ``Y`` ``(n_outputs, m)``; ``round(test_fraction * m)`` columns go to the test
     part, the rest to the training part, each in random order. Arrays stay on
     their backend; lists become NumPy arrays.
+
+    Against scikit-learn's ``train_test_split(..., test_size=test_fraction,
+    random_state=seed)`` on the samples: the same permutation, so the same test and
+    training samples in the same order whenever ``test_fraction * m`` is whole or rounds
+    up; where it rounds down, scikit-learn (which takes the ceiling) holds out one
+    sample more, the first of xpnet's training part.
     """
     X = X if array_api_compat.is_array_api_obj(X) else np.asarray(X)
     Y = Y if array_api_compat.is_array_api_obj(Y) else np.asarray(Y)

@@ -39,6 +39,7 @@ from ..validation import (
     working_dtype,
 )
 from . import files
+from .inputs import check_feature_names, densified
 from .reals import check_finite_cast, device_reals, host_reals
 from .sklearn_base import BaseEstimator, ConvergenceWarning, NotFittedBase
 from .stopping import EpochRule, SklearnRate, check_patience, split_validation
@@ -92,6 +93,11 @@ class _MLPBase(BaseEstimator):
         self.dtype = dtype
         self.verbose = verbose
         self.warm_start = warm_start
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # SciPy sparse X is made dense (inputs.py)
+        return tags
 
     # -- training -----------------------------------------------------------------------
     def fit(self, X: Any, y: Any) -> _MLPBase:
@@ -278,9 +284,8 @@ class _MLPBase(BaseEstimator):
 
     def _network_input(self, X: Any, xp: Any, reset: bool) -> Array:
         """``X`` checked and put on ``xp`` in the network layout ``(n_features, n_samples)``."""
-        if hasattr(X, "toarray") or hasattr(X, "tocsr"):
-            raise TypeError(f"{type(self).__name__} does not support sparse input; "
-                            "convert it with X.toarray()")
+        check_feature_names(self, X, reset)
+        X = densified(X, type(self).__name__)  # see inputs.py: a sparse X's dense memory
         X = host_reals(X, "X") if is_host_data(X) else device_reals(X, "X")
         if X.ndim != 2:
             raise ValueError(f"Expected 2D array, got {X.ndim}D array instead; X must be shaped "
@@ -343,15 +348,20 @@ class _MLPBase(BaseEstimator):
 
     def _fitted_state(self) -> dict[str, Any]:
         """What ``predict`` needs besides the parameters, as plain data for the model file."""
-        return {"n_features_in_": self.n_features_in_, "loss_curve_": self.loss_curve_,
-                "n_iter_": self.n_iter_, "n_layers_": self.n_layers_,
-                "out_activation_": self.out_activation_, "history_": self.history_.as_dict()}
+        state = {"n_features_in_": self.n_features_in_, "loss_curve_": self.loss_curve_,
+                 "n_iter_": self.n_iter_, "n_layers_": self.n_layers_,
+                 "out_activation_": self.out_activation_, "history_": self.history_.as_dict()}
+        if hasattr(self, "feature_names_in_"):  # absent otherwise, as in files of earlier versions
+            state["feature_names_in_"] = self.feature_names_in_.tolist()
+        return state
 
     def _restore(self, fitted: Mapping[str, Any], params: dict[str, Array]) -> None:
         """The fitted estimator again, from ``_fitted_state()`` and the parameters."""
         for name in ("n_features_in_", "loss_curve_", "n_iter_", "n_layers_", "out_activation_"):
             setattr(self, name, fitted[name])
         self._output = fitted["out_activation_"]
+        if "feature_names_in_" in fitted:
+            self.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
         # The solver's own state is not kept (as the optimizer's): it restarts, as after
         # fit with early_stopping=False, and best_loss_ is the best loss recorded.
         self.t_ = self._no_improvement_count = 0

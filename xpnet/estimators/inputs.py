@@ -1,0 +1,64 @@
+"""``X`` beyond plain arrays: SciPy sparse matrices, and tables whose columns have names."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from typing import Any
+
+import numpy as np
+
+
+def densified(X: Any, estimator: str) -> Any:
+    """A SciPy sparse ``X`` as a dense NumPy array; any other ``X`` as it is.
+
+    The network's products are dense, so a sparse ``X`` takes its dense size in memory
+    (``n_samples * n_features`` times 8 bytes in float64, 4 in float32), however few of its
+    entries are stored. Other sparse formats are refused, naming the conversion.
+    """
+    sparse = sys.modules.get("scipy.sparse")  # imported wherever a SciPy sparse X exists
+    if sparse is not None and sparse.issparse(X):
+        return X.toarray()
+    if hasattr(X, "toarray") or hasattr(X, "tocsr"):
+        raise TypeError(f"{estimator} takes SciPy sparse matrices but not {type(X).__name__}; "
+                        "convert X with X.toarray()")
+    return X
+
+
+def column_names(X: Any) -> np.ndarray | None:
+    """scikit-learn's ``feature_names_in_`` for ``X``: its string ``columns`` (pandas), else None."""
+    columns = getattr(X, "columns", None)
+    if columns is None or isinstance(X, np.ndarray):
+        return None
+    names = np.asarray(list(columns), dtype=object)
+    kinds = sorted({type(name).__name__ for name in names})
+    if len(kinds) > 1 and "str" in kinds:
+        raise TypeError("Feature names are only supported if all input features have string "
+                        f"names, but your input has {kinds} as feature name / column name types; "
+                        "convert them all to strings, e.g. X.columns = X.columns.astype(str)")
+    return names if kinds == ["str"] else None
+
+
+def check_feature_names(estimator: Any, X: Any, reset: bool) -> None:
+    """Record ``X``'s column names (``reset``), or compare them with those of the fit."""
+    names = column_names(X)
+    if reset:
+        if names is not None:
+            estimator.feature_names_in_ = names
+        elif hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+        return
+    fitted = getattr(estimator, "feature_names_in_", None)
+    kind = type(estimator).__name__
+    if fitted is None and names is not None:
+        warnings.warn(f"X has feature names, but {kind} was fitted without feature names",
+                      UserWarning, stacklevel=4)
+    elif fitted is not None and names is None:
+        warnings.warn(f"X does not have valid feature names, but {kind} was fitted with feature "
+                      "names", UserWarning, stacklevel=4)
+    elif fitted is not None and (len(fitted) != len(names) or np.any(fitted != names)):
+        unseen = [name for name in names if name not in set(fitted)]
+        missing = [name for name in fitted if name not in set(names)]
+        raise ValueError("The feature names should match those that were passed during fit; "
+                         f"unseen at fit time: {unseen}, seen at fit time, yet now missing: "
+                         f"{missing} (same names in another order count as different)")
