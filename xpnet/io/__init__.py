@@ -17,13 +17,13 @@ from .checkpoint_file import TrainingState, read_checkpoint, write_checkpoint
 from .container import (DAMAGED_FILE_FIX, FORMAT_NAME, FORMAT_VERSION, HEADER_KEY,
                         MAX_HEADER_BYTES, MAX_TOTAL_BYTES, read_model, write_model)
 from .network_file import (DESCRIPTION_KEYS, PARAM_DTYPES, PARAMS_KIND, ModelParams,
-                           description_of, load_params, network_of, read_network, save_params,
-                           write_network)
+                           check_description, description_of, load_params, network_of,
+                           read_network, save_params, write_network)
 
 __all__ = [
     "DAMAGED_FILE_FIX", "DESCRIPTION_KEYS", "FORMAT_NAME", "FORMAT_VERSION", "HEADER_KEY", "MAX_HEADER_BYTES",
     "MAX_TOTAL_BYTES", "ModelParams", "PARAMS_KIND", "PARAM_DTYPES", "TrainingState",
-    "description_of", "load_params", "network_of",
+    "check_description", "description_of", "load_params", "network_of",
     "read_checkpoint", "read_model", "read_network", "save_params", "write_atomically",
     "write_checkpoint", "write_model", "write_network",
 ]

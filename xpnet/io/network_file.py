@@ -86,14 +86,14 @@ def write_network(path: str | os.PathLike, params: Mapping[str, Array], kind: st
     header = {"kind": kind, "layer_dims": layer_dims, "dtype": dtypes["W1"],
               "metadata": dict(metadata)}
     if description is not None:
-        header["model"] = _checked_description(description, layer_dims, ValueError)
+        header["model"] = check_description(description, layer_dims, ValueError)
     return write_model(path, dict(params), header)
 
 
-def _checked_description(description: Mapping[str, Any], layer_dims: list[int],
-                         refuse: Any) -> dict[str, Any]:
-    """``description`` as plain data, checked against the network; a problem raises
-    ``refuse(message)``."""
+def check_description(description: Mapping[str, Any], layer_dims: list[int],
+                      refuse: Any = ValueError) -> dict[str, Any]:
+    """``description`` (:data:`DESCRIPTION_KEYS`) as plain data, checked against the
+    network of ``layer_dims``; a problem raises ``refuse(message)``."""
     check_plain(dict(description), "the model description")
     found = {key: description.get(key) for key in DESCRIPTION_KEYS}
     for key in ("hidden", "output"):
@@ -163,7 +163,7 @@ def description_of(header: Mapping[str, Any], where: Path) -> dict[str, Any]:
 
     if header["format_version"] >= 2:
         described = header_field(header, "model", dict, where)
-        return _checked_description(described, header["layer_dims"], refuse)
+        return check_description(described, header["layer_dims"], refuse)
     metadata = header["metadata"]
     found = {key: metadata.get(key) for key in ("hidden", "output")
              if isinstance(metadata.get(key), str) and metadata.get(key) in ACTIVATIONS}
@@ -173,7 +173,7 @@ def description_of(header: Mapping[str, Any], where: Path) -> dict[str, Any]:
     warnings.warn(f"{where} was written by an older xpnet (format 1) and does not record "
                   f"the activations it was trained with; {using}. Save it again to record them",
                   UserWarning, stacklevel=3)
-    return _checked_description(found, header["layer_dims"], refuse)
+    return check_description(found, header["layer_dims"], refuse)
 
 
 def read_network(path: str | os.PathLike,
