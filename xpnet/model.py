@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .activations import ACTIVATIONS
-from .backend import to_numpy
+from .backend import array_namespace, asarray, to_numpy
 from .evaluation import accuracy, network_output
 from .io import DESCRIPTION_KEYS, ModelParams, check_description, save_params
 from .parameters import layer_dims_of
@@ -109,6 +109,28 @@ class Model:
             raise ValueError(f"labels {unknown[:5]} are not among the model's classes "
                              f"{self.classes[:20]}")
         return np.asarray([index[label] for label in labels.tolist()], dtype=np.int64)
+
+    def evaluate(self, X: Any, y: Any) -> dict[str, Any]:
+        """How well the model does on ``X`` against labels ``y`` (``classes`` values):
+        ``loss``, ``accuracy`` and ``confusion`` (rows: true class, columns: predicted) for
+        a classifier; ``mse`` and ``r2`` for a regressor (``y`` shaped like its outputs,
+        or 1-D for one output)."""
+        AL = self.output_values(X)
+        if not self.kind.classifier:
+            values, truth = to_numpy(AL), np.asarray(y, dtype=np.float64).reshape(AL.shape)
+            residual = float(np.sum((truth - values) ** 2))
+            spread = float(np.sum((truth - truth.mean(axis=1, keepdims=True)) ** 2))
+            return {"mse": residual / truth.size,
+                    "r2": 1.0 - residual / spread if spread > 0 else float("nan")}
+        indices = self.class_indices(y)
+        n_classes = self.kind.probabilities(AL).shape[1]
+        xp = array_namespace(AL)
+        Y = self.kind.targets(asarray(indices, xp), n_classes, AL.dtype)
+        predicted = to_numpy(self.kind.class_indices(AL)).astype(np.int64)
+        confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
+        np.add.at(confusion, (indices, predicted), 1)
+        return {"loss": float(self.kind.cost(AL, Y)),
+                "accuracy": float(np.mean(predicted == indices)), "confusion": confusion}
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the model to one file (:func:`xpnet.save_params`'s format); returns the path."""
