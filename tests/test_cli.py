@@ -63,7 +63,8 @@ def test_train_saves_parameters_and_curves(tmp_path):
                  "--save", str(model), "--plot", str(curves))
     assert result.returncode == 0, result.stderr
     params, metadata = xpnet.load_params(model)
-    assert metadata["dataset"] == "blobs" and metadata["output"] == "softmax"
+    assert metadata["dataset"] == "blobs" and params.description["output"] == "softmax"
+    assert metadata["training"]["output"] == "softmax"
     assert params["W1"].shape == (8, 2)
     assert curves.read_bytes()[:4] == b"\x89PNG"
 

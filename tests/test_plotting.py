@@ -38,3 +38,15 @@ def test_missing_matplotlib_gives_the_install_command(tmp_path, history, monkeyp
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(ImportError, match=r'pip install "xpnet\[plot\]"'):
         plot_history(history, tmp_path / "curves.png")
+
+
+@pytest.mark.parametrize("loss, log", [([100.0, 1.0, 0.5], True), ([1.0, 0.5, 0.02], False)])
+def test_the_loss_axis_is_logarithmic_when_the_loss_spans_more_than_two_decades(
+        tmp_path, monkeypatch, loss, log):
+    axes_module = pytest.importorskip("matplotlib.axes")
+    scales = []
+    original = axes_module.Axes.set_yscale
+    monkeypatch.setattr(axes_module.Axes, "set_yscale",
+                        lambda self, value, **kw: (scales.append(value), original(self, value, **kw)))
+    xpnet.plot_history({"loss": loss, "val_loss": [2.0, 1.0, 0.9]}, tmp_path / "c.png")
+    assert scales == (["log"] if log else [])

@@ -22,6 +22,7 @@ from .errors import (BackendUnavailableError, ConvergenceWarning, DataFileError,
 from .estimators import MLPClassifier, MLPRegressor, NotFittedError, load
 from .evaluation import accuracy, predict
 from .io import load_params, save_params
+from .model import Model
 from .network import (LayerCache, backprop, cost_function, forward_prop, init_params,
                       one_layer_backward, update_parameters)
 from .outputs import OUTPUTS
@@ -33,7 +34,7 @@ from .training import (SGD, Adam, Constant, ExponentialDecay, History, InverseSc
 __all__ = [
     "ACTIVATIONS", "BACKEND_NAMES", "Adam", "BackendUnavailableError", "Constant", "ConvergenceWarning",
     "DataFileError", "ExponentialDecay", "History", "InverseScaling", "LayerCache",
-    "MLPClassifier", "MLPRegressor", "ModelFileError", "NotFittedError", "OUTPUTS", "Optimizer",
+    "MLPClassifier", "MLPRegressor", "Model", "ModelFileError", "NotFittedError", "OUTPUTS", "Optimizer",
     "RMSprop", "SGD",
     "Schedule", "StepDecay", "TrainingDivergedError", "XpnetError", "accuracy", "allow_tf32",
     "asarray", "backend_name", "backprop", "cost_function", "datasets", "fit", "forward_prop",

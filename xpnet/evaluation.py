@@ -1,4 +1,9 @@
-"""Using a trained network: ``predict`` and ``accuracy``."""
+"""Using a trained network: ``predict`` and ``accuracy``.
+
+Parameters loaded from a model file (:func:`xpnet.load_params`) carry a ``description``:
+its activations and input standardisation are used unless the caller names them, and
+a named activation that contradicts the file is an error.
+"""
 
 from __future__ import annotations
 
@@ -22,38 +27,72 @@ def _like_params(data: Any, params: Mapping[str, Array], name: str) -> Array:
     return to_backend(data, namespace_of(W1=W1), W1.dtype, name) if is_host_data(data) else data
 
 
-def _network_output(X: Any, params: Mapping[str, Array], hidden: str, output: str) -> Array:
+def activations_of(params: Mapping[str, Array], hidden: str | None,
+                   output: str | None) -> tuple[str, str]:
+    """The ``(hidden, output)`` to run ``params`` with: those given, else those their model
+    file recorded (``params.description``), else sigmoid. Naming one that contradicts the
+    file raises ``ValueError`` naming both."""
+    stored = getattr(params, "description", None) or {}
+    chosen = []
+    for name, given in (("hidden", hidden), ("output", output)):
+        saved = stored.get(name)
+        if given is not None and saved is not None and given != saved:
+            raise ValueError(f"{name}={given!r} contradicts the model file, whose network was "
+                             f"trained with {name}={saved!r}; leave {name} out to use the file's")
+        chosen.append(given or saved or "sigmoid")
+    return chosen[0], chosen[1]
+
+
+def _standardized(X: Array, params: Mapping[str, Array]) -> Array:
+    # A model file's standardisation (means and scales of the training features).
+    preprocessing = (getattr(params, "description", None) or {}).get("preprocessing")
+    if not preprocessing:
+        return X
+    xp, dtype = namespace_of(X=X), params["W1"].dtype
+    mean, scale = (xp.reshape(to_backend(preprocessing["standardize"][name], xp, dtype, name),
+                              (-1, 1)) for name in ("mean", "scale"))
+    return (X - mean) / scale
+
+
+def network_output(X: Any, params: Mapping[str, Array], hidden: str | None = None,
+                   output: str | None = None) -> Array:
+    """The output layer's activations ``AL`` for ``X`` (after a model file's
+    standardisation), with the activations :func:`activations_of` picks."""
+    hidden, output = activations_of(params, hidden, output)
     check_network(params)
     X = _like_params(X, params, "X")
     check_finite(X, "X")
-    return forward_prop(X, params, hidden=hidden, output=output)[0]
+    return forward_prop(_standardized(X, params), params, hidden=hidden, output=output)[0]
 
 
-def predict(X: Any, params: Mapping[str, Array], *, hidden: str = "sigmoid",
-            output: str = "sigmoid", threshold: float = 0.5) -> Array:
+def predict(X: Any, params: Mapping[str, Array], *, hidden: str | None = None,
+            output: str | None = None, threshold: float = 0.5) -> Array:
     """Predictions for ``X`` (``(n_features, n_samples)``), on the parameters' backend.
 
     A sigmoid output gives 0/1 labels (``AL > threshold``, the default integer
     dtype) shaped like ``AL``; a softmax output the class index of each sample,
     shaped ``(1, n_samples)``; any other output its values ``AL`` (regression).
-    Use the ``hidden``/``output`` the network was trained with.
+    ``hidden``/``output``: those the network was trained with (default: what its model
+    file recorded, else sigmoid).
     """
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) \
             or not 0 <= threshold <= 1:
         raise ValueError(f"threshold must be a number in [0, 1], got {threshold!r}")
-    kind = get_output(output)
-    return kind.predict(_network_output(X, params, hidden, output), threshold)
+    kind = get_output(activations_of(params, hidden, output)[1])
+    return kind.predict(network_output(X, params, hidden, output), threshold)
 
 
-def accuracy(X: Any, Y: Any, params: Mapping[str, Array], *, hidden: str = "sigmoid",
-             output: str = "sigmoid") -> float:
-    """Fraction of correct predictions; ``Y`` as in training (0/1 rows, or one-hot columns)."""
+def accuracy(X: Any, Y: Any, params: Mapping[str, Array], *, hidden: str | None = None,
+             output: str | None = None) -> float:
+    """Fraction of correct predictions; ``Y`` as in training (0/1 rows, or one-hot columns).
+    ``hidden``/``output`` as in :func:`predict`."""
+    output = activations_of(params, hidden, output)[1]
     kind = get_output(output)
     if not kind.classifier:
         classifiers = " or ".join(name for name, entry in OUTPUTS.items() if entry.classifier)
         raise ValueError(f"accuracy needs a {classifiers} output, got output={output!r}; "
                          "for regression compare predict(...) with Y")
-    AL = _network_output(X, params, hidden, output)
+    AL = network_output(X, params, hidden, output)
     if AL.shape[1] == 0:
         raise ValueError("X has 0 samples (columns); accuracy needs at least one")
     Y = match_labels(AL, _like_params(Y, params, "Y"))

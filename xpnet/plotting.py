@@ -15,7 +15,9 @@ PLOT_INSTALL_HINT = 'plotting needs matplotlib: pip install "xpnet[plot]" (or pi
 def plot_history(history: History | dict[str, Any], path: str | os.PathLike) -> pathlib.Path:
     """Draw the loss (and accuracy, when recorded) per epoch into an image file.
 
-    The format follows the suffix of ``path`` (``.png``, ``.svg``, ``.pdf``, ...).
+    Validation curves are drawn beside training ones; the loss axis is logarithmic when
+    the loss spans more than two decades. The format follows the suffix of ``path``
+    (``.png``, ``.svg``, ``.pdf``, ...).
     Uses matplotlib's object API, so no global plotting state is touched.
     """
     try:
@@ -34,6 +36,8 @@ def plot_history(history: History | dict[str, Any], path: str | os.PathLike) -> 
             values = curves.get(name) or []
             if values:
                 axes.plot(range(1, len(values) + 1), values, label=name.replace("_", " "))
+        if title == "loss" and _spans_decades(curves, names, 2):
+            axes.set_yscale("log")  # else the first epochs' loss flattens all the rest
         axes.set_xlabel("epoch")
         axes.set_title(title)
         axes.grid(alpha=0.3)
@@ -43,3 +47,9 @@ def plot_history(history: History | dict[str, Any], path: str | os.PathLike) -> 
     # Written beside the target and renamed over it: an old plot survives a failed save.
     write_atomically(path, lambda file: figure.savefig(file, format=image_format))
     return path
+
+
+def _spans_decades(curves: dict[str, Any], names: list[str], decades: int) -> bool:
+    """Whether the positive values of ``curves[names]`` span more than ``decades`` decades."""
+    values = [v for name in names for v in (curves.get(name) or []) if v > 0]
+    return bool(values) and max(values) > 10 ** decades * min(values)

@@ -29,8 +29,9 @@ def make_params(layer_dims=LAYER_DIMS, dtype="float64", seed=0):
 
 def params_header(**changes):
     """The header save_params writes for make_params(), with ``changes`` (DROP removes a key)."""
-    header = {"format": "xpnet", "format_version": 1, "xpnet_version": xpnet.__version__,
-              "kind": "params", "layer_dims": LAYER_DIMS, "dtype": "float64", "metadata": {}}
+    header = {"format": "xpnet", "format_version": 2, "xpnet_version": xpnet.__version__,
+              "kind": "params", "layer_dims": LAYER_DIMS, "dtype": "float64", "metadata": {},
+              "model": dict.fromkeys(("hidden", "output", "classes", "preprocessing"))}
     header.update(changes)
     return {key: value for key, value in header.items() if value is not DROP}
 

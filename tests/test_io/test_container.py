@@ -180,7 +180,7 @@ def test_a_zip_holding_an_array_twice_is_refused(tmp_path):
     (params_header(format_version=True), "'format_version' must be an int, not bool"),
     (params_header(format_version=DROP), "has no 'format_version'"),
     (params_header(format_version=0), "format_version 0 is not valid"),
-    (params_header(format_version=2), r"written by a newer xpnet \(format 2\).*upgrade xpnet"),
+    (params_header(format_version=3), r"written by a newer xpnet \(format 3\).*upgrade xpnet"),
     (params_header(xpnet_version=DROP), "has no 'xpnet_version'"),
     (params_header(xpnet_version=1), "'xpnet_version' must be a str"),
 ])

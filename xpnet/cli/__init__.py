@@ -1,4 +1,5 @@
-"""The command line: ``xpnet train``, ``xpnet demo`` and ``xpnet info`` (also ``python -m xpnet``).
+"""The command line: ``xpnet train``, ``predict``, ``evaluate``, ``demo`` and ``info`` (also
+``python -m xpnet``).
 
 One module per command, each with ``add_command(subparsers)`` and the ``run(args)`` it sets.
 """
@@ -11,10 +12,10 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..errors import XpnetError
-from . import demo, info, train
+from . import demo, evaluate, info, predict, train
 from .train import DATASETS  # noqa: F401  (the datasets the train command offers)
 
-COMMANDS = (train, demo, info)
+COMMANDS = (train, predict, evaluate, demo, info)
 
 
 def build_parser() -> argparse.ArgumentParser:

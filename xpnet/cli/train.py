@@ -1,4 +1,5 @@
-"""``xpnet train``: train a network on a shipped, generated or downloaded dataset."""
+"""``xpnet train``: train a network on a shipped, generated or downloaded dataset, or on
+your own data (``--data``)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from ..plotting import PLOT_INSTALL_HINT, plot_history
 from ..training import fit
 from ..training.optimizers import OPTIMIZERS
 from .arguments import HIDDEN_ACTIVATIONS, positive_float, positive_int, seed
+from .data import TrainingData, training_data
 
 DataSplit = tuple[Any, Any, Any, Any]
 
@@ -65,14 +67,31 @@ def _check_outputs(args: argparse.Namespace) -> None:
             raise ImportError(PLOT_INSTALL_HINT) from exc
 
 
-def run(args: argparse.Namespace) -> int:
-    _check_outputs(args)
+def _dataset(args: argparse.Namespace) -> TrainingData:
+    """The data to train on: ``--data`` (validated on its held-out split) or a dataset."""
+    if args.data is not None:
+        if args.dataset is not None:
+            raise ValueError("--data and --dataset both name the data; give one of them")
+        return training_data(args.data, args.target, args.seed)
+    if args.target is not None:
+        raise ValueError("--target names a column of --data FILE; give --data too")
+    args.dataset = args.dataset or "digits"
     X_train, Y_train, X_test, Y_test = DATASETS[args.dataset](args.seed)
     # One row of 0/1 targets: two classes; else one-hot rows, one per class.
-    output = classifier_output(max(2, Y_train.shape[0]))
+    n_classes = max(2, Y_train.shape[0])
+    return TrainingData(args.dataset, X_train, Y_train, X_test, Y_test,
+                        classifier_output(n_classes), list(range(n_classes)),
+                        metadata={"dataset": args.dataset})
+
+
+def run(args: argparse.Namespace) -> int:
+    _check_outputs(args)
+    data = _dataset(args)
+    X_train, Y_train, X_test, Y_test, output = (data.X_train, data.Y_train, data.X_val,
+                                                data.Y_val, data.output)
     layer_dims = [X_train.shape[0], *args.layers, Y_train.shape[0]]
     xp = resolve_backend(args.backend)
-    print(f"xpnet {__version__}: {args.dataset} ({X_train.shape[1]} train / {X_test.shape[1]} test "
+    print(f"xpnet {__version__}: {data.name} ({X_train.shape[1]} train / {X_test.shape[1]} test "
           f"samples) on the {backend_name(xp)} backend; layers {layer_dims}, {args.hidden} hidden, "
           f"{output} output, {args.optimizer} lr {args.lr}, batch {args.batch_size}", flush=True)
     resumed_at = None
@@ -91,7 +110,9 @@ def run(args: argparse.Namespace) -> int:
                 batch_size=args.batch_size, optimizer=args.optimizer, seed=args.seed,
                 dtype=args.dtype, backend=xp, verbose=1, checkpoint=args.checkpoint,
                 checkpoint_every=args.checkpoint_every, resume=args.resume, **net,
-                restart=args.force and not args.resume and args.checkpoint is not None)
+                restart=args.force and not args.resume and args.checkpoint is not None,
+                # Your own data's held-out split shows beside training (bar, curves).
+                validation_data=None if args.data is None else (X_test, Y_test))
     except KeyboardInterrupt:
         if args.checkpoint is not None:
             raise KeyboardInterrupt(_interrupted_checkpoint(args.checkpoint)) from None
@@ -102,7 +123,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"final loss {history.loss[-1]:.4g}; train accuracy {train_acc:.1%}, test accuracy "
           f"{test_acc:.1%}; {_epochs_trained(history.epochs, resumed_at)} in {seconds:.1f} s")
     if args.save is not None:
-        save_params(args.save, params, dataset=args.dataset, test_accuracy=test_acc, **net)
+        training = {"layers": args.layers, "epochs": args.epochs, "batch_size": args.batch_size,
+                    "lr": args.lr, "optimizer": args.optimizer, "seed": args.seed,
+                    "dtype": args.dtype, **net}
+        save_params(args.save, params, **net, classes=data.classes,
+                    preprocessing=data.preprocessing, **data.metadata,
+                    test_accuracy=test_acc, training=training)
         print(f"saved the parameters to {args.save}")
     if args.plot is not None:
         plot_history(history, args.plot)
@@ -154,8 +180,13 @@ def add_command(commands: Any) -> None:
                     "dataset (80% train / 20% test), show a progress bar, and report the train "
                     "and test accuracy. With no options: the 8x8 digits shipped with xpnet.")
     add = train_parser.add_argument
-    add("--dataset", default="digits", choices=sorted(DATASETS),
+    add("--dataset", choices=sorted(DATASETS),
         help="digits (shipped, default), moons/spirals/blobs (generated), mnist (downloaded once)")
+    add("--data", type=pathlib.Path, metavar="FILE",
+        help="train on your own data: a CSV with a header row, an .npz of X and y, or an "
+             ".npy of X (with --target y.npy); 20%% is held out (stratified) for validation")
+    add("--target", metavar="COLUMN",
+        help="the CSV column holding the labels (default: the last), or the labels' .npy")
     add("--layers", type=positive_int, nargs="+", default=[64], metavar="N",
         help="hidden layer sizes (default: 64)")
     add("--hidden", default="relu", choices=HIDDEN_ACTIVATIONS, help="hidden activation (default: relu)")
@@ -167,7 +198,8 @@ def add_command(commands: Any) -> None:
     add("--dtype", choices=["float32", "float64"],
         help="default: float64, or the backend's default float where it has none")
     add("--seed", type=seed, default=0, help="default: 0")
-    add("--save", type=pathlib.Path, metavar="PATH", help="save the trained parameters (.npz)")
+    add("--save", type=pathlib.Path, metavar="PATH",
+        help="save the model (.npz): xpnet predict/evaluate and xpnet.load read it")
     add("--plot", type=pathlib.Path, metavar="PATH", help="draw the training curves (needs matplotlib)")
     add("--checkpoint", type=pathlib.Path, metavar="PATH",
         help="save the run's whole state here (atomically) so it can be resumed")

@@ -1,4 +1,5 @@
-"""Turning labels and data into training input: ``one_hot`` and ``train_test_split``."""
+"""Turning labels and data into training input: ``one_hot``, ``train_test_split`` and
+``stratified_split``."""
 
 from __future__ import annotations
 
@@ -105,3 +106,18 @@ def train_test_split(X: Any, Y: Any, test_fraction: float = 0.2, *,
     test, train = order[:n_test], order[n_test:]
     return (_take_columns(xp, X, train), _take_columns(xp, Y, train),
             _take_columns(xp, X, test), _take_columns(xp, Y, test))
+
+
+def stratified_split(indices: np.ndarray, fraction: float, seed: int | None = 0
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """``(train, held_out)`` sample positions (sorted): about ``fraction`` of each class of
+    ``indices`` (class indices, 1-D) held out at random, at least one of every class that
+    has two or more samples."""
+    rng = host_rng(seed)
+    held = []
+    for label in np.unique(indices):
+        members = rng.permutation(np.flatnonzero(indices == label))
+        take = min(len(members) - 1, max(1, round(fraction * len(members))))
+        held.append(members[:take])
+    held_out = np.sort(np.concatenate(held))
+    return np.setdiff1d(np.arange(len(indices)), held_out), held_out

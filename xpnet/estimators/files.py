@@ -2,7 +2,9 @@
 
 The file is :mod:`xpnet.io`'s network file: the parameters, the estimator's class
 name as its kind, and as metadata the hyper-parameters (``settings``) and the
-fitted state ``predict`` needs (``fitted``), all plain data.
+fitted state ``predict`` needs (``fitted``), all plain data. :func:`load` opens every
+file xpnet writes: an estimator's gives the estimator, a params file
+(``save_params``, ``xpnet train --save``) or a checkpoint a :class:`~xpnet.Model`.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import asarray, backend_name, dtype_name, resolve_backend
+from ..backend import asarray, backend_name, dtype_name, get_backend, resolve_backend
 from ..errors import ModelFileError
-from ..io import read_network, write_network
+from ..io import (PARAMS_KIND, ModelParams, description_of, network_of, read_checkpoint, read_model,
+                  write_network)
+from ..io.checkpoint_file import CHECKPOINT_KIND
+from ..model import Model
 from ..parameters import layer_dims_of
 from .sklearn_base import BaseEstimator
 
@@ -57,17 +62,31 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def load(path: str | os.PathLike, backend: Any = None) -> BaseEstimator:
-    """A fitted estimator saved with ``est.save(path)``; it predicts what the saved one did.
+def load(path: str | os.PathLike, backend: Any = None) -> BaseEstimator | Model:
+    """The model in any file xpnet writes; it predicts what the saved one did.
 
-    ``backend`` decides where the parameters go (``None``: the estimator's own
-    ``backend`` setting, ``"auto"`` by default). Raises ``FileNotFoundError`` or
-    :class:`~xpnet.errors.ModelFileError` (naming the file) for a missing, damaged,
-    foreign or newer-version file.
+    ``est.save(path)``'s file gives a fitted estimator; a file of ``save_params`` or
+    ``xpnet train --save`` a :class:`~xpnet.Model` with its recorded activations, classes
+    and preprocessing; a checkpoint the :class:`~xpnet.Model` of its parameters (with its
+    run's activations). ``backend`` decides where the parameters go (``None``: an
+    estimator's own ``backend`` setting, ``"auto"`` by default; else the selected
+    backend). Raises ``FileNotFoundError`` or :class:`~xpnet.errors.ModelFileError`
+    (naming the file) for a missing, damaged, foreign or newer-version file.
     """
     if backend is not None:
         resolve_backend(backend)  # a bad backend argument is the caller's error, not the file's
-    params, kind, metadata = read_network(path, tuple(ESTIMATORS))
+    arrays, header = read_model(path)
+    xp = get_backend() if backend is None else resolve_backend(backend)
+    if header.get("kind") == CHECKPOINT_KIND:
+        state = read_checkpoint(path, xp)
+        return Model(state.params, hidden=state.run["hidden"], output=state.run["output"],
+                     metadata={"epoch": state.epoch, "history": state.history})
+    params, metadata = network_of(arrays, header, pathlib.Path(path), (*ESTIMATORS, PARAMS_KIND))
+    kind = header["kind"]
+    if kind == PARAMS_KIND:
+        return Model.from_params(ModelParams({k: asarray(v, xp) for k, v in params.items()},
+                                             description_of(header, pathlib.Path(path))),
+                                 metadata)
     try:
         settings = dict(metadata["settings"])
         if isinstance(settings.get("hidden_layer_sizes"), list):  # JSON has no tuples

@@ -6,7 +6,8 @@
   arrays plus a JSON header, no pickle; checked before any array is read. Its size
   limits (``MAX_TOTAL_BYTES``, ``MAX_HEADER_BYTES``) are read from that module.
 - the formats on the container: :mod:`~xpnet.io.network_file`, a network's parameters
-  (``save_params``/``load_params``, and ``write_network``/``read_network`` for the
+  (``save_params``/``load_params``, whose
+  ``ModelParams`` carry the model's description, and ``write_network``/``read_network`` for the
   estimators), and :mod:`~xpnet.io.checkpoint_file`, a training run's state
   (``write_checkpoint``/``read_checkpoint``).
 """
@@ -15,12 +16,14 @@ from .atomic import write_atomically
 from .checkpoint_file import TrainingState, read_checkpoint, write_checkpoint
 from .container import (DAMAGED_FILE_FIX, FORMAT_NAME, FORMAT_VERSION, HEADER_KEY,
                         MAX_HEADER_BYTES, MAX_TOTAL_BYTES, read_model, write_model)
-from .network_file import (PARAM_DTYPES, PARAMS_KIND, load_params, read_network, save_params,
-                           write_network)
+from .network_file import (DESCRIPTION_KEYS, PARAM_DTYPES, PARAMS_KIND, ModelParams,
+                           check_description, description_of, load_params, network_of,
+                           read_network, save_params, write_network)
 
 __all__ = [
-    "DAMAGED_FILE_FIX", "FORMAT_NAME", "FORMAT_VERSION", "HEADER_KEY", "MAX_HEADER_BYTES",
-    "MAX_TOTAL_BYTES", "PARAMS_KIND", "PARAM_DTYPES", "TrainingState", "load_params",
+    "DAMAGED_FILE_FIX", "DESCRIPTION_KEYS", "FORMAT_NAME", "FORMAT_VERSION", "HEADER_KEY", "MAX_HEADER_BYTES",
+    "MAX_TOTAL_BYTES", "ModelParams", "PARAMS_KIND", "PARAM_DTYPES", "TrainingState",
+    "check_description", "description_of", "load_params", "network_of",
     "read_checkpoint", "read_model", "read_network", "save_params", "write_atomically",
     "write_checkpoint", "write_model", "write_network",
 ]

@@ -34,8 +34,9 @@ from ..errors import ModelFileError
 from .atomic import write_atomically
 
 FORMAT_NAME = "xpnet"
-FORMAT_VERSION = 1
-"""The newest file format this xpnet reads and the one it writes."""
+FORMAT_VERSION = 2
+"""The newest file format this xpnet reads and the one it writes (2: a params file
+describes its model; files of format 1 still load)."""
 HEADER_KEY = "__header__"
 MAX_HEADER_BYTES = 1 << 20
 """A header larger than this (1 MiB of JSON) is refused, on writing and on reading."""

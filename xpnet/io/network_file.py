@@ -3,19 +3,24 @@
 On top of the container (:mod:`xpnet.io.container`), the header says the model's
 ``kind`` (``"params"`` for :func:`save_params`, an estimator's class name for
 ``est.save``), its ``layer_dims``, the parameters' ``dtype`` and the caller's plain-data
-``metadata``; on reading, the arrays are checked against it.
+``metadata``; on reading, the arrays are checked against it. Since format 2 a params
+file also describes its model (``"model"``: hidden and output activations, class
+labels, input preprocessing), so that it predicts with what it was trained with.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..activations import ACTIVATIONS
 from ..backend import Backend, asarray, dtype_name, get_backend, namespace_of, resolve_backend
 from ..parameters import layer_dims_of, parameter_keys
 from .container import bad_file, check_plain, header_field, read_model, short, write_model
@@ -24,24 +29,51 @@ PARAMS_KIND = "params"
 PARAM_DTYPES = ("float32", "float64")
 
 _PARAM_KEY = re.compile(r"[Wb][0-9]+")
+DESCRIPTION_KEYS = ("hidden", "output", "classes", "preprocessing")
+"""What a params file says about its model, beside the parameters (all may be None)."""
 
 Array = Any
 
 
-def save_params(path: str | os.PathLike, params: Mapping[str, Array], /, **metadata: Any) -> Path:
-    """Save ``params`` (``W1, b1, ..., WL, bL`` on any backend) and ``metadata`` to one file.
+class ModelParams(dict):
+    """The parameters ``W1, b1, ...`` of a model file, with its ``description``: a dict of
+    :data:`DESCRIPTION_KEYS` (None where the file does not say), which
+    :func:`xpnet.predict` and :func:`xpnet.accuracy` follow."""
 
-    ``metadata`` values must be JSON plain data: None, bool, int, finite float, str,
-    and lists/tuples/dicts (str keys) of those; tuples come back as lists.
-    Returns the path written.
+    def __init__(self, params: Mapping[str, Array], description: Mapping[str, Any]) -> None:
+        super().__init__(params)
+        self.description = {key: description.get(key) for key in DESCRIPTION_KEYS}
+
+
+def save_params(path: str | os.PathLike, params: Mapping[str, Array], /, *,
+                hidden: str | None = None, output: str | None = None,
+                classes: list | None = None, preprocessing: Mapping[str, Any] | None = None,
+                **metadata: Any) -> Path:
+    """Save ``params`` (``W1, b1, ..., WL, bL`` on any backend), the model's description
+    and ``metadata`` to one file.
+
+    ``hidden``/``output``: the activations the network was trained with (None: not
+    recorded; a :class:`ModelParams` from :func:`load_params` gives its own);
+    ``classes``: a classifier's class labels (str or numbers, one per class, in the order
+    of its outputs); ``preprocessing``: ``{"standardize": {"mean": [...], "scale": [...]}}``,
+    applied to ``X`` before the network (one value per feature). ``metadata`` values must
+    be JSON plain data: None, bool, int, finite float, str, and lists/tuples/dicts (str
+    keys) of those; tuples come back as lists. Returns the path written.
     """
-    return write_network(path, params, PARAMS_KIND, metadata)
+    given = {"hidden": hidden, "output": output, "classes": classes,
+             "preprocessing": preprocessing}
+    stored = getattr(params, "description", {})
+    description = {key: stored.get(key) if value is None else value
+                   for key, value in given.items()}
+    return write_network(path, params, PARAMS_KIND, metadata, description)
 
 
 def write_network(path: str | os.PathLike, params: Mapping[str, Array], kind: str,
-                  metadata: Mapping[str, Any]) -> Path:
+                  metadata: Mapping[str, Any], description: Mapping[str, Any] | None = None
+                  ) -> Path:
     """Save a network's ``params`` as a model of ``kind`` (``"params"``, an estimator's class
-    name) with plain-data ``metadata``; what :func:`save_params` and ``est.save`` write."""
+    name) with plain-data ``metadata`` (and a params file's ``description``); what
+    :func:`save_params` and ``est.save`` write."""
     if not isinstance(params, Mapping):
         raise TypeError(f"params must be a dict of arrays (W1, b1, ...), not {type(params).__name__}")
     namespace_of(**{str(key): a for key, a in params.items()})
@@ -53,7 +85,56 @@ def write_network(path: str | os.PathLike, params: Mapping[str, Array], kind: st
     check_plain(dict(metadata), "metadata")
     header = {"kind": kind, "layer_dims": layer_dims, "dtype": dtypes["W1"],
               "metadata": dict(metadata)}
+    if description is not None:
+        header["model"] = check_description(description, layer_dims, ValueError)
     return write_model(path, dict(params), header)
+
+
+def check_description(description: Mapping[str, Any], layer_dims: list[int],
+                      refuse: Any = ValueError) -> dict[str, Any]:
+    """``description`` (:data:`DESCRIPTION_KEYS`) as plain data, checked against the
+    network of ``layer_dims``; a problem raises ``refuse(message)``."""
+    check_plain(dict(description), "the model description")
+    found = {key: description.get(key) for key in DESCRIPTION_KEYS}
+    for key in ("hidden", "output"):
+        name = found[key]
+        if name is not None and (not isinstance(name, str) or name not in ACTIVATIONS
+                                 or (key == "hidden" and not ACTIVATIONS[name].hidden_layer)):
+            raise refuse(f"{key}={short(name)} is not an activation a {key} layer can use; "
+                         f"valid names are: {', '.join(sorted(ACTIVATIONS))}")
+    classes = found["classes"]
+    if classes is not None:
+        n_out = layer_dims[-1]
+        if not isinstance(classes, (list, tuple)) or len(classes) < 2 or \
+                len(classes) != (2 if n_out == 1 else n_out) or \
+                any(isinstance(c, bool) or not isinstance(c, (str, int, float)) for c in classes) \
+                or len(set(classes)) != len(classes):
+            raise refuse(f"classes must be distinct str or number labels, one per output unit "
+                         f"(two for a single unit); the network has {n_out} output unit(s), "
+                         f"got classes={short(classes)}")
+        found["classes"] = list(classes)
+    if found["preprocessing"] is not None:
+        found["preprocessing"] = _checked_preprocessing(found["preprocessing"], layer_dims[0],
+                                                        refuse)
+    return found
+
+
+def _checked_preprocessing(preprocessing: Any, n_features: int, refuse: Any) -> dict[str, Any]:
+    standardize = preprocessing.get("standardize") if isinstance(preprocessing, dict) else None
+    if not isinstance(standardize, dict) or set(preprocessing) != {"standardize"} or \
+            set(standardize) != {"mean", "scale"}:
+        raise refuse('preprocessing must be {"standardize": {"mean": [...], "scale": [...]}}, '
+                     f"got {short(preprocessing)}")
+    for name in ("mean", "scale"):
+        values = standardize[name]
+        if not isinstance(values, (list, tuple)) or len(values) != n_features or any(
+                isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
+                or (name == "scale" and v <= 0) for v in values):
+            raise refuse(f"preprocessing's standardize {name} must be {n_features} finite "
+                         f"numbers{' > 0' if name == 'scale' else ''} (one per feature), "
+                         f"got {short(values)}")
+    return {"standardize": {name: [float(v) for v in standardize[name]]
+                            for name in ("mean", "scale")}}
 
 
 def load_params(path: str | os.PathLike,
@@ -66,8 +147,33 @@ def load_params(path: str | os.PathLike,
     that is damaged, foreign, too new or does not hold a valid network.
     """
     xp = get_backend() if backend is None else resolve_backend(backend)
-    params, _, metadata = read_network(path, (PARAMS_KIND,))
-    return {key: asarray(value, backend=xp) for key, value in params.items()}, metadata
+    arrays, header = read_model(path)
+    params, metadata = network_of(arrays, header, Path(path), (PARAMS_KIND,))
+    description = description_of(header, Path(path))
+    return ModelParams({key: asarray(value, backend=xp) for key, value in params.items()},
+                       description), metadata
+
+
+def description_of(header: Mapping[str, Any], where: Path) -> dict[str, Any]:
+    """What a params file's header says about its model (checked), or, for a file of format
+    1, the activations its metadata names (``xpnet train --save`` recorded them), with a
+    warning that the file does not describe its model."""
+    def refuse(problem: str) -> Exception:
+        return bad_file(f"{where}: its model description is invalid: {problem}")
+
+    if header["format_version"] >= 2:
+        described = header_field(header, "model", dict, where)
+        return check_description(described, header["layer_dims"], refuse)
+    metadata = header["metadata"]
+    found = {key: metadata.get(key) for key in ("hidden", "output")
+             if isinstance(metadata.get(key), str) and metadata.get(key) in ACTIVATIONS}
+    using = (f"using the {' and '.join(f'{k}={v!r}' for k, v in found.items())} its metadata "
+             "names" if found else "predict and accuracy assume hidden='sigmoid', "
+             "output='sigmoid' unless told otherwise")
+    warnings.warn(f"{where} was written by an older xpnet (format 1) and does not record "
+                  f"the activations it was trained with; {using}. Save it again to record them",
+                  UserWarning, stacklevel=3)
+    return check_description(found, header["layer_dims"], refuse)
 
 
 def read_network(path: str | os.PathLike,
@@ -75,8 +181,16 @@ def read_network(path: str | os.PathLike,
     """The NumPy ``params``, kind and metadata of a file written by :func:`write_network`,
     checked to hold a valid network of one of ``kinds``."""
     arrays, header = read_model(path)
-    params = _checked_params(arrays, header, Path(path), kinds)
-    return {key: params[key] for key in parameter_keys(params)}, header["kind"], header["metadata"]
+    params, metadata = network_of(arrays, header, Path(path), kinds)
+    return params, header["kind"], metadata
+
+
+def network_of(arrays: Mapping[str, np.ndarray], header: Mapping[str, Any], where: Path,
+               kinds: tuple[str, ...]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The NumPy ``params`` and metadata of a file read with :func:`read_model`, checked to
+    hold a valid network of one of ``kinds``."""
+    params = _checked_params(arrays, header, where, kinds)
+    return {key: params[key] for key in parameter_keys(params)}, header["metadata"]
 
 
 def _checked_params(arrays: Mapping[str, np.ndarray], header: Mapping[str, Any],

@@ -1,0 +1,140 @@
+"""Models that describe themselves: a saved network predicts what it did before saving."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import xpnet
+from xpnet.activations import ACTIVATIONS
+from xpnet.io import container, write_network
+
+HIDDEN = sorted(name for name, kind in ACTIVATIONS.items() if kind.hidden_layer)
+OUTPUT_UNITS = {"sigmoid": 1, "softmax": 3}
+
+
+def network(output, dtype, seed=0):
+    n_out = OUTPUT_UNITS.get(output, 2)
+    params = xpnet.init_params([4, 5, 3, n_out], seed=seed, dtype=dtype, backend="numpy",
+                               scale=1.0)
+    X = np.random.default_rng(seed).standard_normal((4, 40)).astype(dtype)
+    return params, X
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("output", sorted(xpnet.OUTPUTS))
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_predictions_after_save_and_load_equal_those_before(tmp_path, hidden, output, dtype):
+    params, X = network(output, dtype)
+    before = xpnet.predict(X, params, hidden=hidden, output=output)
+    path = xpnet.save_params(tmp_path / "m.npz", params, hidden=hidden, output=output)
+    loaded, _ = xpnet.load_params(path, backend="numpy")
+    after = xpnet.predict(X, loaded)  # no activations named: the file's are used
+    assert after.shape == before.shape and after.dtype == before.dtype
+    np.testing.assert_array_equal(after, before)
+    model = xpnet.load(path, backend="numpy")
+    assert (model.hidden, model.output) == (hidden, output)
+    np.testing.assert_array_equal(model.output_values(X),
+                                  xpnet.forward_prop(X, params, hidden=hidden, output=output)[0])
+
+
+def test_a_softmax_model_predicts_class_indices_and_its_labels(tmp_path):
+    params, X = network("softmax", "float64")
+    path = xpnet.save_params(tmp_path / "m.npz", params, hidden="tanh", output="softmax",
+                             classes=["cat", "dog", "eel"])
+    loaded, _ = xpnet.load_params(path)
+    assert xpnet.predict(X, loaded).shape == (1, 40)  # not a (3, 40) matrix of 0/1
+    model = xpnet.load(path)
+    indices = xpnet.predict(X, params, hidden="tanh", output="softmax")[0]
+    np.testing.assert_array_equal(model.predict(X), np.array(["cat", "dog", "eel"])[indices])
+    assert model.predict_proba(X).shape == (40, 3)
+    Y = xpnet.datasets.one_hot(indices, 3)
+    assert model.accuracy(X, Y) == xpnet.accuracy(X, Y, loaded) == 1.0
+
+
+@pytest.mark.parametrize("given", [{"hidden": "relu"}, {"output": "sigmoid"}])
+def test_activations_that_contradict_the_file_are_refused_naming_both(tmp_path, given):
+    params, X = network("softmax", "float64")
+    path = xpnet.save_params(tmp_path / "m.npz", params, hidden="tanh", output="softmax")
+    loaded, _ = xpnet.load_params(path)
+    name, value = next(iter(given.items()))
+    stored = {"hidden": "tanh", "output": "softmax"}[name]
+    with pytest.raises(ValueError, match=f"{name}='{value}' contradicts.*{name}='{stored}'"):
+        xpnet.predict(X, loaded, **given)
+    with pytest.raises(ValueError, match="contradicts"):
+        xpnet.accuracy(X, np.eye(3)[:, [0] * 40], loaded, **given)
+    assert xpnet.predict(X, loaded, hidden="tanh", output="softmax").shape == (1, 40)
+
+
+def write_format_1(path, params, **metadata):
+    """A params file as the previous xpnet wrote it: format 1, activations as metadata."""
+    original = container.FORMAT_VERSION
+    container.FORMAT_VERSION = 1
+    try:
+        return write_network(path, params, "params", metadata)
+    finally:
+        container.FORMAT_VERSION = original
+
+
+def test_a_format_1_file_loads_with_a_warning_and_its_recorded_activations(tmp_path):
+    params, X = network("softmax", "float64")
+    path = write_format_1(tmp_path / "old.npz", params, dataset="blobs", hidden="tanh",
+                          output="softmax")
+    with pytest.warns(UserWarning, match="older xpnet.*does not record.*hidden='tanh'"):
+        loaded, metadata = xpnet.load_params(path)
+    assert metadata == {"dataset": "blobs", "hidden": "tanh", "output": "softmax"}
+    np.testing.assert_array_equal(xpnet.predict(X, loaded),
+                                  xpnet.predict(X, params, hidden="tanh", output="softmax"))
+
+
+def test_a_format_1_file_without_activations_warns_that_sigmoid_is_assumed(tmp_path):
+    params, X = network("sigmoid", "float32")
+    path = write_format_1(tmp_path / "old.npz", params)
+    with pytest.warns(UserWarning, match="assume hidden='sigmoid'"):
+        model = xpnet.load(path)
+    assert (model.hidden, model.output) == ("sigmoid", "sigmoid")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loaded, _ = xpnet.load_params(path)
+    np.testing.assert_array_equal(xpnet.predict(X, loaded, hidden="relu"),
+                                  xpnet.predict(X, params, hidden="relu"))
+
+
+def test_a_models_standardisation_is_applied_before_the_network(tmp_path):
+    params, X = network("identity", "float64")
+    mean, scale = [1.0, -2.0, 0.5, 3.0], [2.0, 0.5, 1.0, 4.0]
+    model = xpnet.Model(params, hidden="relu", output="identity",
+                        preprocessing={"standardize": {"mean": mean, "scale": scale}})
+    expected = xpnet.predict((X - np.array(mean)[:, None]) / np.array(scale)[:, None], params,
+                             hidden="relu", output="identity")
+    np.testing.assert_array_equal(model.predict(X), expected)
+    loaded = xpnet.load(model.save(tmp_path / "m.npz"))
+    np.testing.assert_array_equal(loaded.predict(X), expected)
+    np.testing.assert_array_equal(xpnet.predict(X, xpnet.load_params(tmp_path / "m.npz")[0]),
+                                  expected)
+
+
+@pytest.mark.parametrize("description, message", [
+    ({"classes": ["a", "b"]}, "one per output unit"),
+    ({"classes": ["a", "a", "b"]}, "distinct"),
+    ({"hidden": "softmax"}, "hidden='softmax' is not an activation a hidden layer can use"),
+    ({"preprocessing": {"standardize": {"mean": [0.0] * 4, "scale": [1.0, 0.0, 1.0, 1.0]}}},
+     "scale must be 4 finite numbers > 0"),
+    ({"preprocessing": {"center": [0.0] * 4}}, "preprocessing must be"),
+])
+def test_a_description_that_does_not_fit_the_network_is_refused(tmp_path, description, message):
+    params, _ = network("softmax", "float64")
+    with pytest.raises(ValueError, match=message):
+        xpnet.save_params(tmp_path / "m.npz", params, **description)
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_a_checkpoint_loads_as_the_model_of_its_run(tmp_path):
+    X, Y = xpnet.datasets.make_blobs(90, seed=0)
+    path = tmp_path / "run.ckpt"
+    params, _ = xpnet.fit(X, Y, [2, 6, 3], epochs=2, hidden="tanh", output="softmax",
+                          checkpoint=path, verbose=0, backend="numpy")
+    model = xpnet.load(path, backend="numpy")
+    assert (model.hidden, model.output) == ("tanh", "softmax") and model.metadata["epoch"] == 2
+    np.testing.assert_array_equal(model.predict(X)[None, :],
+                                  xpnet.predict(X, params, hidden="tanh", output="softmax"))

@@ -1,0 +1,56 @@
+"""``xpnet predict``: a saved model's prediction for each row of a data file."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import pathlib
+import sys
+from typing import Any
+
+from ..backend import to_numpy
+from ..io import write_atomically
+from .data import model_and_inputs
+
+
+def run(args: argparse.Namespace) -> int:
+    model, X, _ = model_and_inputs(args.model, args.data, args.target, need_target=False)
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    if args.proba:
+        probabilities = to_numpy(model.predict_proba(X))
+        labels = model.classes or list(range(probabilities.shape[1]))
+        writer.writerow([f"P({label})" for label in labels])
+        writer.writerows(probabilities.tolist())
+    elif model.kind.classifier:
+        writer.writerow(["prediction"])
+        writer.writerows([label] for label in to_numpy(model.predict(X)).tolist())
+    else:
+        values = to_numpy(model.predict(X)).T
+        writer.writerow(["prediction"] if values.shape[1] == 1 else
+                        [f"prediction{i}" for i in range(values.shape[1])])
+        writer.writerows(values.tolist())
+    if args.out is None:
+        sys.stdout.write(text.getvalue())
+    else:
+        write_atomically(args.out, lambda file: file.write(text.getvalue().encode()))
+        print(f"wrote {X.shape[1]} predictions to {args.out}", file=sys.stderr)
+    return 0
+
+
+def add_command(commands: Any) -> None:
+    parser = commands.add_parser(
+        "predict", help="predict each row of a data file with a saved model",
+        description="Write one prediction per row of DATA (CSV with a header row, .npz of X, "
+                    "or .npy of X) as CSV: the class labels the model was trained on, or with "
+                    "--proba each class's probability.")
+    parser.add_argument("model", type=pathlib.Path, metavar="MODEL",
+                        help="a model file of xpnet train --save or xpnet.save_params")
+    parser.add_argument("data", type=pathlib.Path, metavar="DATA", help="the data to predict")
+    parser.add_argument("--proba", action="store_true", help="write class probabilities")
+    parser.add_argument("--out", type=pathlib.Path, metavar="FILE",
+                        help="write the CSV here (default: standard output)")
+    parser.add_argument("--target", metavar="COLUMN",
+                        help="the label column to leave out (default: the model's)")
+    parser.set_defaults(run=run)

@@ -1,0 +1,137 @@
+"""``Model``: a trained network with everything needed to use it, as one object.
+
+A model is its parameters plus their description (the activations it was trained
+with, a classifier's class labels, the standardisation its inputs need) and plain-data
+metadata. :func:`xpnet.load` returns one for a file of :func:`xpnet.save_params`, of
+``xpnet train --save`` or a checkpoint; ``model.save(path)`` writes one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .activations import ACTIVATIONS
+from .backend import array_namespace, asarray, to_numpy
+from .evaluation import accuracy, network_output
+from .io import DESCRIPTION_KEYS, ModelParams, check_description, save_params
+from .parameters import layer_dims_of
+from .outputs import Output, get_output
+
+Array = Any
+
+
+@dataclass
+class Model:
+    """A network's ``params`` with its ``hidden`` and ``output`` activations, ``classes``
+    (a classifier's labels, one per class; None: the class indices are the labels),
+    ``preprocessing`` (``{"standardize": {"mean": [...], "scale": [...]}}`` or None) and
+    ``metadata``. ``X`` is ``(n_features, n_samples)``, as everywhere in xpnet."""
+
+    params: dict[str, Array]
+    hidden: str = "sigmoid"
+    output: str = "sigmoid"
+    classes: list | None = None
+    preprocessing: dict[str, Any] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        kind = get_output(self.output)
+        if self.hidden not in ACTIVATIONS or not ACTIVATIONS[self.hidden].hidden_layer:
+            raise ValueError(f"hidden={self.hidden!r} is not a hidden-layer activation; valid "
+                             f"names are: {', '.join(sorted(ACTIVATIONS))}")
+        if self.classes is not None and not kind.classifier:
+            raise ValueError(f"classes were given but output={self.output!r} does not "
+                             "classify; a regressor has no classes")
+        # The classes and preprocessing are checked against the network as a file's are.
+        checked = check_description(self.description, layer_dims_of(self.params))
+        self.classes, self.preprocessing = checked["classes"], checked["preprocessing"]
+        self._described = ModelParams(self.params, checked)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Array], metadata: Mapping[str, Any] | None = None
+                    ) -> Model:
+        """The model of ``params`` as :func:`xpnet.load_params` returns them (their
+        description; sigmoid where it names no activation)."""
+        described = dict(getattr(params, "description", None) or {})
+        chosen = {key: described[key] for key in DESCRIPTION_KEYS if described.get(key)}
+        return cls(dict(params), metadata=dict(metadata or {}), **chosen)
+
+    @property
+    def description(self) -> dict[str, Any]:
+        """The hidden and output activations, classes and preprocessing, as a file holds them."""
+        return {key: getattr(self, key) for key in DESCRIPTION_KEYS}
+
+    @property
+    def kind(self) -> Output:
+        """The output kind (:data:`xpnet.OUTPUTS` entry) of the network."""
+        return get_output(self.output)
+
+    def output_values(self, X: Any) -> Array:
+        """The output layer's activations ``AL`` for ``X`` (standardised first if needed)."""
+        return network_output(X, self._described)
+
+    def predict(self, X: Any) -> Array:
+        """A classifier's label for each sample (1-D; the ``classes`` values, as NumPy, or
+        class indices without them); a regressor's outputs ``(n_outputs, n_samples)``."""
+        AL = self.output_values(X)
+        if not self.kind.classifier:
+            return AL
+        indices = self.kind.class_indices(AL)
+        return indices if self.classes is None else np.asarray(self.classes)[to_numpy(indices)]
+
+    def predict_proba(self, X: Any) -> Array:
+        """A classifier's class probabilities, shaped ``(n_samples, n_classes)``."""
+        if not self.kind.classifier:
+            raise ValueError(f"predict_proba needs a classifier; output={self.output!r} "
+                             "is a regressor's")
+        return self.kind.probabilities(self.output_values(X))
+
+    def accuracy(self, X: Any, Y: Any) -> float:
+        """Fraction of correct predictions; ``Y`` as in training (0/1 rows, or one-hot)."""
+        return accuracy(X, Y, self._described)
+
+    def class_indices(self, labels: Any) -> np.ndarray:
+        """The class index of each of ``labels`` (values of ``classes``), as NumPy int64;
+        a label the model does not know raises ``ValueError`` naming it."""
+        labels = np.asarray(to_numpy(labels) if hasattr(labels, "__array_namespace__")
+                            else labels).reshape(-1)
+        if self.classes is None:
+            return labels.astype(np.int64)
+        index = {label: i for i, label in enumerate(self.classes)}
+        unknown = sorted({str(label) for label in labels.tolist() if label not in index})
+        if unknown:
+            raise ValueError(f"labels {unknown[:5]} are not among the model's classes "
+                             f"{self.classes[:20]}")
+        return np.asarray([index[label] for label in labels.tolist()], dtype=np.int64)
+
+    def evaluate(self, X: Any, y: Any) -> dict[str, Any]:
+        """How well the model does on ``X`` against labels ``y`` (``classes`` values):
+        ``loss``, ``accuracy`` and ``confusion`` (rows: true class, columns: predicted) for
+        a classifier; ``mse`` and ``r2`` for a regressor (``y`` shaped like its outputs,
+        or 1-D for one output)."""
+        AL = self.output_values(X)
+        if not self.kind.classifier:
+            values, truth = to_numpy(AL), np.asarray(y, dtype=np.float64).reshape(AL.shape)
+            residual = float(np.sum((truth - values) ** 2))
+            spread = float(np.sum((truth - truth.mean(axis=1, keepdims=True)) ** 2))
+            return {"mse": residual / truth.size,
+                    "r2": 1.0 - residual / spread if spread > 0 else float("nan")}
+        indices = self.class_indices(y)
+        n_classes = self.kind.probabilities(AL).shape[1]
+        xp = array_namespace(AL)
+        Y = self.kind.targets(asarray(indices, xp), n_classes, AL.dtype)
+        predicted = to_numpy(self.kind.class_indices(AL)).astype(np.int64)
+        confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
+        np.add.at(confusion, (indices, predicted), 1)
+        return {"loss": float(self.kind.cost(AL, Y)),
+                "accuracy": float(np.mean(predicted == indices)), "confusion": confusion}
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the model to one file (:func:`xpnet.save_params`'s format); returns the path."""
+        return save_params(path, self.params, **self.metadata, **self.description)
