@@ -138,3 +138,17 @@ def test_a_checkpoint_loads_as_the_model_of_its_run(tmp_path):
     assert (model.hidden, model.output) == ("tanh", "softmax") and model.metadata["epoch"] == 2
     np.testing.assert_array_equal(model.predict(X)[None, :],
                                   xpnet.predict(X, params, hidden="tanh", output="softmax"))
+
+
+def test_a_regressors_r2_is_the_mean_over_its_outputs_as_scikit_learn_computes_it():
+    metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.RandomState(0)
+    params = xpnet.init_params([3, 4, 2], seed=0, scale="xavier")
+    model = xpnet.Model(params, hidden="tanh", output="identity")
+    X = rng.randn(3, 30)
+    # Two outputs of very different spread: pooled sums would weight the wide one.
+    y = np.vstack([rng.randn(30) * 10, rng.randn(30) * 0.1])
+    predicted = xpnet.to_numpy(model.output_values(X))
+    report = model.evaluate(X, y)
+    assert report["r2"] == pytest.approx(metrics.r2_score(y.T, predicted.T), rel=1e-12)
+    assert report["mse"] == pytest.approx(metrics.mean_squared_error(y.T, predicted.T), rel=1e-12)

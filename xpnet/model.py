@@ -118,10 +118,11 @@ class Model:
         AL = self.output_values(X)
         if not self.kind.classifier:
             values, truth = to_numpy(AL), np.asarray(y, dtype=np.float64).reshape(AL.shape)
-            residual = float(np.sum((truth - values) ** 2))
-            spread = float(np.sum((truth - truth.mean(axis=1, keepdims=True)) ** 2))
-            return {"mse": residual / truth.size,
-                    "r2": 1.0 - residual / spread if spread > 0 else float("nan")}
+            # R^2 per output, then their mean: scikit-learn's r2_score (and MLPRegressor.score).
+            residual = np.sum((truth - values) ** 2, axis=1)
+            spread = np.sum((truth - truth.mean(axis=1, keepdims=True)) ** 2, axis=1)
+            r2 = np.where(spread > 0, 1.0 - residual / np.where(spread > 0, spread, 1.0), np.nan)
+            return {"mse": float(residual.sum()) / truth.size, "r2": float(np.mean(r2))}
         indices = self.class_indices(y)
         n_classes = self.kind.probabilities(AL).shape[1]
         xp = array_namespace(AL)

@@ -144,3 +144,28 @@ def test_early_stopping_on_too_few_samples_says_how_many_the_split_holds_out():
     assert str(raised.value) == (
         "validation_fraction=0.1 of 4 samples holds out 0 for validation, which needs at least one "
         "sample on each side; use more data, another validation_fraction or early_stopping=False")
+
+
+@pytest.mark.parametrize("continue_with", ["partial_fit", "warm_start"])
+def test_a_failed_continuation_leaves_the_weights_and_the_optimizer_as_they_were(
+        monkeypatch, continue_with):
+    from xpnet.estimators import mlp
+
+    X, y = blobs()
+    model = MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0,
+                          warm_start=continue_with == "warm_start")
+    model.fit(X, y)
+    weights = {key: np.array(value, copy=True) for key, value in model.params_.items()}
+    state = model.optimizer_.get_state()[1]
+
+    def trains_then_fails(*args, **kwargs):
+        fit(*args, **kwargs)  # the weights and the optimizer move on, in place ...
+        raise RuntimeError("interrupted")  # ... and then the call fails
+
+    fit = mlp.fit_network
+    monkeypatch.setattr(mlp, "fit_network", trains_then_fails)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        model.partial_fit(X, y) if continue_with == "partial_fit" else model.fit(X, y)
+    for key, value in weights.items():
+        np.testing.assert_array_equal(model.params_[key], value)
+    assert model.optimizer_.get_state()[1] == state

@@ -86,3 +86,13 @@ def test_a_loss_that_rose_is_told_to_take_smaller_steps():
     history = history_of([3.0, 5.0, 9.0, 9.0, 9.0], [0.1] * 5, initial_loss=2.5)
     with pytest.warns(xpnet.ConvergenceWarning, match="overshoot: try a smaller learning rate"):
         judge_learning(history, 0.1)
+
+
+def test_training_that_continues_given_params_is_not_judged():
+    # Its first batch is no start: a converged network would be told it "did not learn".
+    params, first = xpnet.fit(*MOONS, [2, 16, 16, 1], epochs=60, hidden="tanh", verbose=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", xpnet.ConvergenceWarning)
+        _, more = xpnet.fit(*MOONS, [2, 16, 16, 1], epochs=20, hidden="tanh", params=params,
+                            verbose=0)
+    assert first.learned is True and more.learned is None and more.initial_loss is None

@@ -79,6 +79,10 @@ def load(path: str | os.PathLike, backend: Any = None) -> BaseEstimator | Model:
     xp = get_backend() if backend is None else resolve_backend(backend)
     if header.get("kind") == CHECKPOINT_KIND:
         state = read_checkpoint(path, xp)
+        if not {"hidden", "output"} <= set(state.run):
+            raise ModelFileError(f"checkpoint {path} does not say which activations its run "
+                                 "used (no 'hidden'/'output' in its run description); resume "
+                                 "the run with fit(..., checkpoint=path, resume=True) instead")
         return Model(state.params, hidden=state.run["hidden"], output=state.run["output"],
                      metadata={"epoch": state.epoch, "history": state.history})
     params, metadata = network_of(arrays, header, pathlib.Path(path), (*ESTIMATORS, PARAMS_KIND))

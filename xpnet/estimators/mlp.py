@@ -7,6 +7,7 @@ It turns the hyper-parameters into :func:`xpnet.fit`'s options, converts and che
 
 from __future__ import annotations
 
+import copy
 import numbers
 import os
 import pathlib
@@ -135,6 +136,12 @@ class _MLPBase(BaseEstimator):
         Nothing is lost on failure: a fit that raises leaves the estimator as it was.
         """
         before = dict(self.__dict__)
+        if not reset and getattr(self, "params_", None) is not None:
+            # fit updates the weights, and the optimizer its state, in place: train copies, so
+            # that a failure leaves the fitted ones untouched (one more copy of the weights).
+            self.params_ = {key: namespace_of(W=value).asarray(value, copy=True)
+                            for key, value in self.params_.items()}
+            self.optimizer_ = copy.deepcopy(getattr(self, "optimizer_", None))
         try:
             return self._train_or_raise(X, y, reset=reset, incremental=incremental, classes=classes)
         except BaseException:

@@ -110,8 +110,10 @@ def _run_epochs(run: TrainingRun, epochs: range, history: History,
             start = snapshots.take(run.params) if o.restore_on_nan else None
             with numpy_float_warnings_silenced():
                 logs, batch_losses, weights_finite = train_epoch(run, epoch, snapshots.before_update)
-            if history.initial_loss is None:
-                history.initial_loss = batch_losses[0]  # of the weights the run started from
+            if history.initial_loss is None and run.fresh and epoch == o.initial_epoch:
+                # The loss of a new network's first weights. A run continuing given params,
+                # or resumed from a checkpoint that has none, did not see its start: not judged.
+                history.initial_loss = batch_losses[0]
             loss_finite = all(math.isfinite(value) for value in logs.values())
             if not (loss_finite and weights_finite):
                 # A loss can stay finite (probabilities are clipped) while the weights overflow;

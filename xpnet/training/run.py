@@ -36,6 +36,7 @@ class TrainingRun:
     largest_safe_weight: float  # sqrt of the dtype's largest number (see epoch.py)
     batch_shares: Array  # each mini-batch's share of the samples, made once per run
     chance: Array | None  # accuracy of guessing the most common class (classifiers), 0-d
+    fresh: bool  # a new network (not params given to continue): its start can be judged from
 
 
 def prepare_run(X: Any, Y: Any, layer_dims: Sequence[int], params: dict[str, Array] | None,
@@ -43,6 +44,7 @@ def prepare_run(X: Any, Y: Any, layer_dims: Sequence[int], params: dict[str, Arr
     """The data checked and on its backend, validation samples held out, the network made
     (or ``params`` checked to fit), and a fresh network's optimizer state reset."""
     o = options
+    params_given = params
     layer_dims = check_layer_dims(layer_dims)
     X, Y = prepare_data(X, Y, layer_dims, o.output, o.backend, o.dtype)
     xp = namespace_of(X=X)
@@ -70,7 +72,7 @@ def prepare_run(X: Any, Y: Any, layer_dims: Sequence[int], params: dict[str, Arr
                        largest_safe_weight=math.sqrt(float(xp.finfo(X.dtype).max)),
                        batch_shares=_batch_shares(m, batch_size, xp, X.dtype),
                        chance=None if o.output.chance_accuracy is None
-                       else o.output.chance_accuracy(Y))
+                       else o.output.chance_accuracy(Y), fresh=params_given is None)
 
 
 def _batch_shares(m: int, batch_size: int, xp: Any, dtype: Any) -> Array:
