@@ -35,8 +35,9 @@ def test_fits_defaults_learn_the_tutorials_example():
 
 
 def test_the_tutorials_train_warns_too_and_its_warning_is_scikit_learns():
-    with pytest.warns(xpnet.ConvergenceWarning):
+    with pytest.warns(xpnet.ConvergenceWarning) as caught:
         _, costs = xpnet.train(TUTORIAL_X, TUTORIAL_Y, [4, 5, 3, 1], 100, 0.5)
+    assert caught[0].filename == __file__  # the user's line, not one inside xpnet
     sklearn_exceptions = pytest.importorskip("sklearn.exceptions")
     assert issubclass(xpnet.ConvergenceWarning, sklearn_exceptions.ConvergenceWarning)
 

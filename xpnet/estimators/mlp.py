@@ -48,8 +48,9 @@ from .stopping import EpochRule, SklearnRate, check_patience, split_validation
 Array = Any
 
 # scikit-learn's activation names, and xpnet's own.
-_ACTIVATION_NAMES = {"logistic": "sigmoid", "sigmoid": "sigmoid", "relu": "relu", "tanh": "tanh",
-                     "identity": "identity", "leaky_relu": "leaky_relu"}
+# scikit-learn's name for the sigmoid, then xpnet's own hidden-layer activations.
+_ACTIVATION_NAMES = {"logistic": "sigmoid", **{name: name for name, kind in ACTIVATIONS.items()
+                                               if kind.hidden_layer}}
 
 
 class NotFittedError(XpnetError, NotFittedBase):

@@ -10,6 +10,8 @@ callback paused or that diverged (they raise).
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 
 from ..errors import ConvergenceWarning
@@ -46,4 +48,15 @@ def judge_learning(history: History, chance: float | None) -> None:
     if problems:
         warnings.warn(ConvergenceWarning(
             f"training did not learn in {history.epochs} epochs: {'; and '.join(problems)}; "
-            f"{ADVICE_WHEN_IT_ROSE if lowest > initial_loss else ADVICE}"), stacklevel=4)
+            f"{ADVICE_WHEN_IT_ROSE if lowest > initial_loss else ADVICE}"),
+            stacklevel=_first_caller_outside_xpnet())
+
+
+def _first_caller_outside_xpnet() -> int:
+    """The ``stacklevel`` that points a warning from here at the user's own line, whichever
+    of fit, train or the estimators they called."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frame, level = sys._getframe(1), 1  # this function's caller is level 1 of its warning
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
