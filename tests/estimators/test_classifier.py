@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import xpnet
 from xpnet.estimators import MLPClassifier
 
 from .conftest import blobs
@@ -49,3 +50,34 @@ def test_classifier_refuses_one_class_and_continuous_targets():
         MLPClassifier().fit(X, np.zeros(150))
     with pytest.raises(ValueError, match="Unknown label type: continuous"):
         MLPClassifier().fit(X, np.linspace(0, 1, 150))
+
+
+def multilabel_data(n=200, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, 5)
+    Y = np.stack([X[:, 0] > 0, X[:, 1] + X[:, 2] > 0, X[:, 3] < 0.5], axis=1).astype(int)
+    return X, Y
+
+
+def test_a_label_indicator_y_trains_one_sigmoid_unit_per_label():
+    X, Y = multilabel_data()
+    model = MLPClassifier(hidden_layer_sizes=(16,), max_iter=300, random_state=0).fit(X, Y)
+    predicted = model.predict(X)
+    assert predicted.shape == Y.shape and set(np.unique(predicted)) <= {0, 1}
+    assert model.out_activation_ == "sigmoid" and model.params_["W2"].shape[0] == 3
+    np.testing.assert_array_equal(model.classes_, [0, 1, 2])
+    proba = model.predict_proba(X)
+    np.testing.assert_array_equal(predicted, (proba > 0.5).astype(int))
+    subset_accuracy = np.mean(np.all(predicted == Y, axis=1))
+    assert model.score(X, Y) == subset_accuracy > 0.6
+
+
+def test_a_multilabel_model_saves_loads_and_refuses_single_labels_later(tmp_path):
+    X, Y = multilabel_data()
+    model = MLPClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(X, Y)
+    loaded = xpnet.load(model.save(tmp_path / "multilabel.npz"))
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    with pytest.raises(ValueError, match="label indicator matrix but this model was fitted"):
+        model.partial_fit(X, Y[:, 0])
+    with pytest.raises(ValueError, match="must hold only 0 and 1"):
+        MLPClassifier().fit(X, Y * 2)

@@ -150,7 +150,8 @@ C, R = MLPClassifier, MLPRegressor
     (lambda: small(R).fit(X_, np.where(np.arange(60) == 4, np.inf, 1.0)), ValueError, ("y", "NaN or inf")),
     (lambda: small(C).fit(X_, y_[:-1]), ValueError, ("y has 59", "60 samples")),
     (lambda: small(R).fit(X_, np.ones(59)), ValueError, ("y", "one row per sample")),
-    (lambda: small(C).fit(X_, np.c_[y_, y_]), ValueError, ("y", "1-D")),
+    # A 2-D 0/1 y is a multilabel indicator; other 2-D y are refused.
+    (lambda: small(C).fit(X_, np.c_[y_, y_] + 2), ValueError, ("y", "1-D")),
     (lambda: small(C).fit(X_, None), ValueError, ("y", "requires y")),
     (lambda: small(R).fit(X_, y_ + 1j), ValueError, ("Complex data not supported", "y")),
     (lambda: small(C).fit(X_, y_ + 0j), ValueError, ("Complex data not supported", "y")),

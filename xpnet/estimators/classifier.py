@@ -20,7 +20,9 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
 
     Binary problems use one sigmoid output with binary cross-entropy, multi-class
     ones a softmax output with categorical cross-entropy. Labels may be ints or
-    strings. The parameters mirror scikit-learn's ``MLPClassifier`` (``solver`` is
+    strings. A 2-D 0/1 label indicator ``y`` (multilabel) trains one sigmoid unit per
+    label; ``predict`` then gives the indicator, ``predict_proba`` each label's
+    probability, ``score`` the share of samples with every label right. The parameters mirror scikit-learn's ``MLPClassifier`` (``solver`` is
     ``"adam"`` or ``"sgd"``; ``alpha`` is the L2 penalty ``alpha/2 * sum(W**2)`` on
     the mean loss; ``learning_rate`` is ``"constant"`` or ``"invscaling"``, counted
     in epochs), plus ``backend`` (``"auto"``: a GPU when usable) and ``dtype``
@@ -30,8 +32,18 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
     ``W1, b1, ...``), ``loss_curve_``, ``n_iter_``, ``history_``, ``out_activation_``.
     """
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True  # a 2-D label indicator y
+        return tags
+
+    @property
+    def _multilabel(self) -> bool:
+        return getattr(self, "_label_indicator", False)
+
     def _check_warm_start(self, y: Any) -> None:
-        given = np.unique(to_numpy(y) if not is_host_data(y) else np.asarray(y))
+        y = to_numpy(y) if not is_host_data(y) else np.asarray(y)
+        given = np.arange(y.shape[1]) if y.ndim == 2 and y.shape[1] > 1 else np.unique(y)
         if not np.array_equal(given, self.classes_):
             raise ValueError("warm_start can only be used where `y` has the same classes as in "
                              f"the previous call to fit. Previously got {self.classes_}, `y` "
@@ -51,6 +63,18 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
     def _encode_targets(self, y, n_samples, xp, dtype, reset, classes):
         y = self._labels(y, n_samples)
         if reset:
+            self._label_indicator = y.ndim == 2
+        elif self._multilabel != (y.ndim == 2):
+            raise ValueError("y is a label indicator matrix but this model was fitted on class "
+                             "labels, or the other way round; fit a new model for other targets")
+        if y.ndim == 2:  # one sigmoid unit per label
+            if reset:
+                self.classes_, self._output = np.arange(y.shape[1]), "sigmoid"
+            elif y.shape[1] != len(self.classes_):
+                raise ValueError(f"y has {y.shape[1]} labels but this model was fitted on "
+                                 f"{len(self.classes_)}")
+            return asarray(y.T.astype(np.float64), xp, dtype)
+        if reset:
             found = np.unique(y) if classes is None else np.unique(np.asarray(classes))
             if len(found) < 2:
                 raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes in y; "
@@ -65,9 +89,12 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
         return OUTPUTS[self._output].targets(indices, len(self.classes_), dtype)
 
     def _strata(self, Y):
-        return to_numpy(OUTPUTS[self._output].class_indices(Y))
+        # As scikit-learn: a multilabel split is not stratified.
+        return None if self._multilabel else to_numpy(OUTPUTS[self._output].class_indices(Y))
 
     def _validation_score(self, AL, Y):
+        if self._multilabel:  # scikit-learn's subset accuracy: every label of a sample right
+            return float(np.mean(np.all(to_numpy(AL > 0.5) == to_numpy(Y > 0.5), axis=0)))
         class_indices = OUTPUTS[self._output].class_indices
         return float(np.mean(to_numpy(class_indices(AL)) == to_numpy(class_indices(Y))))
 
@@ -86,9 +113,13 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
             except TypeError as exc:
                 raise ValueError(f"y mixes labels that cannot be sorted together ({exc}); use "
                                  "labels of one type: all strings or all numbers") from exc
-        if y.ndim != 1:
-            raise ValueError(f"y must be 1-D (one label per sample), got shape {y.shape}; "
-                             "multi-label targets are not supported")
+        if y.ndim == 2 and y.shape[1] > 1 and y.dtype.kind in "biuf":
+            if not np.isin(y, (0, 1)).all():
+                raise ValueError("a 2-D y is a label indicator matrix (multilabel) and must hold "
+                                 "only 0 and 1; for one label per sample pass a 1-D y")
+        elif y.ndim != 1:
+            raise ValueError(f"y must be 1-D (one label per sample) or a 2-D 0/1 label "
+                             f"indicator matrix, got shape {y.shape}")
         if y.shape[0] != n_samples:
             raise ValueError(f"X has {n_samples} samples but y has {y.shape[0]}")
         if y.dtype.kind == "f":
@@ -101,16 +132,20 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
         return y
 
     def _fitted_state(self):
-        return {**super()._fitted_state(), "classes_": self.classes_.tolist(),
-                "classes_dtype": self.classes_.dtype.str}
+        state = {**super()._fitted_state(), "classes_": self.classes_.tolist(),
+                 "classes_dtype": self.classes_.dtype.str}
+        return {**state, "multilabel": True} if self._multilabel else state  # older files: none
 
     def _restore(self, fitted, params):
         super()._restore(fitted, params)
         self.classes_ = np.asarray(fitted["classes_"], dtype=np.dtype(fitted["classes_dtype"]))
+        self._label_indicator = fitted.get("multilabel", False) is True
 
     def predict_proba(self, X: Any) -> Array:
         """Class probabilities, ``(n_samples, n_classes)``, on the model's backend."""
         AL = self._network_output(X)  # first: it says when the model is not fitted
+        if self._multilabel:  # each label's own probability
+            return namespace_of(AL=AL).asarray(AL.T, copy=True)
         return OUTPUTS[self._output].probabilities(AL)
 
     def predict_log_proba(self, X: Any) -> Array:
@@ -121,6 +156,8 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
     def predict(self, X: Any) -> Array:
         """Predicted labels, on the model's backend (NumPy for string labels)."""
         AL = self._network_output(X)  # first: it says when the model is not fitted
+        if self._multilabel:  # the label indicator matrix, (n_samples, n_labels)
+            return OUTPUTS[self._output].predict(AL, 0.5).T
         indices = OUTPUTS[self._output].class_indices(AL)
         xp = namespace_of(indices=indices)
         if self.classes_.dtype.kind in "biuf":
@@ -130,4 +167,7 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
     def score(self, X: Any, y: Any) -> float:
         """Mean accuracy of ``predict(X)`` against ``y``."""
         predicted = to_numpy(self.predict(X))
-        return float(np.mean(predicted == self._labels(y, predicted.shape[0])))
+        truth = self._labels(y, predicted.shape[0])
+        if self._multilabel:  # subset accuracy, as scikit-learn's
+            return float(np.mean(np.all(predicted == truth.reshape(predicted.shape), axis=1)))
+        return float(np.mean(predicted == truth))
