@@ -9,7 +9,8 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "xpnet"
 MATH_MODULES = ["activations", "losses", "outputs", "gradients", "network", "parameters",
                 "evaluation", "validation", "kernels", "training.loop", "training.options",
                 "training.run", "training.epoch", "training.step", "training.optimizers",
-                "training.schedules", "training.history", "training.convergence"]
+                "training.schedules", "training.history", "training.convergence",
+                "training.parallel", "training.ranks"]
 
 
 def numpy_uses(source: str) -> list[str]:
@@ -45,11 +46,12 @@ def package_modules() -> set[str]:
 def test_every_module_of_the_package_is_classified():
     # A new module must be added to MATH_MODULES, or here as an edge module that may use NumPy.
     # Every module inside an edge package (datasets/: host-side NumPy data; estimators/:
-    # scikit-learn-style data handling; io/: the file formats) is edge code.
+    # scikit-learn-style data handling; io/: the file formats; distributed/: host buffers
+    # and the processes' collectives) is edge code.
     edges = {"__init__", "__main__", "_version", "backend", "errors", "seeding",
              "precision", "plotting", "training.__init__", "training.checkpoint",
              "training.snapshots", "training.divergence", "training.progress", "model"}
-    edge_packages = {"datasets", "estimators", "io", "cli"}
+    edge_packages = {"datasets", "estimators", "io", "cli", "distributed"}
     modules = package_modules()
     assert {f"{name}.__init__" for name in edge_packages} <= modules
     assert {m for m in modules if m.split(".")[0] not in edge_packages} == edges | set(MATH_MODULES)
@@ -61,7 +63,7 @@ MAX_MODULE_LINES = 400
 # below it, never from a layer above. Each name is a top-level module or subpackage.
 LAYERS = [
     {"_version", "errors", "seeding", "backend", "kernels", "precision"},
-    {"activations", "losses", "validation", "parameters", "datasets", "io"},
+    {"activations", "losses", "validation", "parameters", "datasets", "io", "distributed"},
     {"outputs", "gradients"},
     {"network", "evaluation"},
     {"training", "plotting", "model"},

@@ -36,6 +36,14 @@ class ModelFileError(XpnetError, ValueError):
     """
 
 
+class RankFailedError(XpnetError, RuntimeError):
+    """Another rank of a multi-process run failed in a step every rank takes together.
+
+    Raised on the ranks that did not fail, so that none is left waiting for the others;
+    the failing rank raises its own exception. The message names the rank and its error.
+    """
+
+
 class DataFileError(XpnetError, ValueError):
     """A data file is damaged or not in the expected format; the message names the file."""
 

@@ -6,6 +6,8 @@ schedules, the history and early stopping, the weights' host snapshots and check
     run.py         a run made ready: data on its backend, network, batches' layout
     epoch.py       one epoch over the mini-batches, its metrics in one transfer
     step.py        the training step: backward, each layer updated as soon as it can be
+    parallel.py    data parallel: each rank's share of a batch, one sum of the gradients
+    ranks.py       a run on several processes made ready and agreed by every rank
     optimizers.py  SGD (momentum, Nesterov), Adam, RMSprop: one rule each
     schedules.py   learning-rate schedules
     history.py     History, EarlyStopping

@@ -27,7 +27,7 @@ def train_epoch(run: TrainingRun, epoch: int, before_update: Callable[[], None]
     xp = namespace_of(X=run.X)
     lr = o.schedule(o.lr, epoch)
     m = run.X.shape[1]
-    order = _epoch_order(run, xp)
+    order = epoch_order(run, xp)
     losses, correct = [], []
     # The data was checked once in prepare_run: the loop calls the unchecked forward.
     for start in range(0, m, run.batch_size):
@@ -45,6 +45,14 @@ def train_epoch(run: TrainingRun, epoch: int, before_update: Callable[[], None]
         metrics["accuracy"] = xp.sum(xp.stack(correct)) / m
     if run.X_val is not None:
         metrics.update(_validation_metrics(run))
+    return epoch_logs(run, metrics, batch_losses, lr)
+
+
+def epoch_logs(run: TrainingRun, metrics: dict[str, Array], batch_losses: Array, lr: float
+               ) -> tuple[dict[str, float], list[float], bool]:
+    """The epoch's ``metrics`` (device scalars) and batch losses as Python floats, brought
+    back in one transfer with the largest weight; returns what :func:`train_epoch` does."""
+    xp = namespace_of(X=run.X)
     # Overflowing weights are caught here even when the clipped loss stays finite: past
     # sqrt(largest float) a layer's products can overflow (NaN compares false below).
     # max(max, -min) rather than max(abs): no weight-sized temporary (NaN still propagates).
@@ -67,7 +75,7 @@ def _validation_metrics(run: TrainingRun) -> dict[str, Array]:
     return metrics
 
 
-def _epoch_order(run: TrainingRun, xp: Any) -> Array | None:
+def epoch_order(run: TrainingRun, xp: Any) -> Array | None:
     """This epoch's sample order on the device, or None to take the samples as they are."""
     m = run.X.shape[1]
     if not run.options.shuffle or run.batch_size >= m:
@@ -79,7 +87,13 @@ def _epoch_order(run: TrainingRun, xp: Any) -> Array | None:
 def _batch(run: TrainingRun, order: Array | None, start: int, xp: Any) -> tuple[Array, Array]:
     if run.X_rows is None:
         return run.X, run.Y
-    stop = min(start + run.batch_size, run.X.shape[1])  # array-api-strict refuses slices past the end
+    # array-api-strict refuses slices past the end
+    return batch_rows(run, order, start, min(start + run.batch_size, run.X.shape[1]), xp)
+
+
+def batch_rows(run: TrainingRun, order: Array | None, start: int, stop: int, xp: Any
+               ) -> tuple[Array, Array]:
+    """Samples ``start:stop`` of this epoch's ``order`` (None: as stored) as ``(X, Y)``."""
     if order is None:
         return run.X_rows[start:stop, :].T, run.Y_rows[start:stop, :].T
     indices = order[start:stop]

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..backend import Backend, dtype_name
-from ..errors import TrainingDivergedError
-from ..parameters import layer_dims_of, restore_params
-from .checkpoint import Checkpointer, data_fingerprint
+from ..backend import Backend
+from ..distributed import agree_on_flag, failures_end_the_job, on_every_rank, raised_on_every_rank
+from ..errors import ConvergenceWarning, TrainingDivergedError
+from ..parameters import restore_params
+from .checkpoint import Checkpointer
 from .divergence import divergence_message, numpy_float_warnings_silenced
 from .convergence import judge_learning
 from .epoch import train_epoch
 from .history import EarlyStopping, History
 from .optimizers import Optimizer
 from .options import Callback, fit_options
+from .parallel import train_epoch_on_ranks
 from .progress import epoch_progress, show_metrics
-from .run import TrainingRun, prepare_run
+from .ranks import checkpointer_for, prepare_run_on_ranks
+from .run import TrainingRun, describe_run, prepare_run
 from .schedules import Schedule
 from .snapshots import WeightSnapshots
 
@@ -36,7 +40,8 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
         callbacks: Sequence[Callback] = (), on_nan: str = "raise", restore_on_nan: bool = True,
         initial_epoch: int = 0,
         checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 1,
-        resume: bool = False, restart: bool = False, verbose: int = 1) -> tuple[dict[str, Array], History]:
+        resume: bool = False, restart: bool = False, verbose: int = 1,
+        comm: Any = None) -> tuple[dict[str, Array], History]:
     """Train a network; returns ``(params, history)``.
 
     ``X`` is ``(n_features, n_samples)``, ``Y`` ``(n_outputs, n_samples)``; they move to
@@ -57,9 +62,13 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
       good weights unless ``restore_on_nan=False``), ``initial_epoch``;
     - checkpoints: ``checkpoint=path`` written every ``checkpoint_every`` epochs;
       ``resume=True`` continues from it, ``restart=True`` starts over it;
-    - ``verbose``: 0 silent, 1 a progress bar in a terminal, 2 always.
+    - ``verbose``: 0 silent, 1 a progress bar in a terminal, 2 always;
+    - ``comm``: an MPI communicator (``MPI.COMM_WORLD``) to train on its ranks together
+      (data parallel: every rank passes the same arguments and computes its share of each
+      mini-batch of ``batch_size`` samples; every rank returns the same weights; rank 0
+      alone prints and writes checkpoints). None: this process alone.
     """
-    options = fit_options(
+    given = dict(
         epochs=epochs, lr=lr, batch_size=batch_size, shuffle=shuffle, optimizer=optimizer,
         schedule=schedule, weight_decay=weight_decay, hidden=hidden, output=output, seed=seed,
         scale=scale, dtype=dtype, backend=backend, validation_data=validation_data,
@@ -67,8 +76,12 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
         callbacks=callbacks, on_nan=on_nan, restore_on_nan=restore_on_nan,
         initial_epoch=initial_epoch, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
         resume=resume, restart=restart, verbose=verbose)
-    checkpointer = None if checkpoint is None else Checkpointer(
-        options.checkpoint, options.checkpoint_every, options.resume, options.restart)
+    if comm is not None:
+        run, checkpointer = prepare_run_on_ranks(X, Y, layer_dims, params, given, comm)
+        with failures_end_the_job(run.transport):
+            return run.params, train_run(run, checkpointer)
+    options = fit_options(**given)
+    checkpointer = checkpointer_for(options)
     run = prepare_run(X, Y, layer_dims, params, options)
     return run.params, train_run(run, checkpointer)
 
@@ -81,10 +94,11 @@ def train_run(run: TrainingRun, checkpointer: Checkpointer | None) -> History:
     history = History()
     first, end = o.initial_epoch, o.initial_epoch + o.epochs
     if checkpointer is not None:
-        checkpointer.describe(describe(run))
+        checkpointer.describe(describe_run(run))
         if checkpointer.exists:
-            first, history = checkpointer.restore(run.params, o.optimizer, run.rng,
-                                                  early_stopping, o.initial_epoch, end)
+            first, history = _on_every_rank(run, lambda: checkpointer.restore(
+                run.params, o.optimizer, run.rng, early_stopping, o.initial_epoch, end),
+                "reading the checkpoint")
     # Early stopping's verdict stands; a callback's stop is a pause that resume=True lifts.
     if history.stop_reason != "early_stopping":
         history.stop_reason = "completed"
@@ -92,8 +106,15 @@ def train_run(run: TrainingRun, checkpointer: Checkpointer | None) -> History:
     if early_stopping is not None and early_stopping.best_params is not None:
         restore_params(run.params, early_stopping.best_params)
         history.best_epoch = early_stopping.best_epoch
-    judge_learning(history, None if run.chance is None else float(run.chance))
+    with warnings.catch_warnings():
+        if not run.writes_files:  # one warning for the job, from rank 0
+            warnings.simplefilter("ignore", ConvergenceWarning)
+        judge_learning(history, None if run.chance is None else float(run.chance))
     return history
+
+
+def _on_every_rank(run: TrainingRun, action: Callable[[], Any], what: str) -> Any:
+    return action() if run.transport is None else on_every_rank(run.transport, action, what)
 
 
 def _run_epochs(run: TrainingRun, epochs: range, history: History,
@@ -104,12 +125,14 @@ def _run_epochs(run: TrainingRun, epochs: range, history: History,
     # to give a finite loss are those from the start of the epoch before a bad one. Both
     # copies live in host memory: the device keeps only what the training needs.
     previous_start = None
+    epoch_of_training = train_epoch if run.transport is None else train_epoch_on_ranks
     # However the training ends, the snapshots' close leaves no copy of the weights running.
     with WeightSnapshots() as snapshots, epoch_progress(len(epochs), o.verbose) as bar:
         for epoch in epochs:
             start = snapshots.take(run.params) if o.restore_on_nan else None
             with numpy_float_warnings_silenced():
-                logs, batch_losses, weights_finite = train_epoch(run, epoch, snapshots.before_update)
+                logs, batch_losses, weights_finite = epoch_of_training(run, epoch,
+                                                                       snapshots.before_update)
             if history.initial_loss is None and run.fresh and epoch == o.initial_epoch:
                 # The loss of a new network's first weights. A run continuing given params,
                 # or resumed from a checkpoint that has none, did not see its start: not judged.
@@ -122,37 +145,26 @@ def _run_epochs(run: TrainingRun, epochs: range, history: History,
                     last_good = start if loss_finite or previous_start is None else previous_start
                     snapshots.restore(run.params, last_good)
                 history.stop_reason = "non_finite_loss"
-                if o.on_nan == "raise":
-                    raise TrainingDivergedError(
+                if o.on_nan == "raise":  # on every rank: they all saw the same losses
+                    raise raised_on_every_rank(TrainingDivergedError(
                         divergence_message(logs, epoch, batch_losses, o.restore_on_nan),
-                        run.params, history)
+                        run.params, history))
                 return
             previous_start = start
             history.record(logs)
             show_metrics(bar, logs)
             stop_asked = any([callback(epoch, logs, run.params) for callback in o.callbacks])
+            if run.transport is not None and o.callbacks:  # one rank's stop stops them all
+                stop_asked = agree_on_flag(run.transport, stop_asked)
             if early_stopping is not None and early_stopping.should_stop(epoch, logs, run.params):
                 history.stop_reason = "early_stopping"
             elif stop_asked:
                 history.stop_reason = "callback"
             stopping = history.stop_reason != "completed"
-            if checkpointer is not None and checkpointer.due(epoch, last=stopping or epoch == epochs[-1]):
+            if checkpointer is not None and run.writes_files and checkpointer.due(epoch, last=stopping or epoch == epochs[-1]):
                 checkpointer.save(epoch + 1, run.params, o.optimizer, run.rng, history, early_stopping)
             if stopping:
                 return
-
-
-def describe(run: TrainingRun) -> dict[str, Any]:
-    """The settings and data a resumed run must share with the run that wrote its checkpoint."""
-    o = run.options
-    return {"layer_dims": layer_dims_of(run.params), "hidden": o.hidden, "output": o.output.name,
-            "dtype": dtype_name(run.X.dtype), "n_samples": int(run.X.shape[1]),
-            "optimizer": repr(o.optimizer), "schedule": repr(o.schedule), "lr": o.lr,
-            "batch_size": run.batch_size, "shuffle": o.shuffle, "weight_decay": o.weight_decay,
-            "seed": o.seed,
-            "early_stopping": None if o.early_stopping is None else [o.early_stopping, o.min_delta],
-            "initial_epoch": o.initial_epoch, "validation": o.validation_data is not None,
-            "data": data_fingerprint(run.X, run.Y, run.X_val, run.Y_val)}
 
 
 def train(X: Any, Y: Any, layer_dims: Sequence[int], epochs: int, lr: float, *,

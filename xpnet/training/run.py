@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..activations import Activation
-from ..backend import asarray, contiguous, namespace_of
+from ..backend import asarray, contiguous, dtype_name, namespace_of
 from ..network import init_params, layer_activations
 from ..parameters import layer_dims_of, layer_keys
 from ..seeding import host_rng
 from ..validation import check_layer_dims, check_split, prepare_data
+from .checkpoint import data_fingerprint
 from .options import FitOptions
 
 Array = Any
@@ -37,6 +38,15 @@ class TrainingRun:
     batch_shares: Array  # each mini-batch's share of the samples, made once per run
     chance: Array | None  # accuracy of guessing the most common class (classifiers), 0-d
     fresh: bool  # a new network (not params given to continue): its start can be judged from
+    n_validation: int = 0  # the validation samples of all ranks together
+    # The ranks sharing each mini-batch (None: this process alone); X_val and Y_val then
+    # hold this rank's piece of the validation samples (see xpnet.training.ranks).
+    transport: Any = None
+
+    @property
+    def writes_files(self) -> bool:
+        """Whether this process prints progress and writes checkpoints (rank 0 does)."""
+        return self.transport is None or self.transport.rank == 0
 
 
 def prepare_run(X: Any, Y: Any, layer_dims: Sequence[int], params: dict[str, Array] | None,
@@ -72,7 +82,22 @@ def prepare_run(X: Any, Y: Any, layer_dims: Sequence[int], params: dict[str, Arr
                        largest_safe_weight=math.sqrt(float(xp.finfo(X.dtype).max)),
                        batch_shares=_batch_shares(m, batch_size, xp, X.dtype),
                        chance=None if o.output.chance_accuracy is None
-                       else o.output.chance_accuracy(Y), fresh=params_given is None)
+                       else o.output.chance_accuracy(Y), fresh=params_given is None,
+                       n_validation=0 if X_val is None else int(X_val.shape[1]))
+
+
+def describe_run(run: TrainingRun) -> dict[str, Any]:
+    """The settings and data a resumed run must share with the run that wrote its checkpoint
+    (and every rank of a run on several processes with the others)."""
+    o = run.options
+    return {"layer_dims": layer_dims_of(run.params), "hidden": o.hidden, "output": o.output.name,
+            "dtype": dtype_name(run.X.dtype), "n_samples": int(run.X.shape[1]),
+            "optimizer": repr(o.optimizer), "schedule": repr(o.schedule), "lr": o.lr,
+            "batch_size": run.batch_size, "shuffle": o.shuffle, "weight_decay": o.weight_decay,
+            "seed": o.seed,
+            "early_stopping": None if o.early_stopping is None else [o.early_stopping, o.min_delta],
+            "initial_epoch": o.initial_epoch, "validation": o.validation_data is not None,
+            "data": data_fingerprint(run.X, run.Y, run.X_val, run.Y_val)}
 
 
 def _batch_shares(m: int, batch_size: int, xp: Any, dtype: Any) -> Array:

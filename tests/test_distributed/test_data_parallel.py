@@ -1,0 +1,62 @@
+"""fit(comm=...) on real MPI ranks: the same training as one process, and no hang when a
+rank fails."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from .conftest import needs_mpi, run_ranks
+
+pytestmark = [needs_mpi, pytest.mark.timeout(180)]
+
+
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_fit_on_ranks_equals_fit_in_one_process(ranks, tmp_path):
+    out = tmp_path / "results.json"
+    done, _ = run_ranks(ranks, "equivalence_worker.py", str(out), timeout=150)
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads(out.read_text())
+    assert len(results) >= 6
+    for case, found in results.items():
+        assert found["ranks_identical"], case  # every rank holds bitwise the same weights
+        assert found["max_relative_parameter_difference"] < 1e-12, (case, found)
+        assert found["max_relative_history_difference"] < 1e-12, (case, found)
+        assert found["stop_reason"][0] == found["stop_reason"][1], (case, found)
+        assert all(mine == theirs for mine, theirs in found["history_lengths"]), (case, found)
+        assert found["steps"] >= 20, (case, found)
+    assert results["adam, validation, early stopping"]["stop_reason"] == ["early_stopping"] * 2
+
+
+@pytest.mark.parametrize("mode, status", [
+    ("raise in training", None), ("exit in training", None), ("killed in training", None),
+    ("raise before fit", None), ("exit before fit", 4)])
+def test_a_failing_rank_ends_the_whole_job_quickly_naming_the_rank(mode, status):
+    done, seconds = run_ranks(3, "fault_worker.py", mode, timeout=60)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output
+    if status is not None:
+        assert done.returncode == status, output
+    assert seconds < 10, (seconds, output)
+    assert "finished" not in done.stdout, output
+    if mode == "killed in training":
+        # mpiexec names a killed process by its PID and signal (it cannot speak for itself).
+        pid = re.search(r"rank 1 is process (\d+)", done.stdout).group(1)
+        assert f"PID {pid} RUNNING" in output and "Killed (signal 9)" in output, output
+    else:  # xpnet's report, or MPICH's for an abort: "... - process 1"
+        assert "rank 1 of 3" in output or "process 1" in output, output
+
+
+@pytest.mark.parametrize("mode, expected", [
+    ("different options", "rank 1 has lr 0.1 where rank 0 has 0.5"),
+    ("different data", "rank 1 has data"),
+    ("bad data on one rank", "rank 1 of 2 failed while checking the data")])
+def test_ranks_given_different_training_are_refused_on_every_rank(mode, expected):
+    done, seconds = run_ranks(2, "fault_worker.py", mode, timeout=60)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert output.count("caught") == 2, output  # raised on both ranks: neither waits
+    assert expected in output, output
+    assert seconds < 10, (seconds, output)

@@ -1,0 +1,100 @@
+"""A run over several processes made ready: every rank checks what it was given, the
+ranks agree that they were given the same, and rank 0's first weights go to all.
+
+Each step that can fail on some ranks only runs through
+:func:`~xpnet.distributed.on_every_rank`, so a bad option or a bad file raises on every
+rank instead of leaving the others waiting in the next collective.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from ..backend import backend_name, contiguous, is_host_data, namespace_of
+from ..distributed import (MpiTransport, Transport, check_communicator, on_every_rank,
+                           raised_on_every_rank, select_local_gpu,
+                           share_cores, transport_for)
+from ..validation import data_namespace
+from .checkpoint import Checkpointer
+from .options import FitOptions, fit_options
+from .parallel import broadcast_params, piece
+from .run import TrainingRun, describe_run, prepare_run
+
+Array = Any
+
+
+def prepare_run_on_ranks(X: Any, Y: Any, layer_dims: Sequence[int],
+                         params: dict[str, Array] | None, given: dict[str, Any], comm: Any
+                         ) -> tuple[TrainingRun, Checkpointer | None]:
+    """:func:`~xpnet.training.run.prepare_run` on every rank of ``comm`` (an MPI
+    communicator, or a :class:`~xpnet.distributed.Transport`), agreed by all."""
+    given_transport = comm if isinstance(comm, Transport) else None
+    # Small Python values go through MPI until the arrays' library picks their transport.
+    values = given_transport or MpiTransport(check_communicator(comm))
+    options = on_every_rank(values, lambda: fit_options(**given), "checking fit's options")
+    # Every rank must draw the same first weights and sample order: one seed for all.
+    seed = values.broadcast_value(secrets.randbits(32) if options.seed is None else None)
+    options = dataclasses.replace(options, seed=options.seed if seed is None else seed,
+                                  verbose=options.verbose if values.rank == 0 else 0)
+    on_every_rank(values, lambda: _use_this_ranks_gpu(X, Y, options, values), "choosing a GPU")
+    checkpointer = on_every_rank(values, lambda: checkpointer_for(options),
+                                 "opening the checkpoint")
+    run = on_every_rank(values, lambda: prepare_run(X, Y, layer_dims, params, options),
+                        "checking the data and the network")
+    check_same_run(values, {**describe_run(run), "backend": backend_name(namespace_of(X=run.X)),
+                            "checkpoint found": checkpointer is not None and checkpointer.exists})
+    run.transport = given_transport or transport_for(comm, run.X)
+    broadcast_params(run.transport, run.params)
+    _take_this_ranks_part(run)
+    if backend_name(namespace_of(X=run.X)) == "numpy":
+        share_cores(values.ranks_on_this_machine()[1])
+    return run, checkpointer
+
+
+def checkpointer_for(options: FitOptions) -> Checkpointer | None:
+    """The run's checkpointer, or None without ``checkpoint``."""
+    o = options
+    return None if o.checkpoint is None else Checkpointer(o.checkpoint, o.checkpoint_every,
+                                                          o.resume, o.restart)
+
+
+def check_same_run(transport: Transport, description: dict[str, Any]) -> None:
+    """Raise on every rank unless every rank's ``description`` equals rank 0's."""
+    descriptions = transport.gather_values(description)
+    first = descriptions[0]
+    differences = []
+    for rank, other in enumerate(descriptions[1:], start=1):
+        keys = sorted(set(first) | set(other), key=str)
+        found = [f"{key} {_short(other.get(key))} where rank 0 has {_short(first.get(key))}"
+                 for key in keys if other.get(key) != first.get(key)]
+        if found:
+            differences.append(f"rank {rank} has {', '.join(found)}")
+    if differences:
+        raise raised_on_every_rank(ValueError(
+            f"the ranks were not given the same training: {'; '.join(differences)}. Every rank "
+            "must call fit with the same options and the same data (X, Y and any validation "
+            "data), and see the same checkpoint file"))
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:16] + "..."
+
+
+def _use_this_ranks_gpu(X: Any, Y: Any, options: FitOptions, transport: Transport) -> None:
+    """Host data bound for CuPy goes to this rank's own GPU (before any array is made)."""
+    if is_host_data(X) and backend_name(data_namespace(X, Y, options.backend)) == "cupy":
+        select_local_gpu(transport)
+
+
+def _take_this_ranks_part(run: TrainingRun) -> None:
+    """Every rank keeps the samples in rows (its pieces of each batch are row ranges) and
+    only its piece of the validation samples."""
+    if run.X_rows is None:
+        run.X_rows, run.Y_rows = contiguous(run.X.T), contiguous(run.Y.T)
+    if run.X_val is not None:
+        lo, hi = piece(0, run.n_validation, run.transport.rank, run.transport.size)
+        run.X_val, run.Y_val = run.X_val[:, lo:hi], run.Y_val[:, lo:hi]
