@@ -36,11 +36,13 @@ needs_mpi = pytest.mark.skipif(mpi_missing() is not None, reason=str(mpi_missing
 
 def run_ranks(n: int, script: str, *args: str, timeout: float = 60,
               module: bool = True) -> tuple[subprocess.CompletedProcess, float]:
-    """``mpiexec -n n python -m mpi4py script args`` (``module=False``: without ``-m
-    mpi4py``); returns the finished process and its wall time in seconds."""
+    """``mpiexec -n n python -m mpi4py script args`` (``module=False``: ``python script
+    args``, where ``script`` may also be ``-m``); returns the finished process and its
+    wall time in seconds."""
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(HERE.parent.parent))
     launch = [sys.executable, "-m", "mpi4py"] if module else [sys.executable]
-    command = [mpiexec(), "-n", str(n), *launch, str(HERE / script), *args]
+    where = str(HERE / script) if script.endswith(".py") else script
+    command = [mpiexec(), "-n", str(n), *launch, where, *args]
     start = time.monotonic()
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
     return done, time.monotonic() - start

@@ -40,6 +40,35 @@ def steps(history, m, options):
     return len(history.loss) * -(-m_train // batch)
 
 
+def estimator_results(comm):
+    """MLPClassifier(comm=comm) against the same estimator in one process."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    rng = np.random.RandomState(2)
+    X = rng.randn(90, 4)
+    y = np.where(X[:, 0] > 0.3, "a", np.where(X[:, 1] > 0, "b", "c"))
+    settings = dict(hidden_layer_sizes=(6,), random_state=0, max_iter=8, batch_size=16,
+                    early_stopping=True, n_iter_no_change=3, learning_rate_init=0.01)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        shared = xpnet.MLPClassifier(comm=comm, **settings).fit(X, y)
+        alone = xpnet.MLPClassifier(**settings).fit(X, y) if comm.rank == 0 else None
+    every_rank = comm.allgather(np.concatenate([c.ravel() for c in shared.coefs_]).tobytes())
+    if comm.rank != 0:
+        return {}
+    worst = max(float(np.max(np.abs(a - b) / np.abs(b))) for a, b in zip(shared.coefs_, alone.coefs_))
+    return {"MLPClassifier, early stopping": {
+        "max_relative_parameter_difference": worst,
+        "max_relative_history_difference": max(abs(a - b) / abs(b) for a, b in
+                                               zip(shared.loss_curve_, alone.loss_curve_)),
+        "history_lengths": [[len(shared.loss_curve_), len(alone.loss_curve_)]],
+        "stop_reason": [shared.n_iter_, alone.n_iter_],
+        "steps": len(alone.loss_curve_) * -(-81 // 16),
+        "ranks_identical": all(b == every_rank[0] for b in every_rank)}}
+
+
 def main(path):
     comm = MPI.COMM_WORLD
     results = {}
@@ -68,6 +97,7 @@ def main(path):
                 "steps": steps(history, X.shape[1], options),
                 "ranks_identical": all(b == every_rank[0] for b in every_rank),
             }
+    results.update(estimator_results(comm))
     if comm.rank == 0:
         with open(path, "w") as f:
             json.dump(results, f, indent=1)

@@ -4,7 +4,10 @@ rank fails."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -60,3 +63,32 @@ def test_ranks_given_different_training_are_refused_on_every_rank(mode, expected
     assert output.count("caught") == 2, output  # raised on both ranks: neither waits
     assert expected in output, output
     assert seconds < 10, (seconds, output)
+
+
+def test_a_paused_run_on_ranks_resumes_from_its_checkpoint(tmp_path):
+    out = tmp_path / "result.json"
+    done, _ = run_ranks(2, "checkpoint_worker.py", str(tmp_path), str(out), timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(out.read_text())
+    assert result["epochs"] == result["epochs_alone"] == 6
+    assert result["difference"] < 1e-12, result
+
+
+def test_the_train_command_under_mpiexec_trains_as_one_process(tmp_path):
+    model = tmp_path / "model.npz"
+    command = ["-m", "xpnet", "train", "--epochs", "3", "--save", str(model)]
+    done, _ = run_ranks(2, *command, timeout=120, module=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    alone = subprocess.run([sys.executable, *command[:-2]], capture_output=True, text=True,
+                           timeout=120, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    final = [line.split(";")[:2] for line in done.stdout.splitlines() if line.startswith("final")]
+    assert final == [line.split(";")[:2] for line in alone.stdout.splitlines()
+                     if line.startswith("final")], (done.stdout, alone.stdout)  # rank 0 alone
+    assert "x 2 processes" in done.stdout and model.exists()
+
+
+def test_a_train_command_failing_on_every_rank_ends_with_its_error(tmp_path):
+    done, seconds = run_ranks(2, "-m", "xpnet", "train", "--data", str(tmp_path / "none.csv"),
+                              timeout=60, module=False)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "none.csv" in done.stderr and seconds < 10

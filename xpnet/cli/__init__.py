@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from .._version import __version__
+from ..distributed import MpiTransport, world
 from ..errors import XpnetError
 from . import demo, evaluate, info, predict, train
 from .train import DATASETS  # noqa: F401  (the datasets the train command offers)
@@ -29,7 +30,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (1 for errors, 2 for bad usage)."""
+    """Run the command line; returns the exit status (1 for errors, 2 for bad usage).
+
+    Launched by ``mpiexec`` on several processes, the commands train on all of them
+    together; a rank that ends with an error then ends the whole job (the others would
+    wait for it forever), with its status.
+    """
+    try:
+        comm = world()
+    except XpnetError as exc:  # launched by mpiexec without mpi4py: say how to get it
+        print(f"xpnet: error: {exc}", file=sys.stderr)
+        return 1
+    if comm is None:
+        return _run(argv)
+    transport = MpiTransport(comm)
+    try:
+        status = _run(argv)
+    except SystemExit as exc:  # argparse's usage errors
+        status = exc.code if isinstance(exc.code, int) else 2
+    except BaseException as exc:
+        print(f"xpnet: rank {transport.rank} of {transport.size} failed: "
+              f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        status = 1
+    if status:
+        sys.stdout.flush()
+        transport.abort(status)
+    return status
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "resume", False) and args.checkpoint is None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from .._version import __version__
 from ..backend import BACKEND_NAMES, backend_name, gpu_available, resolve_backend
+from ..distributed import mpi_problem, nccl_problem
 from ..errors import BackendUnavailableError
 
 
@@ -26,7 +27,7 @@ def _gpu_line() -> str:
 def run(args: argparse.Namespace) -> int:
     print(f"xpnet {__version__}, Python {sys.version.split()[0]}")
     for package in ("numpy", "array-api-compat", "array-api-strict", "cupy", "torch", "jax",
-                    "scikit-learn", "matplotlib", "pooch", "tqdm"):
+                    "scikit-learn", "matplotlib", "pooch", "tqdm", "mpi4py", "mpich"):
         try:
             print(f"  {package:17s} {importlib.metadata.version(package)}")
         except importlib.metadata.PackageNotFoundError:
@@ -39,7 +40,26 @@ def run(args: argparse.Namespace) -> int:
         except BackendUnavailableError as exc:
             print(f"  {name:17s} unavailable: {exc}")
     print(_gpu_line())
+    for line in _several_processes_lines():
+        print(line)
     return 0
+
+
+def _several_processes_lines() -> list[str]:
+    """Whether several processes can train together here: MPI, and NCCL for GPUs."""
+    problem = mpi_problem()
+    if problem is not None:
+        return [f"several processes (MPI): unavailable: {problem}"]
+    from mpi4py import MPI
+
+    library = " ".join(MPI.Get_library_version().strip().splitlines()[0].split())
+    lines = [f"several processes (MPI): usable ({library}); launch with "
+             "mpiexec -n N xpnet train ..."]
+    if gpu_available():
+        nccl = nccl_problem()
+        lines.append("GPUs across processes (NCCL): " + ("usable" if nccl is None
+                                                          else f"unavailable: {nccl}"))
+    return lines
 
 
 def add_command(commands: Any) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from .._version import __version__
 from ..backend import BACKEND_NAMES, backend_name, resolve_backend
+from ..distributed import world
 from ..datasets import (load_digits, load_mnist, make_blobs, make_moons, make_spirals,
                         train_test_split)
 from ..errors import ConvergenceWarning, XpnetError
@@ -91,14 +92,17 @@ def run(args: argparse.Namespace) -> int:
                                                 data.Y_val, data.output)
     layer_dims = [X_train.shape[0], *args.layers, Y_train.shape[0]]
     xp = resolve_backend(args.backend)
-    print(f"xpnet {__version__}: {data.name} ({X_train.shape[1]} train / {X_test.shape[1]} test "
-          f"samples) on the {backend_name(xp)} backend; layers {layer_dims}, {args.hidden} hidden, "
+    comm = world()  # launched by mpiexec on several processes: train on all of them
+    say = print if comm is None or comm.Get_rank() == 0 else _silent
+    ranks = "" if comm is None else f" x {comm.Get_size()} processes"
+    say(f"xpnet {__version__}: {data.name} ({X_train.shape[1]} train / {X_test.shape[1]} test "
+          f"samples) on the {backend_name(xp)} backend{ranks}; layers {layer_dims}, {args.hidden} hidden, "
           f"{output} output, {args.optimizer} lr {args.lr}, batch {args.batch_size}", flush=True)
     resumed_at = None
     if args.resume and args.checkpoint.exists():
         resumed_at = _checkpoint_epoch(args.checkpoint)
         at = "" if resumed_at is None else f" at epoch {resumed_at}"
-        print(f"resuming from {args.checkpoint}{at}", flush=True)
+        say(f"resuming from {args.checkpoint}{at}", flush=True)
     start = time.perf_counter()
     net = {"hidden": args.hidden, "output": output}
     try:
@@ -108,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
             params, history = fit(
                 X_train, Y_train, layer_dims, epochs=args.epochs, lr=args.lr,
                 batch_size=args.batch_size, optimizer=args.optimizer, seed=args.seed,
-                dtype=args.dtype, backend=xp, verbose=1, checkpoint=args.checkpoint,
+                dtype=args.dtype, backend=xp, verbose=1, checkpoint=args.checkpoint, comm=comm,
                 checkpoint_every=args.checkpoint_every, resume=args.resume, **net,
                 restart=args.force and not args.resume and args.checkpoint is not None,
                 # Your own data's held-out split shows beside training (bar, curves).
@@ -120,8 +124,10 @@ def run(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     train_acc = accuracy(X_train, Y_train, params, **net)
     test_acc = accuracy(X_test, Y_test, params, **net)
-    print(f"final loss {history.loss[-1]:.4g}; train accuracy {train_acc:.1%}, test accuracy "
+    say(f"final loss {history.loss[-1]:.4g}; train accuracy {train_acc:.1%}, test accuracy "
           f"{test_acc:.1%}; {_epochs_trained(history.epochs, resumed_at)} in {seconds:.1f} s")
+    if comm is not None and comm.Get_rank() != 0:  # rank 0 writes the files and reports
+        return 1 if history.learned is False else 0
     if args.save is not None:
         training = {"layers": args.layers, "epochs": args.epochs, "batch_size": args.batch_size,
                     "lr": args.lr, "optimizer": args.optimizer, "seed": args.seed,
@@ -140,6 +146,10 @@ def run(args: argparse.Namespace) -> int:
             warnings.warn_explicit(warning.message, warning.category, warning.filename,
                                    warning.lineno)
     return 1 if history.learned is False else 0
+
+
+def _silent(*args: Any, **kwargs: Any) -> None:
+    """``print`` for the ranks other than 0, which leave the talking to it."""
 
 
 def _epochs_trained(total: int, resumed_at: int | None) -> str:

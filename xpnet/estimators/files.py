@@ -41,8 +41,9 @@ def loadable(cls: type[BaseEstimator]) -> type[BaseEstimator]:
 
 def save(estimator: Any, path: str | os.PathLike) -> pathlib.Path:
     """Write the fitted ``estimator``'s parameters, settings and fitted state to ``path``."""
+    # A communicator belongs to the processes that trained: a loaded model has none.
     settings = {name: _plain(value) for name, value in estimator.get_params().items()
-                if not (name in ADDED_LATER and value == ADDED_LATER[name])}
+                if name != "comm" and not (name in ADDED_LATER and value == ADDED_LATER[name])}
     if not isinstance(settings["backend"], str):
         settings["backend"] = backend_name(settings["backend"])
     if not (settings["random_state"] is None or isinstance(settings["random_state"], int)):

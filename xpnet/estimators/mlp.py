@@ -70,7 +70,8 @@ class _MLPBase(BaseEstimator):
                  nesterovs_momentum: bool = True, early_stopping: bool = False,
                  validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-8, n_iter_no_change: int = 10, backend: Any = "auto",
-                 dtype: str | None = None, verbose: int = 0, warm_start: bool = False) -> None:
+                 dtype: str | None = None, verbose: int = 0, warm_start: bool = False,
+                 comm: Any = None) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -95,6 +96,7 @@ class _MLPBase(BaseEstimator):
         self.dtype = dtype
         self.verbose = verbose
         self.warm_start = warm_start
+        self.comm = comm
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -233,7 +235,7 @@ class _MLPBase(BaseEstimator):
             weight_decay=check_non_negative(self.alpha, "alpha") / batch_size, hidden=hidden,
             output=self._output, seed=self._seed(self.n_iter_),
             scale=ACTIVATIONS[hidden].init_scale,
-            initial_epoch=self.n_iter_, verbose=_verbosity(self.verbose))
+            initial_epoch=self.n_iter_, verbose=_verbosity(self.verbose), comm=self.comm)
 
     def _optimizer(self) -> Optimizer:
         if self.solver == "adam":
@@ -274,7 +276,16 @@ class _MLPBase(BaseEstimator):
         return min(check_count(self.batch_size, "batch_size", minimum=1), n_samples)
 
     def _seed(self, epochs_done: int) -> int:
-        """This call's seed; partial_fit calls move it on, so each epoch shuffles differently."""
+        """This call's seed; partial_fit calls move it on, so each epoch shuffles differently.
+        With ``comm``, rank 0's: every rank must hold out and shuffle the same samples."""
+        seed = self._own_seed(epochs_done)
+        return seed if self.comm is None else self.comm.bcast(seed, root=0)
+
+    def _verbose_here(self) -> bool:
+        """Whether this process prints the verbose lines (with ``comm``, rank 0 alone)."""
+        return bool(self.verbose) and (self.comm is None or self.comm.Get_rank() == 0)
+
+    def _own_seed(self, epochs_done: int) -> int:
         if isinstance(self.random_state, np.random.RandomState):
             return int(self.random_state.randint(2**31))
         if self.random_state is None:

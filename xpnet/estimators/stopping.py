@@ -72,7 +72,7 @@ class EpochRule:
         est.n_iter_ += 1
         est.t_ += self.n_train
         self.rate.t = est.t_
-        if est.verbose:
+        if est._verbose_here():
             say("Iteration %d, loss = %.8f" % (est.n_iter_, loss))
         if self.validation is None:
             if loss > est.best_loss_ - est.tol:
@@ -103,7 +103,7 @@ class EpochRule:
                               output=est._output)[0]
         score = self.score(output, y_val)
         est.validation_scores_.append(score)
-        if est.verbose:
+        if est._verbose_here():
             say("Validation score: %f" % score)
         if score < est.best_validation_score_ + est.tol:
             est._no_improvement_count += 1
@@ -119,16 +119,16 @@ class EpochRule:
         message = "%s did not improve more than tol=%f for %d consecutive epochs." % (
             what, est.tol, est.n_iter_no_change)
         if self.rate.kind != "adaptive" or est.solver != "sgd":
-            if est.verbose:
+            if est._verbose_here():
                 say(message + " Stopping.")
             return True
         if est.learning_rate_init / self.rate.divided <= 1e-6:
-            if est.verbose:
+            if est._verbose_here():
                 say(message + " Learning rate too small. Stopping.")
             return True
         self.rate.divided *= 5.0
         est._no_improvement_count = 0
-        if est.verbose:
+        if est._verbose_here():
             say(message + " Setting learning rate to %f" % (est.learning_rate_init / self.rate.divided))
         return False
 
