@@ -12,7 +12,8 @@ runs out of memory and then bisecting; ``--widest-optimizers sgd momentum adam``
 sweep for xpnet's ``fit`` and PyTorch with each optimizer (default: plain SGD only), and
 ``--widest-start W`` starts the doubling at W. ``--tf32`` times everything (xpnet, PyTorch
 and the GEMM peak) inside ``xpnet.allow_tf32()``: float32 products on TF32 tensor cores.
-Stopped with Ctrl-C, it writes what it measured.
+Stopped with Ctrl-C, it writes what it measured. ``--distributed`` runs the data-parallel
+scaling benchmark instead (``benchmarks/distributed.py``, which takes its own options).
 
 FLOPs per step are counted as ``6 * batch * n_in * n_out`` per dense layer (forward 2,
 weight gradient 2, input gradient 2), less the first layer's input gradient, which no
@@ -295,6 +296,11 @@ def _plan(args: argparse.Namespace) -> list[tuple[str, list[int], int, str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--distributed" in argv:  # data-parallel scaling: benchmarks/distributed.py
+        from .distributed import main as distributed_main
+
+        return distributed_main([a for a in argv if a != "--distributed"])
     args = _parse(argv)
     torch_device = _torch_device()  # imports PyTorch, so that allow_tf32 covers it too
     if not args.tf32:

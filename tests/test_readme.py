@@ -12,6 +12,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
 BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
 GPU_MARK = "# needs a CUDA GPU"
+MPI_MARK = "# run with: mpiexec"  # run by tests/test_distributed on real ranks, not here
 
 
 def test_readme_has_examples():
@@ -24,6 +25,8 @@ def test_readme_example_runs(index):
     code = textwrap.dedent(BLOCKS[index])  # a block inside a list item is indented
     if code.startswith(GPU_MARK) and not xpnet.gpu_available():
         pytest.skip("README example needs a CUDA GPU")
+    if code.startswith(MPI_MARK):
+        pytest.skip("README example for several processes: tests/test_distributed runs it")
     exec(compile(code, f"README.md python block {index}", "exec"), {})
 
 

@@ -8,10 +8,11 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from .conftest import needs_mpi, run_ranks
+from .conftest import mpiexec, needs_mpi, run_ranks
 
 pytestmark = [needs_mpi, pytest.mark.timeout(180)]
 
@@ -92,3 +93,17 @@ def test_a_train_command_failing_on_every_rank_ends_with_its_error(tmp_path):
                               timeout=60, module=False)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "none.csv" in done.stderr and seconds < 10
+
+
+def test_the_readmes_example_on_two_ranks(tmp_path):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = next(b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
+                 if b.startswith("# run with: mpiexec"))
+    script = tmp_path / "train_on_ranks.py"
+    script.write_text(block)
+    env = dict(os.environ, OMP_NUM_THREADS="1",
+               PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    done = subprocess.run([mpiexec(), "-n", "2", sys.executable, "-m", "mpi4py", str(script)],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 ranks: final loss" in done.stdout and (tmp_path / "moons.npz").exists()
