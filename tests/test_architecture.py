@@ -10,7 +10,7 @@ MATH_MODULES = ["activations", "losses", "outputs", "gradients", "network", "par
                 "evaluation", "validation", "kernels", "training.loop", "training.options",
                 "training.run", "training.epoch", "training.step", "training.optimizers",
                 "training.schedules", "training.history", "training.convergence",
-                "training.parallel", "training.ranks"]
+                "training.parallel", "training.ranks", "training.tensor"]
 
 
 def numpy_uses(source: str) -> list[str]:

@@ -29,7 +29,7 @@ from .outputs import OUTPUTS
 from .plotting import plot_history
 from .precision import allow_tf32
 from .training import (SGD, Adam, Constant, ExponentialDecay, History, InverseScaling, Optimizer,
-                    RMSprop, Schedule, StepDecay, fit, train)
+                    RMSprop, Schedule, StepDecay, fit, gather_params, shard_params, train)
 
 __all__ = [
     "ACTIVATIONS", "BACKEND_NAMES", "Adam", "BackendUnavailableError", "Constant", "ConvergenceWarning",
@@ -38,7 +38,7 @@ __all__ = [
     "RMSprop", "SGD",
     "Schedule", "StepDecay", "TrainingDivergedError", "XpnetError", "accuracy", "allow_tf32",
     "asarray", "backend_name", "backprop", "cost_function", "datasets", "fit", "forward_prop",
-    "get_backend", "gpu_available", "init_params", "load", "load_params", "one_layer_backward", "plot_history",
-    "predict", "save_params", "set_backend", "to_numpy", "train", "update_parameters",
+    "gather_params", "get_backend", "gpu_available", "init_params", "load", "load_params", "one_layer_backward", "plot_history",
+    "predict", "save_params", "set_backend", "shard_params", "to_numpy", "train", "update_parameters",
     "use_backend",
 ]

@@ -44,7 +44,7 @@ class LayerCache(NamedTuple):
     activation: str
 
 
-def _init_scale(scale: float | str, fan_in: int, fan_out: int) -> float:
+def init_scale(scale: float | str, fan_in: int, fan_out: int) -> float:
     if scale == "he":
         return math.sqrt(2.0 / fan_in)
     if scale == "xavier":
@@ -76,7 +76,7 @@ def init_params(layer_dims: Sequence[int], *, seed: int | None = 3, scale: float
     for l in range(1, len(dims)):
         W_key, b_key = layer_keys(l)
         params[W_key] = _random_weights(rng, dims[l], dims[l - 1],
-                                        _init_scale(scale, dims[l - 1], dims[l]), xp, dtype)
+                                        init_scale(scale, dims[l - 1], dims[l]), xp, dtype)
         params[b_key] = xp.zeros((dims[l], 1), dtype=dtype)
     return params
 
@@ -92,18 +92,28 @@ def _random_weights(rng: Any, n_out: int, n_in: int, scale: float, xp: Any, dtyp
     host never holds more than one block: a layer too big for host memory in float64
     (a wide one meant for a GPU, in float32) can still be created.
     """
-    rows = max(1, _DRAW_BLOCK // max(n_in, 1))
-    if n_out <= rows:
-        return asarray(rng.randn(n_out, n_in) * scale, xp, dtype)
-    starts = range(0, n_out, rows)
-    blocks = (asarray(rng.randn(min(rows, n_out - start), n_in) * scale, xp, dtype)
-              for start in starts)
+    blocks = (asarray(block, xp, dtype) for _, block in weight_rows(rng, n_out, n_in, scale))
+    if n_out <= _rows_per_block(n_in):
+        return next(blocks)
     if not is_writeable(xp.empty((0,), dtype=dtype)):  # immutable arrays (JAX)
         return xp.concat(list(blocks), axis=0)
     W = xp.empty((n_out, n_in), dtype=dtype)
-    for start, block in zip(starts, blocks):
+    start = 0
+    for block in blocks:
         W[start:start + block.shape[0], :] = block
+        start += block.shape[0]
     return W
+
+
+def _rows_per_block(n_in: int) -> int:
+    return max(1, _DRAW_BLOCK // max(n_in, 1))
+
+
+def weight_rows(rng: Any, n_out: int, n_in: int, scale: float) -> Iterator[tuple[int, Any]]:
+    """``(first_row, rows)``: the host blocks of ``rng.randn(n_out, n_in) * scale``, in order."""
+    rows = _rows_per_block(n_in)
+    for start in range(0, n_out, rows):
+        yield start, rng.randn(min(rows, n_out - start), n_in) * scale
 
 
 def forward_prop(X: Array, params: Mapping[str, Array], *, hidden: str = "sigmoid",

@@ -107,3 +107,19 @@ def test_the_readmes_example_on_two_ranks(tmp_path):
                           capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 ranks: final loss" in done.stdout and (tmp_path / "moons.npz").exists()
+
+
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_tensor_parallel_fit_on_ranks_equals_the_unsplit_network(ranks, tmp_path):
+    out = tmp_path / "results.json"
+    done, _ = run_ranks(ranks, "tensor_worker.py", str(out), timeout=150)
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads(out.read_text())
+    for optimizer in ("sgd", "momentum", "adam"):
+        assert results[optimizer]["steps"] >= 20
+        assert results[optimizer]["difference"] < 1e-12, results
+        assert results[optimizer]["loss_difference"] < 1e-12, results
+    # Each rank holds about 1/N of the weights and activations (the output layer's
+    # bias and the output itself are whole on every rank).
+    for ratio in results["memory_ratios"]:
+        assert 1 / ranks - 0.01 < ratio < 1 / ranks + 0.02, results["memory_ratios"]

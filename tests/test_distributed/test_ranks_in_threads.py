@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import xpnet
-from xpnet.backend import to_device_of, to_numpy
+from xpnet.backend import to_numpy
 from xpnet.distributed import (Transport, agree_on_flag, check_communicator,
                                failures_end_the_job, launched_by_mpiexec, on_every_rank,
                                raised_on_every_rank, world)
@@ -20,76 +20,7 @@ from xpnet.errors import RankFailedError
 from xpnet.training.parallel import flatten, piece, unflatten, update_order
 from xpnet.training.ranks import check_same_run
 
-
-class ThreadRanks:
-    """``size`` ranks played by threads: each gets a transport; sums are taken in rank
-    order on the host, as MPI would."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.barrier = threading.Barrier(size, timeout=60)
-        self.slots: list = [None] * size
-
-    def exchange(self, rank: int, value):
-        self.slots[rank] = value
-        self.barrier.wait()
-        values = list(self.slots)
-        self.barrier.wait()  # nobody overwrites a slot before every rank has read them
-        return values
-
-    def transport(self, rank: int) -> Transport:
-        return ThreadTransport(self, rank)
-
-
-class ThreadTransport(Transport):
-    def __init__(self, ranks: ThreadRanks, rank: int) -> None:
-        self.ranks, self.rank, self.size, self.comm = ranks, rank, ranks.size, None
-        self.aborted = None
-
-    def allreduce_sum(self, flat):
-        parts = self.ranks.exchange(self.rank, to_numpy(flat).copy())
-        total = parts[0].copy()
-        for part in parts[1:]:
-            total += part
-        return to_device_of(total, flat)
-
-    def broadcast(self, flat):
-        # Each rank its own copy: ranks never share memory, as separate processes don't.
-        return to_device_of(self.ranks.exchange(self.rank, to_numpy(flat).copy())[0].copy(), flat)
-
-    def gather_values(self, value):
-        return self.ranks.exchange(self.rank, value)
-
-    def broadcast_value(self, value):
-        return self.gather_values(value)[0]
-
-    def ranks_on_this_machine(self):
-        return self.rank, self.size
-
-    def abort(self, status=1):
-        self.aborted = status
-
-
-def fit_on_threads(size, *args, **kwargs):
-    """``xpnet.fit(*args, comm=<rank's transport>, **kwargs)`` on ``size`` thread ranks;
-    returns each rank's result, or raises the first rank's exception."""
-    ranks = ThreadRanks(size)
-    results, errors = [None] * size, [None] * size
-
-    def run(rank):
-        try:
-            results[rank] = xpnet.fit(*args, comm=ranks.transport(rank), **kwargs)
-        except BaseException as exc:  # noqa: BLE001 - handed to the test below
-            errors[rank] = exc
-
-    threads = [threading.Thread(target=run, args=(rank,)) for rank in range(size)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    if any(errors):
-        return errors
-    return results
+from .threads import ThreadRanks, fit_on_threads
 
 
 def data(xp, m=53):

@@ -20,7 +20,7 @@ from .transport import MpiTransport, NcclTransport, Transport, nccl_problem, tra
 __all__ = ["Transport", "MpiTransport", "NcclTransport", "transport_for", "import_mpi",
            "nccl_problem", "on_every_rank", "agree_on_flag", "failures_end_the_job",
            "raised_on_every_rank", "ranks_on_this_machine", "share_cores",
-           "launched_by_mpiexec", "world", "check_communicator", "select_local_gpu",
+           "launched_by_mpiexec", "world", "as_transport", "check_communicator", "select_local_gpu",
            "mpi_problem"]
 
 # What MPICH's, Open MPI's and PMIx launchers put in each process's environment.
@@ -43,6 +43,11 @@ def world() -> Any | None:
         return None
     MPI = import_mpi()
     return MPI.COMM_WORLD if MPI.COMM_WORLD.Get_size() > 1 else None
+
+
+def as_transport(comm: Any) -> Transport:
+    """``comm`` itself if it is a :class:`Transport`, else an MPI transport over it."""
+    return comm if isinstance(comm, Transport) else MpiTransport(check_communicator(comm))
 
 
 def check_communicator(comm: Any) -> Any:

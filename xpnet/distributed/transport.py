@@ -49,6 +49,11 @@ class Transport:
         """Every rank's small Python ``value``, in rank order, on every rank."""
         return self.comm.allgather(value)
 
+    def gather_to_root(self, value: Any) -> list[Any] | None:
+        """Every rank's Python ``value`` (arrays allowed), in rank order, on rank 0; None
+        elsewhere."""
+        return self.comm.gather(value, root=0)
+
     def broadcast_value(self, value: Any) -> Any:
         """Rank 0's small Python ``value`` on every rank."""
         return self.comm.bcast(value, root=0)

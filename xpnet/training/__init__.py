@@ -8,6 +8,7 @@ schedules, the history and early stopping, the weights' host snapshots and check
     step.py        the training step: backward, each layer updated as soon as it can be
     parallel.py    data parallel: each rank's share of a batch, one sum of the gradients
     ranks.py       a run on several processes made ready and agreed by every rank
+    tensor.py      tensor parallel: each rank a share of every hidden layer
     optimizers.py  SGD (momentum, Nesterov), Adam, RMSprop: one rule each
     schedules.py   learning-rate schedules
     history.py     History, EarlyStopping
@@ -20,6 +21,8 @@ from .history import EarlyStopping, History
 from .loop import fit, train
 from .optimizers import SGD, Adam, Optimizer, RMSprop
 from .schedules import Constant, ExponentialDecay, InverseScaling, Schedule, StepDecay
+from .tensor import gather_params, shard_params
 
 __all__ = ["SGD", "Adam", "Constant", "EarlyStopping", "ExponentialDecay", "History",
-           "InverseScaling", "Optimizer", "RMSprop", "Schedule", "StepDecay", "fit", "train"]
+           "InverseScaling", "Optimizer", "RMSprop", "Schedule", "StepDecay", "fit",
+           "gather_params", "shard_params", "train"]

@@ -29,15 +29,18 @@ def train_epoch(run: TrainingRun, epoch: int, before_update: Callable[[], None]
     m = run.X.shape[1]
     order = epoch_order(run, xp)
     losses, correct = [], []
+    # Tensor parallel: this rank's share of the network, with the ranks' sums in between.
+    forward_pass, update = ((forward, backward_and_update) if run.tensor is None
+                            else (run.tensor.forward, run.tensor.backward_and_update))
     # The data was checked once in prepare_run: the loop calls the unchecked forward.
     for start in range(0, m, run.batch_size):
         Xb, Yb = _batch(run, order, start, xp)
-        AL, caches = forward(Xb, run.params, run.activations)
+        AL, caches = forward_pass(Xb, run.params, run.activations)
         losses.append(o.output.cost(AL, Yb))
         if o.output.classifier:
             correct.append(o.output.correct_count(AL, Yb))
         before_update()
-        backward_and_update(AL, Yb, caches, run.params, o.output, o.optimizer, lr, o.weight_decay)
+        update(AL, Yb, caches, run.params, o.output, o.optimizer, lr, o.weight_decay)
     batch_losses = xp.stack(losses)
     # Weighting by the batches' shares keeps a single batch's cost exact.
     metrics = {"loss": xp.sum(batch_losses * run.batch_shares)}
@@ -62,13 +65,16 @@ def epoch_logs(run: TrainingRun, metrics: dict[str, Array], batch_losses: Array,
     values = to_numpy(xp.concat([xp.stack([xp.asarray(v, dtype=run.X.dtype)
                                            for v in metrics.values()]), batch_losses])).tolist()
     weights_finite = values[len(metrics) - 1] <= run.largest_safe_weight
+    if run.tensor is not None:  # each rank checked its own share of the weights
+        weights_finite = run.tensor.all_ranks(weights_finite)
     logs = {**dict(zip(metrics, values[:len(metrics) - 1])), "lr": lr}
     return logs, values[len(metrics):], weights_finite
 
 
 def _validation_metrics(run: TrainingRun) -> dict[str, Array]:
     output = run.options.output
-    AL, _ = forward(run.X_val, run.params, run.activations)
+    forward_pass = forward if run.tensor is None else run.tensor.forward
+    AL, _ = forward_pass(run.X_val, run.params, run.activations)
     metrics = {"val_loss": output.cost(AL, run.Y_val)}
     if output.classifier:
         metrics["val_accuracy"] = output.correct_count(AL, run.Y_val) / AL.shape[1]

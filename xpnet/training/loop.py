@@ -21,7 +21,7 @@ from .optimizers import Optimizer
 from .options import Callback, fit_options
 from .parallel import train_epoch_on_ranks
 from .progress import epoch_progress, show_metrics
-from .ranks import checkpointer_for, prepare_run_on_ranks
+from .ranks import check_parallel, checkpointer_for, prepare_run_on_ranks
 from .run import TrainingRun, describe_run, prepare_run
 from .schedules import Schedule
 from .snapshots import WeightSnapshots
@@ -41,7 +41,7 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
         initial_epoch: int = 0,
         checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 1,
         resume: bool = False, restart: bool = False, verbose: int = 1,
-        comm: Any = None) -> tuple[dict[str, Array], History]:
+        comm: Any = None, parallel: str = "data") -> tuple[dict[str, Array], History]:
     """Train a network; returns ``(params, history)``.
 
     ``X`` is ``(n_features, n_samples)``, ``Y`` ``(n_outputs, n_samples)``; they move to
@@ -66,7 +66,10 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
     - ``comm``: an MPI communicator (``MPI.COMM_WORLD``) to train on its ranks together
       (data parallel: every rank passes the same arguments and computes its share of each
       mini-batch of ``batch_size`` samples; every rank returns the same weights; rank 0
-      alone prints and writes checkpoints). None: this process alone.
+      alone prints and writes checkpoints). None: this process alone;
+    - ``parallel``: with ``comm``, ``"data"`` (above) or ``"tensor"``: each rank holds its
+      share of every hidden layer's units and weights (layers too wide for one device) and
+      returns that share; :func:`xpnet.gather_params` assembles the whole network.
     """
     given = dict(
         epochs=epochs, lr=lr, batch_size=batch_size, shuffle=shuffle, optimizer=optimizer,
@@ -76,8 +79,8 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
         callbacks=callbacks, on_nan=on_nan, restore_on_nan=restore_on_nan,
         initial_epoch=initial_epoch, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
         resume=resume, restart=restart, verbose=verbose)
-    if comm is not None:
-        run, checkpointer = prepare_run_on_ranks(X, Y, layer_dims, params, given, comm)
+    if check_parallel(parallel, comm) == "tensor" or comm is not None:
+        run, checkpointer = prepare_run_on_ranks(X, Y, layer_dims, params, given, comm, parallel)
         with failures_end_the_job(run.transport):
             return run.params, train_run(run, checkpointer)
     options = fit_options(**given)
@@ -125,7 +128,7 @@ def _run_epochs(run: TrainingRun, epochs: range, history: History,
     # to give a finite loss are those from the start of the epoch before a bad one. Both
     # copies live in host memory: the device keeps only what the training needs.
     previous_start = None
-    epoch_of_training = train_epoch if run.transport is None else train_epoch_on_ranks
+    epoch_of_training = train_epoch_on_ranks if run.data_parallel else train_epoch
     # However the training ends, the snapshots' close leaves no copy of the weights running.
     with WeightSnapshots() as snapshots, epoch_progress(len(epochs), o.verbose) as bar:
         for epoch in epochs:

@@ -22,19 +22,39 @@ from .checkpoint import Checkpointer
 from .options import FitOptions, fit_options
 from .parallel import broadcast_params, piece
 from .run import TrainingRun, describe_run, prepare_run
+from .tensor import TensorLayout, TensorParallel, check_shard, init_shard, tensor_layout
 
 Array = Any
 
 
+PARALLEL = ("data", "tensor")
+
+
+def check_parallel(parallel: Any, comm: Any) -> str:
+    """``parallel`` checked: ``"data"`` or ``"tensor"`` (the latter needs ``comm``)."""
+    if isinstance(parallel, (tuple, list)):
+        raise NotImplementedError(f"parallel={parallel!r}: a grid of data and tensor parallelism "
+                                  "is not implemented yet; choose 'data' or 'tensor'")
+    if parallel not in PARALLEL:
+        raise ValueError(f"parallel must be 'data' or 'tensor', got {parallel!r}")
+    if parallel == "tensor" and comm is None:
+        raise ValueError("parallel='tensor' splits the layers across processes: pass comm "
+                         "(an MPI communicator such as MPI.COMM_WORLD)")
+    return parallel
+
+
 def prepare_run_on_ranks(X: Any, Y: Any, layer_dims: Sequence[int],
-                         params: dict[str, Array] | None, given: dict[str, Any], comm: Any
-                         ) -> tuple[TrainingRun, Checkpointer | None]:
+                         params: dict[str, Array] | None, given: dict[str, Any], comm: Any,
+                         parallel: str = "data") -> tuple[TrainingRun, Checkpointer | None]:
     """:func:`~xpnet.training.run.prepare_run` on every rank of ``comm`` (an MPI
-    communicator, or a :class:`~xpnet.distributed.Transport`), agreed by all."""
+    communicator, or a :class:`~xpnet.distributed.Transport`), agreed by all: ``parallel``
+    ``"data"`` (each rank a piece of every batch) or ``"tensor"`` (each rank a share of
+    every hidden layer, see :mod:`xpnet.training.tensor`)."""
     given_transport = comm if isinstance(comm, Transport) else None
     # Small Python values go through MPI until the arrays' library picks their transport.
     values = given_transport or MpiTransport(check_communicator(comm))
-    options = on_every_rank(values, lambda: fit_options(**given), "checking fit's options")
+    options = on_every_rank(values, lambda: _checked_options(given, parallel, layer_dims, values),
+                            "checking fit's options")
     # Every rank must draw the same first weights and sample order: one seed for all.
     seed = values.broadcast_value(secrets.randbits(32) if options.seed is None else None)
     options = dataclasses.replace(options, seed=options.seed if seed is None else seed,
@@ -42,16 +62,44 @@ def prepare_run_on_ranks(X: Any, Y: Any, layer_dims: Sequence[int],
     on_every_rank(values, lambda: _use_this_ranks_gpu(X, Y, options, values), "choosing a GPU")
     checkpointer = on_every_rank(values, lambda: checkpointer_for(options),
                                  "opening the checkpoint")
-    run = on_every_rank(values, lambda: prepare_run(X, Y, layer_dims, params, options),
+    layout = tensor_layout(layer_dims, values.rank, values.size) if parallel == "tensor" else None
+    network = None if layout is None else _shard_maker(layout, options)
+    run = on_every_rank(values, lambda: prepare_run(X, Y, layer_dims, params, options, network),
                         "checking the data and the network")
     check_same_run(values, {**describe_run(run), "backend": backend_name(namespace_of(X=run.X)),
-                            "checkpoint found": checkpointer is not None and checkpointer.exists})
+                            "checkpoint found": checkpointer is not None and checkpointer.exists,
+                            "parallel": parallel})
     run.transport = given_transport or transport_for(comm, run.X)
-    broadcast_params(run.transport, run.params)
-    _take_this_ranks_part(run)
+    if layout is None:
+        broadcast_params(run.transport, run.params)
+        _take_this_ranks_part(run)
+    else:  # every rank sees every sample; the shares were drawn from the same seed
+        run.tensor = TensorParallel(layout, run.transport)
     if backend_name(namespace_of(X=run.X)) == "numpy":
         share_cores(values.ranks_on_this_machine()[1])
     return run, checkpointer
+
+
+def _checked_options(given: dict[str, Any], parallel: str, layer_dims: Sequence[int],
+                     transport: Transport) -> FitOptions:
+    options = fit_options(**given)
+    if parallel == "tensor":
+        tensor_layout(layer_dims, transport.rank, transport.size)  # splittable?
+        if options.checkpoint is not None:
+            raise ValueError("checkpoints of a tensor-parallel run are not implemented yet; "
+                             "use parallel='data', or save with xpnet.gather_params after fit")
+    return options
+
+
+def _shard_maker(layout: TensorLayout, options: FitOptions) -> Any:
+    """The ``network`` argument of prepare_run: this rank's share, drawn or checked."""
+    def network(layer_dims: list[int], params: Any, X: Array) -> dict[str, Array]:
+        if params is None:
+            return init_shard(layout, seed=options.seed, scale=options.scale, dtype=X.dtype,
+                              xp=namespace_of(X=X))
+        check_shard(params, layout)
+        return params
+    return network
 
 
 def checkpointer_for(options: FitOptions) -> Checkpointer | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ from .checkpoint import data_fingerprint
 from .options import FitOptions
 
 Array = Any
+NetworkMaker = Callable[[list[int], "dict[str, Array] | None", Array], "dict[str, Array]"]
 
 
 @dataclass
@@ -38,10 +39,18 @@ class TrainingRun:
     batch_shares: Array  # each mini-batch's share of the samples, made once per run
     chance: Array | None  # accuracy of guessing the most common class (classifiers), 0-d
     fresh: bool  # a new network (not params given to continue): its start can be judged from
+    layer_dims: list[int] | None = None  # the whole network's (params may hold a share of it)
     n_validation: int = 0  # the validation samples of all ranks together
     # The ranks sharing each mini-batch (None: this process alone); X_val and Y_val then
     # hold this rank's piece of the validation samples (see xpnet.training.ranks).
     transport: Any = None
+    # Tensor parallel: this rank's share of every hidden layer (xpnet.training.tensor), or None.
+    tensor: Any = None
+
+    @property
+    def data_parallel(self) -> bool:
+        """Whether each rank trains on its piece of every mini-batch (xpnet.training.parallel)."""
+        return self.transport is not None and self.tensor is None
 
     @property
     def writes_files(self) -> bool:
@@ -50,9 +59,11 @@ class TrainingRun:
 
 
 def prepare_run(X: Any, Y: Any, layer_dims: Sequence[int], params: dict[str, Array] | None,
-                options: FitOptions) -> TrainingRun:
+                options: FitOptions, network: NetworkMaker | None = None) -> TrainingRun:
     """The data checked and on its backend, validation samples held out, the network made
-    (or ``params`` checked to fit), and a fresh network's optimizer state reset."""
+    (or ``params`` checked to fit), and a fresh network's optimizer state reset.
+    ``network(layer_dims, params, X)`` makes or checks the parameters instead, where this
+    process holds only a share of them (tensor parallel)."""
     o = options
     params_given = params
     layer_dims = check_layer_dims(layer_dims)
@@ -65,11 +76,14 @@ def prepare_run(X: Any, Y: Any, layer_dims: Sequence[int], params: dict[str, Arr
                                     names=("validation_data[0]", "validation_data[1]"))
     elif o.validation_split:
         X, Y, X_val, Y_val = _split(X, Y, o.validation_split, rng)
-    if params is None:
+    if network is not None:
+        params = network(layer_dims, params, X)
+    elif params is None:
         params = init_params(layer_dims, seed=o.seed, scale=o.scale, dtype=X.dtype, backend=xp)
-        o.optimizer.reset()  # an instance reused from another run must not carry its state here
     else:
         _check_initial_params(params, layer_dims, X)
+    if params_given is None:
+        o.optimizer.reset()  # an instance reused from another run must not carry its state here
     m = X.shape[1]
     batch_size = m if o.batch_size is None else min(o.batch_size, m)
     # Samples as rows: a mini-batch is then a slice or a row gather, ~10x cheaper than
@@ -83,14 +97,15 @@ def prepare_run(X: Any, Y: Any, layer_dims: Sequence[int], params: dict[str, Arr
                        batch_shares=_batch_shares(m, batch_size, xp, X.dtype),
                        chance=None if o.output.chance_accuracy is None
                        else o.output.chance_accuracy(Y), fresh=params_given is None,
-                       n_validation=0 if X_val is None else int(X_val.shape[1]))
+                       n_validation=0 if X_val is None else int(X_val.shape[1]),
+                       layer_dims=layer_dims)
 
 
 def describe_run(run: TrainingRun) -> dict[str, Any]:
     """The settings and data a resumed run must share with the run that wrote its checkpoint
     (and every rank of a run on several processes with the others)."""
     o = run.options
-    return {"layer_dims": layer_dims_of(run.params), "hidden": o.hidden, "output": o.output.name,
+    return {"layer_dims": run.layer_dims, "hidden": o.hidden, "output": o.output.name,
             "dtype": dtype_name(run.X.dtype), "n_samples": int(run.X.shape[1]),
             "optimizer": repr(o.optimizer), "schedule": repr(o.schedule), "lr": o.lr,
             "batch_size": run.batch_size, "shuffle": o.shuffle, "weight_decay": o.weight_decay,

@@ -1,0 +1,127 @@
+"""Tensor parallelism on every backend, ranks played by threads: the forward output, the
+gradients and the weights after training equal the unsplit network's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import xpnet
+from xpnet.backend import to_numpy
+from xpnet.network import forward, layer_activations
+from xpnet.outputs import get_output
+from xpnet.training.ranks import check_parallel
+from xpnet.training.tensor import TensorParallel, gather_params, shard_params, tensor_layout
+
+from .threads import ThreadRanks, fit_on_threads
+
+DIMS = [5, 7, 6, 3]
+
+
+def data(xp, m=40):
+    rng = np.random.RandomState(4)
+    X = rng.randn(5, m)
+    labels = (X[0] > 0).astype(int) + (X[1] > 0.5).astype(int)
+    return xpnet.asarray(X, xp, "float64"), xpnet.asarray(np.eye(3)[labels].T, xp, "float64")
+
+
+def on_threads(size, work):
+    """``work(rank, transport)`` on ``size`` thread ranks; every rank's result."""
+    import threading
+
+    ranks = ThreadRanks(size)
+    results, errors = [None] * size, []
+
+    def run(rank):
+        try:
+            results[rank] = work(rank, ranks.transport(rank))
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(r,)) for r in range(size)]
+    [t.start() for t in threads]
+    [t.join(60) for t in threads]
+    if errors:
+        raise errors[0]
+    return results
+
+
+@pytest.mark.parametrize("size", [2, 3])
+def test_forward_and_gradients_equal_the_unsplit_networks(xp, size):
+    X, Y = data(xp)
+    whole = xpnet.init_params(DIMS, seed=1, scale="xavier", backend=xp, dtype="float64")
+    activations = layer_activations(3, "tanh", "softmax")
+    AL, caches = forward(X, whole, activations)
+    grads = xpnet.backprop(AL, Y, caches, input_gradient=False)
+    output = get_output("softmax")
+
+    def work(rank, transport):
+        share = shard_params(whole, transport)
+        tensor = TensorParallel(tensor_layout(DIMS, rank, size), transport)
+        AL_share, caches_share = tensor.forward(X, share, activations)
+        gradients = {key: to_numpy(g.value()) for key, g in
+                     tensor.gradients(AL_share, Y, caches_share, output, 0.0)}
+        return to_numpy(AL_share), gradients
+
+    for rank, (AL_share, gradients) in enumerate(on_threads(size, work)):
+        np.testing.assert_allclose(AL_share, to_numpy(AL), rtol=1e-12, atol=1e-15)
+        layout = tensor_layout(DIMS, rank, size)
+        for key, value in gradients.items():
+            expected = to_numpy(grads["d" + key])
+            l = int(key[1:])
+            if key[0] == "W":
+                (r0, r1), (c0, c1) = layout.weight_span(l)
+                expected = expected[r0:r1, c0:c1]
+            else:
+                lo, hi = layout.units(l)
+                expected = expected[lo:hi]
+            np.testing.assert_allclose(value, expected, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("size", [2, 3])
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_fit_tensor_parallel_equals_fit_alone(xp, size, optimizer):
+    X, Y = data(xp)
+    options = dict(epochs=4, batch_size=8, seed=6, optimizer=optimizer, hidden="relu",
+                   output="softmax", lr=0.1 if optimizer != "adam" else 0.01,
+                   weight_decay=1e-3, validation_split=0.25, verbose=0)
+    alone, history = xpnet.fit(X, Y, DIMS, **options)
+    results = fit_on_threads(size, X, Y, DIMS, parallel="tensor",
+                             then=lambda t, r: (gather_params(r[0], t), r[1]), **options)
+    assert not any(isinstance(r, BaseException) for r in results), results
+    whole, shared_history = results[0]
+    for key in alone:
+        np.testing.assert_allclose(to_numpy(whole[key]), to_numpy(alone[key]), rtol=1e-12,
+                                   atol=1e-14)
+    np.testing.assert_allclose(shared_history.loss, history.loss, rtol=1e-12)
+    np.testing.assert_allclose(shared_history.val_loss, history.val_loss, rtol=1e-12)
+    assert results[1][0] is None  # the whole network on rank 0 only
+
+
+def test_each_rank_holds_its_share_of_the_weights():
+    X, Y = data("numpy")
+    results = fit_on_threads(3, X, Y, [5, 10, 8, 3], parallel="tensor", epochs=1, verbose=0,
+                             output="softmax")
+    shapes = [{k: tuple(v.shape) for k, v in params.items()} for params, _ in results]
+    assert shapes[0] == {"W1": (4, 5), "b1": (4, 1), "W2": (8, 4), "b2": (3, 1),
+                         "W3": (3, 3), "b3": (3, 1)}
+    assert shapes[2] == {"W1": (3, 5), "b1": (3, 1), "W2": (8, 3), "b2": (2, 1),
+                         "W3": (3, 2), "b3": (3, 1)}
+
+
+def test_tensor_parallel_refuses_what_it_cannot_split():
+    X, Y = data("numpy")
+    with pytest.raises(ValueError, match="needs at least 3 units in every hidden layer"):
+        tensor_layout([5, 2, 3], 0, 3)
+    with pytest.raises(ValueError, match="has none"):
+        tensor_layout([5, 3], 0, 2)
+    with pytest.raises(ValueError, match="pass comm"):
+        xpnet.fit(X, Y, DIMS, parallel="tensor", output="softmax")
+    with pytest.raises(NotImplementedError, match="grid"):
+        check_parallel(("data", "tensor"), object())
+    with pytest.raises(ValueError, match="'data' or 'tensor'"):
+        check_parallel("pipeline", object())
+    errors = fit_on_threads(2, X, Y, DIMS, parallel="tensor", output="softmax",
+                            checkpoint="run.ckpt.npz", verbose=0)
+    assert all(isinstance(e, (ValueError, xpnet.errors.RankFailedError)) for e in errors)
+    assert "not implemented yet" in str(errors[0])

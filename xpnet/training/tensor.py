@@ -1,0 +1,246 @@
+"""Tensor parallelism: every hidden layer's units split across the ranks, so that layers
+too wide for one device fit on several.
+
+Rank ``r`` of ``p`` holds its piece ``U_l`` of the units of each hidden layer ``l``
+(sizes differ by at most one) and the weights that touch them: the rows ``U_1`` of
+``W1`` (the first layer reads the whole input), and the columns ``U_{l-1}`` of every
+later ``W_l`` (all its rows), with the biases of its own units (the output layer's
+bias, like the output, is whole on every rank). Every rank sees the whole batch.
+
+Forward, a layer past the first multiplies its columns by its piece of the previous
+layer's output: one sum over the ranks (an Allreduce of ``n_l x batch``) gives the whole
+product, of which each rank keeps its own units' rows (the output layer keeps all of
+it). Backward, the output layer's gradient is whole everywhere; each rank's ``dA`` of
+the layer below needs only its own columns, and a hidden layer's ``dZ`` is made whole
+by one more sum (its rows from each rank) for the weight gradient of its columns. So a
+hidden pair costs two Allreduces of ``batch x width`` per step, as in Megatron-LM.
+The sums run in rank order, so the numbers are those of one process to rounding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..activations import Activation, get_activation
+from ..backend import asarray, namespace_of, to_device_of, to_numpy
+from ..distributed import Transport
+from ..gradients import Gradient, WeightGradient
+from ..network import LayerCache, bias_gradient, init_scale, weight_rows
+from ..outputs import Output
+from ..parameters import layer_dims_of, layer_keys
+from ..seeding import host_rng
+from .optimizers import Optimizer
+from .parallel import piece
+
+Array = Any
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class TensorLayout:
+    """Which part of each layer of the network ``layer_dims`` rank ``rank`` of ``size`` holds."""
+
+    layer_dims: tuple[int, ...]
+    rank: int
+    size: int
+
+    @property
+    def L(self) -> int:
+        return len(self.layer_dims) - 1
+
+    def units(self, l: int) -> Span:
+        """This rank's units ``[lo, hi)`` of layer ``l`` (all of the input's and the output's)."""
+        n = self.layer_dims[l]
+        return piece(0, n, self.rank, self.size) if 0 < l < self.L else (0, n)
+
+    def weight_span(self, l: int) -> tuple[Span, Span]:
+        """``(rows, columns)`` of ``W_l`` held here."""
+        if l == 1:
+            return self.units(1), (0, self.layer_dims[0])
+        return (0, self.layer_dims[l]), self.units(l - 1)
+
+    def shapes(self) -> dict[str, tuple[int, int]]:
+        """The shape of every array of this rank's share of the parameters."""
+        shapes = {}
+        for l in range(1, self.L + 1):
+            (r0, r1), (c0, c1) = self.weight_span(l)
+            lo, hi = self.units(l)
+            W_key, b_key = layer_keys(l)
+            shapes[W_key], shapes[b_key] = (r1 - r0, c1 - c0), (hi - lo, 1)
+        return shapes
+
+
+def sharded_axis(key: str, L: int) -> int | None:
+    """The axis along which ``key``'s array (of a network of ``L`` layers) is split across
+    the ranks, or None where every rank holds all of it (the output layer's bias)."""
+    l = int(key[1:])
+    if key[0] == "W":
+        return 0 if l == 1 else 1
+    return 0 if l < L else None
+
+
+def tensor_layout(layer_dims: Sequence[int], rank: int, size: int) -> TensorLayout:
+    """The layout, or a ``ValueError`` when the network cannot be split ``size`` ways."""
+    dims = tuple(int(n) for n in layer_dims)
+    if len(dims) < 3:
+        raise ValueError(f"parallel='tensor' splits hidden layers, and layer_dims {list(dims)} "
+                         "has none; use parallel='data'")
+    narrow = [n for n in dims[1:-1] if n < size]
+    if narrow:
+        raise ValueError(f"parallel='tensor' on {size} ranks needs at least {size} units in "
+                         f"every hidden layer, and layer_dims {list(dims)} has {narrow[0]}; use "
+                         "fewer ranks or wider layers")
+    return TensorLayout(dims, rank, size)
+
+
+def init_shard(layout: TensorLayout, *, seed: int | None, scale: float | str, dtype: Any,
+               xp: Any) -> dict[str, Array]:
+    """This rank's share of ``init_params(layer_dims, seed=seed, scale=scale)``: the same
+    numbers, drawn from the same stream a block of rows at a time, keeping only its part."""
+    rng = host_rng(seed)
+    dims, params = layout.layer_dims, {}
+    for l in range(1, layout.L + 1):
+        (r0, r1), (c0, c1) = layout.weight_span(l)
+        scale_l = init_scale(scale, dims[l - 1], dims[l])
+        blocks = [block[max(r0 - start, 0):max(r1 - start, 0), c0:c1]
+                  for start, block in weight_rows(rng, dims[l], dims[l - 1], scale_l)]
+        W_key, b_key = layer_keys(l)
+        params[W_key] = xp.concat([asarray(block, xp, dtype) for block in blocks], axis=0)
+        lo, hi = layout.units(l)
+        params[b_key] = xp.zeros((hi - lo, 1), dtype=dtype)
+    return params
+
+
+def check_shard(params: Mapping[str, Array], layout: TensorLayout) -> None:
+    """A ``ValueError`` unless ``params`` are this rank's share of the layout's network."""
+    expected = layout.shapes()
+    found = {key: tuple(value.shape) for key, value in params.items()}
+    if found != expected:
+        raise ValueError(f"params given to continue a tensor-parallel run must be this rank's "
+                         f"share (rank {layout.rank} of {layout.size}: {expected}), not {found}; "
+                         "pass the params that fit returned on this rank, or "
+                         "xpnet.shard_params(whole, comm) of a whole network")
+
+
+class TensorParallel:
+    """The forward pass and the training step of one rank of a tensor-parallel network."""
+
+    def __init__(self, layout: TensorLayout, transport: Transport) -> None:
+        self.layout, self.transport = layout, transport
+
+    def _summed(self, partial: Array) -> Array:
+        """The sum over the ranks of ``partial`` (a matrix)."""
+        xp = namespace_of(partial=partial)
+        total = self.transport.allreduce_sum(xp.reshape(partial, (-1,)))
+        return xp.reshape(total, tuple(partial.shape))
+
+    def _whole_rows(self, part: Array, l: int) -> Array:
+        """Layer ``l``'s rows from every rank, stacked: ``part`` is this rank's."""
+        xp = namespace_of(part=part)
+        lo, hi = self.layout.units(l)
+        n, m = self.layout.layer_dims[l], part.shape[1]
+        padded = xp.concat([xp.zeros((lo, m), dtype=part.dtype), part,
+                            xp.zeros((n - hi, m), dtype=part.dtype)], axis=0)
+        return self._summed(padded)
+
+    def forward(self, X: Array, params: Mapping[str, Array],
+                activations: Sequence[Activation]) -> tuple[Array, list[LayerCache]]:
+        """The whole network's output (on every rank) and this rank's caches."""
+        A, caches = X, []
+        for l, activation in enumerate(activations, start=1):
+            W, b = (params[key] for key in layer_keys(l))
+            Z = W @ A
+            if l > 1:  # the product over this rank's inputs only: summed over the ranks
+                lo, hi = self.layout.units(l)
+                Z = self._summed(Z)[lo:hi, :]
+            A_prev, A = A, activation.forward_with_bias(Z, b)
+            caches.append(LayerCache(A_prev, W, b, A, activation.name))
+        return A, caches
+
+    def gradients(self, AL: Array, Y: Array, caches: Sequence[LayerCache], output: Output,
+                  weight_decay: float) -> Iterator[tuple[str, Gradient]]:
+        """``(key, gradient)`` of this rank's parameters, the output layer first; each
+        layer's ``dA`` below is computed before its gradients are handed over."""
+        L = self.layout.L
+        dZ = output.gradient(AL, Y)  # whole on every rank, as AL is
+        for l in reversed(range(1, L + 1)):
+            cache = caches[l - 1]
+            whole_dZ = self._whole_rows(dZ, l) if 1 < l < L else dZ
+            dA_prev = cache.W.T @ whole_dZ if l > 1 else None
+            W_key, b_key = layer_keys(l)
+            yield W_key, WeightGradient(whole_dZ, cache.A_prev, cache.W, weight_decay)
+            yield b_key, Gradient(bias_gradient(dZ), owned=True)
+            if l > 1:
+                previous = caches[l - 2]
+                dZ = whole_dZ = None  # spent before the next layer's are made
+                dZ = get_activation(previous.activation).backward(dA_prev, previous.A)
+
+    def backward_and_update(self, AL: Array, Y: Array, caches: Sequence[LayerCache],
+                            params: MutableMapping[str, Array], output: Output,
+                            optimizer: Optimizer, learning_rate: float,
+                            weight_decay: float = 0.0) -> None:
+        """The training step's backward pass, each layer updated as its gradients come."""
+        optimizer.step_each(params, self.gradients(AL, Y, caches, output, weight_decay),
+                            learning_rate)
+
+    def all_ranks(self, flag: bool) -> bool:
+        """Whether ``flag`` holds on every rank (each checks its own weights)."""
+        return all(self.transport.gather_values(bool(flag)))
+
+
+def gather_params(params: Mapping[str, Array], comm: Any) -> dict[str, Array] | None:
+    """The whole network on rank 0 from every rank's share (``params`` as a tensor-parallel
+    ``fit`` returned them on each rank); None on the other ranks. Every rank must call it.
+    The whole network is the one a single process trains: save it, or predict with it."""
+    from ..distributed import as_transport
+
+    transport = as_transport(comm)
+    keys = _share_keys(params)
+    L = len(keys) // 2
+    shares = transport.gather_to_root({key: to_numpy(params[key]) for key in keys})
+    if shares is None:
+        return None
+    like = params[layer_keys(1)[0]]
+    whole = {}
+    for key in keys:
+        axis = sharded_axis(key, L)
+        host = shares[0][key] if axis is None else _concat_host([s[key] for s in shares], axis)
+        whole[key] = to_device_of(host, like)
+    return whole
+
+
+def shard_params(params: Mapping[str, Array], comm: Any) -> dict[str, Array]:
+    """This rank's share of the whole network ``params`` (say, loaded from a file), to
+    continue training it with ``fit(..., params=share, comm=comm, parallel="tensor")``."""
+    from ..distributed import as_transport
+
+    transport = as_transport(comm)
+    layout = tensor_layout(layer_dims_of(params), transport.rank, transport.size)
+    share = {}
+    xp = namespace_of(**params)
+    for l in range(1, layout.L + 1):
+        (r0, r1), (c0, c1) = layout.weight_span(l)
+        lo, hi = layout.units(l)
+        W_key, b_key = layer_keys(l)
+        share[W_key] = xp.asarray(params[W_key][r0:r1, c0:c1], copy=True)
+        share[b_key] = xp.asarray(params[b_key][lo:hi, :], copy=True)
+    return share
+
+
+def _share_keys(params: Mapping[str, Array]) -> list[str]:
+    """``W1, b1, ..., WL, bL`` of a rank's share (whose shapes, unlike a whole network's,
+    do not chain from layer to layer), or a ``ValueError``."""
+    L = sum(1 for key in params if isinstance(key, str) and key.startswith("W"))
+    keys = [key for l in range(1, L + 1) for key in layer_keys(l)]
+    if L == 0 or sorted(params) != sorted(keys):
+        raise ValueError(f"params must hold exactly W1, b1, ..., WL, bL (a rank's share of a "
+                         f"tensor-parallel network); got keys {sorted(params)}")
+    return keys
+
+
+def _concat_host(parts: list[Any], axis: int) -> Any:
+    """Host arrays joined along ``axis`` (through the array API of NumPy's namespace)."""
+    xp = namespace_of(first=parts[0])
+    return xp.concat(parts, axis=axis)
