@@ -10,7 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+import xpnet
 
 from .conftest import mpiexec, needs_mpi, run_ranks
 
@@ -75,17 +78,20 @@ def test_a_paused_run_on_ranks_resumes_from_its_checkpoint(tmp_path):
     assert result["difference"] < 1e-12, result
 
 
-def test_the_train_command_under_mpiexec_trains_as_one_process(tmp_path):
+@pytest.mark.parametrize("parallel", ["data", "tensor"])
+def test_the_train_command_under_mpiexec_trains_as_one_process(tmp_path, parallel):
     model = tmp_path / "model.npz"
-    command = ["-m", "xpnet", "train", "--epochs", "3", "--save", str(model)]
-    done, _ = run_ranks(2, *command, timeout=120, module=False)
+    command = ["-m", "xpnet", "train", "--epochs", "3", "--layers", "32", "16", "--save",
+               str(model)]
+    done, _ = run_ranks(2, *command, "--parallel", parallel, timeout=120, module=False)
     assert done.returncode == 0, done.stdout + done.stderr
     alone = subprocess.run([sys.executable, *command[:-2]], capture_output=True, text=True,
                            timeout=120, env=dict(os.environ, OMP_NUM_THREADS="1"))
     final = [line.split(";")[:2] for line in done.stdout.splitlines() if line.startswith("final")]
     assert final == [line.split(";")[:2] for line in alone.stdout.splitlines()
                      if line.startswith("final")], (done.stdout, alone.stdout)  # rank 0 alone
-    assert "x 2 processes" in done.stdout and model.exists()
+    assert f"x 2 processes ({parallel} parallel)" in done.stdout and model.exists()
+    assert xpnet.load(model).predict(np.zeros((64, 1))).shape[-1] == 1  # the whole network
 
 
 def test_a_train_command_failing_on_every_rank_ends_with_its_error(tmp_path):

@@ -21,7 +21,7 @@ from ..evaluation import accuracy
 from ..io import read_model, save_params
 from ..outputs import classifier_output
 from ..plotting import PLOT_INSTALL_HINT, plot_history
-from ..training import fit
+from ..training import fit, gather_params
 from ..training.optimizers import OPTIMIZERS
 from .arguments import HIDDEN_ACTIVATIONS, positive_float, positive_int, seed
 from .data import TrainingData, training_data
@@ -93,8 +93,11 @@ def run(args: argparse.Namespace) -> int:
     layer_dims = [X_train.shape[0], *args.layers, Y_train.shape[0]]
     xp = resolve_backend(args.backend)
     comm = world()  # launched by mpiexec on several processes: train on all of them
+    if args.parallel == "tensor" and comm is None:
+        raise ValueError("--parallel tensor splits the layers across processes: launch it "
+                         "with mpiexec -n N xpnet train --parallel tensor ...")
     say = print if comm is None or comm.Get_rank() == 0 else _silent
-    ranks = "" if comm is None else f" x {comm.Get_size()} processes"
+    ranks = "" if comm is None else f" x {comm.Get_size()} processes ({args.parallel} parallel)"
     say(f"xpnet {__version__}: {data.name} ({X_train.shape[1]} train / {X_test.shape[1]} test "
           f"samples) on the {backend_name(xp)} backend{ranks}; layers {layer_dims}, {args.hidden} hidden, "
           f"{output} output, {args.optimizer} lr {args.lr}, batch {args.batch_size}", flush=True)
@@ -113,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
                 X_train, Y_train, layer_dims, epochs=args.epochs, lr=args.lr,
                 batch_size=args.batch_size, optimizer=args.optimizer, seed=args.seed,
                 dtype=args.dtype, backend=xp, verbose=1, checkpoint=args.checkpoint, comm=comm,
+                parallel=args.parallel,
                 checkpoint_every=args.checkpoint_every, resume=args.resume, **net,
                 restart=args.force and not args.resume and args.checkpoint is not None,
                 # Your own data's held-out split shows beside training (bar, curves).
@@ -122,12 +126,14 @@ def run(args: argparse.Namespace) -> int:
             raise KeyboardInterrupt(_interrupted_checkpoint(args.checkpoint)) from None
         raise
     seconds = time.perf_counter() - start
+    if args.parallel == "tensor":  # each rank holds a share: the whole network goes to rank 0
+        params = gather_params(params, comm)
+    if comm is not None and comm.Get_rank() != 0:  # rank 0 reports and writes the files
+        return 1 if history.learned is False else 0
     train_acc = accuracy(X_train, Y_train, params, **net)
     test_acc = accuracy(X_test, Y_test, params, **net)
-    say(f"final loss {history.loss[-1]:.4g}; train accuracy {train_acc:.1%}, test accuracy "
+    print(f"final loss {history.loss[-1]:.4g}; train accuracy {train_acc:.1%}, test accuracy "
           f"{test_acc:.1%}; {_epochs_trained(history.epochs, resumed_at)} in {seconds:.1f} s")
-    if comm is not None and comm.Get_rank() != 0:  # rank 0 writes the files and reports
-        return 1 if history.learned is False else 0
     if args.save is not None:
         training = {"layers": args.layers, "epochs": args.epochs, "batch_size": args.batch_size,
                     "lr": args.lr, "optimizer": args.optimizer, "seed": args.seed,
@@ -219,6 +225,9 @@ def add_command(commands: Any) -> None:
         help="continue from --checkpoint (same options; more --epochs allowed) if it exists")
     add("--force", action="store_true",
         help="overwrite existing --save/--plot files; start over on an existing --checkpoint")
+    add("--parallel", choices=["data", "tensor"], default="data",
+        help="under mpiexec: each process a piece of every batch (data, default) or a share of "
+             "every hidden layer (tensor: layers too wide for one device)")
     train_parser.set_defaults(run=run)
 
 
