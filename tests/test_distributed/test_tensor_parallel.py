@@ -11,7 +11,8 @@ from xpnet.backend import to_numpy
 from xpnet.network import forward, layer_activations
 from xpnet.outputs import get_output
 from xpnet.training.ranks import check_parallel
-from xpnet.training.tensor import TensorParallel, gather_params, shard_params, tensor_layout
+from xpnet.training.tensor import (TensorParallel, gather_params, init_shard, shard_params,
+                                   tensor_layout)
 
 from .threads import ThreadRanks, fit_on_threads
 
@@ -125,3 +126,17 @@ def test_tensor_parallel_refuses_what_it_cannot_split():
                             checkpoint="run.ckpt.npz", verbose=0)
     assert all(isinstance(e, (ValueError, xpnet.errors.RankFailedError)) for e in errors)
     assert "not implemented yet" in str(errors[0])
+
+
+@pytest.mark.parametrize("block", [1 << 22, 40])  # one block per layer; a few rows per block
+def test_each_share_is_drawn_as_the_unsplit_networks_part(xp, monkeypatch, block):
+    monkeypatch.setattr("xpnet.network._DRAW_BLOCK", block)
+    dims = [8, 13, 11, 3]
+    whole = xpnet.init_params(dims, seed=2, scale="he", backend=xp, dtype="float64")
+    for rank in range(3):
+        layout = tensor_layout(dims, rank, 3)
+        share = init_shard(layout, seed=2, scale="he", dtype=whole["W1"].dtype, xp=xp)
+        for l in (1, 2, 3):
+            (r0, r1), (c0, c1) = layout.weight_span(l)
+            np.testing.assert_array_equal(to_numpy(share[f"W{l}"]),
+                                          to_numpy(whole[f"W{l}"])[r0:r1, c0:c1])

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..activations import Activation, get_activation
-from ..backend import asarray, namespace_of, to_device_of, to_numpy
+from ..backend import asarray, is_writeable, namespace_of, to_device_of, to_numpy
 from ..distributed import Transport
 from ..gradients import Gradient, WeightGradient
 from ..network import LayerCache, bias_gradient, init_scale, weight_rows
@@ -104,13 +104,36 @@ def init_shard(layout: TensorLayout, *, seed: int | None, scale: float | str, dt
     for l in range(1, layout.L + 1):
         (r0, r1), (c0, c1) = layout.weight_span(l)
         scale_l = init_scale(scale, dims[l - 1], dims[l])
-        blocks = [block[max(r0 - start, 0):max(r1 - start, 0), c0:c1]
-                  for start, block in weight_rows(rng, dims[l], dims[l - 1], scale_l)]
         W_key, b_key = layer_keys(l)
-        params[W_key] = xp.concat([asarray(block, xp, dtype) for block in blocks], axis=0)
+        params[W_key] = _kept_rows(weight_rows(rng, dims[l], dims[l - 1], scale_l),
+                                   (r0, r1), (c0, c1), xp, dtype)
         lo, hi = layout.units(l)
         params[b_key] = xp.zeros((hi - lo, 1), dtype=dtype)
     return params
+
+
+def _kept_rows(blocks: Iterator[tuple[int, Any]], rows: Span, columns: Span, xp: Any,
+               dtype: Any) -> Array:
+    """The part ``rows x columns`` of the matrix whose host blocks of rows are ``blocks``,
+    on ``xp``: each block is cut on the host, so the device never holds more than the part.
+    Every block is drawn, kept or not: the next layer's numbers follow in the stream."""
+    (r0, r1), (c0, c1) = rows, columns
+    if not is_writeable(xp.empty((0,), dtype=dtype)):  # immutable arrays (JAX): join the parts
+        parts = [block[max(r0 - start, 0):max(r1 - start, 0), c0:c1] for start, block in blocks]
+        return xp.concat([asarray(p, xp, dtype) for p in parts if p.shape[0]], axis=0)
+    W = None
+    for start, block in blocks:
+        part = block[max(r0 - start, 0):max(r1 - start, 0), c0:c1]
+        if part.shape[0] == 0:
+            continue
+        if W is None and start <= r0 and start + block.shape[0] >= r1:
+            W = asarray(part, xp, dtype)  # the whole part in one block
+            continue
+        if W is None:
+            W = xp.empty((r1 - r0, c1 - c0), dtype=dtype)
+        at = max(start - r0, 0)
+        W[at:at + part.shape[0], :] = asarray(part, xp, dtype)
+    return W
 
 
 def check_shard(params: Mapping[str, Array], layout: TensorLayout) -> None:
