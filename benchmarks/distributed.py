@@ -27,6 +27,7 @@ from typing import Any
 
 RESULTS = pathlib.Path(__file__).parent / "results"
 DIMS = [784, 512, 512, 10]
+TENSOR_DIMS = [784, 2048, 2048, 10]
 BATCH = 1024
 # Links a gradient Allreduce crosses, in bytes/s of ring bus bandwidth per GPU: NVLink 4 within
 # an 8-GPU H100/H200 node (NCCL's all_reduce busbw reaches ~400 GB/s there) and one 400 Gb/s
@@ -49,7 +50,7 @@ def worker(args: argparse.Namespace) -> None:
     Y = np.eye(dims[-1], dtype=args.dtype)[rng.randint(dims[-1], size=batch * steps)].T
     options = dict(epochs=1, batch_size=batch, optimizer="sgd", lr=0.01, hidden="relu",
                    output="softmax", dtype=args.dtype, backend=args.backend, verbose=0,
-                   shuffle=False, comm=comm)
+                   shuffle=False, comm=comm, parallel=args.parallel)
     params, _ = xpnet.fit(X, Y, dims, **options)  # warm-up; its weights go on training
     epoch_ends: list[float] = []
 
@@ -60,8 +61,12 @@ def worker(args: argparse.Namespace) -> None:
               callbacks=[clock])
     # Epoch to epoch: the steps and the epoch's metrics, without fit's set-up.
     epoch_times = [b - a for a, b in zip(epoch_ends, epoch_ends[1:])]
-    n_weights = sum(int(np.prod(p.shape)) for p in params.values())
-    buffer = xpnet.asarray(np.ones(n_weights, dtype=args.dtype), args.backend)
+    if args.parallel == "tensor":  # the sums of a step: each layer's product past the first,
+        # and each hidden layer's dZ past the first, batch x width each
+        n_summed = batch * (sum(dims[2:]) + sum(dims[2:-1]))
+    else:  # one sum of every gradient
+        n_summed = sum(int(np.prod(p.shape)) for p in params.values())
+    buffer = xpnet.asarray(np.ones(n_summed, dtype=args.dtype), args.backend)
     transport = transport_for(comm, buffer)
     comm_times = []
     for _ in range(args.repeat * 5):
@@ -78,11 +83,12 @@ def worker(args: argparse.Namespace) -> None:
             "backend": args.backend, "steps_per_epoch": steps, "step_ms": step * 1e3,
             "step_ms_range": [min(epoch_times) / steps * 1e3, max(epoch_times) / steps * 1e3],
             "samples_per_s": batch / step, "allreduce_ms": allreduce * 1e3,
-            "gradient_bytes": n_weights * np.dtype(args.dtype).itemsize,
+            "summed_bytes": n_summed * np.dtype(args.dtype).itemsize, "parallel": args.parallel,
             "threads_per_rank": os.environ.get("OMP_NUM_THREADS")}))
 
 
-def measure(ranks: list[int], backend: str, dtype: str, repeat: int, steps: int) -> list[dict]:
+def measure(ranks: list[int], backend: str, dtype: str, repeat: int, steps: int,
+            parallel: str = "data", dims: list[int] = DIMS) -> list[dict]:
     """Launch one job per rank count; their rows, in order."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     rows = []
@@ -93,8 +99,8 @@ def measure(ranks: list[int], backend: str, dtype: str, repeat: int, steps: int)
             command = [_mpiexec(), "-n", str(p), sys.executable, "-m", "mpi4py", "-m",
                        "benchmarks.distributed", "--worker", "--out", str(out),
                        "--backend", backend, "--dtype", dtype, "--repeat", str(repeat),
-                       "--steps", str(steps), "--batch", str(BATCH),
-                       "--dims", *map(str, DIMS)]
+                       "--steps", str(steps), "--batch", str(BATCH), "--parallel", parallel,
+                       "--dims", *map(str, dims)]
             subprocess.run(command, check=True, timeout=1800, env=env,
                            cwd=pathlib.Path(__file__).parent.parent)
             rows.append(json.loads(out.read_text()))
@@ -126,6 +132,46 @@ def allreduce_model(gpu_rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+DESCRIPTIONS = {
+    "data": "data parallel: each rank computes its piece of every batch and the gradients are "
+            "summed by one Allreduce per step.",
+    "tensor": "tensor parallel: each rank holds its share of every hidden layer and every rank "
+              "the whole batch; each step sums each layer's product past the first and each "
+              "hidden layer's dZ past the first (two sums of batch x width per hidden pair)."}
+
+
+def tensor_model() -> list[str]:
+    """The written model of tensor parallelism on GPUs: the widest [1024, W, W, 10] per GPU
+    count, and the cost of its sums per step against its computation."""
+    path = RESULTS / "gpu-widest-sgd.json"
+    if not path.exists():
+        return []
+    widest = next(r for r in json.loads(path.read_text())["widest"]
+                  if r["contender"] == "xpnet[cupy] fit")
+    W1, batch = widest["widest"], widest["batch"]
+    peak = json.loads((RESULTS / "gpu.json").read_text())["rows"][0]["gemm_peak_gflops"] * 1e9
+    lines = ["", "## Model: the widest layers on N GPUs", "",
+             f"One H200 trains `[1024, W, W, 10]` (float32, SGD, batch {batch}) up to W = {W1} "
+             "(`gpu-widest-sgd.md`), where the W x W weights (4 W^2 bytes, "
+             f"{4 * W1 ** 2 / 1e9:.0f} GB) are most of the memory. Split N ways, each GPU holds "
+             "W^2/N of them, so the widest W grows about as sqrt(N) (the whole-batch temporaries, "
+             "batch x W, are a few GB). Per step the GPUs sum about 2 x batch x W numbers (the "
+             "hidden pair's product and its dZ) by ring Allreduce, 2(N-1)/N x bytes over each "
+             f"GPU's link (NVLink, {LINKS['NVLink (one node, <= 8 GPUs)'] / 1e9:.0f} GB/s), "
+             f"against 6 x batch x (1024 W + W^2 + 10 W) / N FLOPs at the measured GEMM peak "
+             f"({peak / 1e12:.0f} TFLOP/s). A model, not a measurement.", "",
+             "| GPUs | widest W (model) | weights per GPU GB | compute ms/step | sums ms/step | "
+             "sums / compute |", "|---|---|---|---|---|---|"]
+    for n in (1, 2, 4, 8):
+        W = int(W1 * n ** 0.5) // 128 * 128
+        compute = 6 * batch * (1024 * W + W * W + 10 * W) / n / peak * 1e3
+        sums = 0.0 if n == 1 else 2 * (n - 1) / n * (2 * batch * W * 4) / \
+            LINKS["NVLink (one node, <= 8 GPUs)"] * 1e3
+        lines.append(f"| {n} | {W} | {4 * (1024 * W + W * W + 10 * W) / n / 1e9:.0f} | "
+                     f"{compute:.0f} | {sums:.2f} | {sums / compute:.2%} |")
+    return lines
+
+
 def _gpu_rows() -> list[dict[str, Any]]:
     """xpnet's measured one-GPU fit step per width, from the committed GPU results."""
     path = RESULTS / "gpu.json"
@@ -151,13 +197,12 @@ def report(rows: list[dict], name: str) -> pathlib.Path:
              f"- OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE: {env['openblas_env']}",
              f"- Source: {env['source']}", "",
              f"`fit` (SGD, relu, softmax) of {base['dims']} on a global batch of {base['batch']} "
-             f"({base['dtype']}, {base['backend']}), {base['steps_per_epoch']} steps per epoch; each "
-             "rank computes its share of every batch and the gradients are summed by one "
-             "Allreduce per step. Step time: median over epochs of the wall time from one "
-             "epoch's end to the next (its steps and its metrics, not fit's set-up) / steps "
-             "[min-max]; "
-             "Allreduce: one sum of the gradients' flat buffer timed alone (median). "
-             "The BLAS threads of the ranks share the machine's cores.", "",
+             f"({base['dtype']}, {base['backend']}), {base['steps_per_epoch']} steps per epoch, "
+             f"{DESCRIPTIONS[base['parallel']]} Step time: median over epochs of the wall time "
+             "from one epoch's end to the next (its steps and its metrics, not fit's set-up) / "
+             "steps [min-max]; Allreduce: one sum of as many numbers as a step sums, timed alone "
+             "(median). The BLAS threads of the ranks share the machine's cores; the machine "
+             "was shared with other work while this ran, so the figures scatter.", "",
              "| ranks | threads per rank | ms/step [min-max] | samples/s | speed-up | Allreduce ms "
              "| Allreduce share of the step |", "|---|---|---|---|---|---|---|"]
     for row in rows:
@@ -167,7 +212,9 @@ def report(rows: list[dict], name: str) -> pathlib.Path:
                      f"{base['step_ms'] / row['step_ms']:.2f}x | {row['allreduce_ms']:.3f} | "
                      f"{row['allreduce_ms'] / row['step_ms']:.0%} |")
     gpu_rows = _gpu_rows()
-    if gpu_rows:
+    if base["parallel"] == "tensor":
+        lines += tensor_model()
+    elif gpu_rows:
         lines += ["", "## Model: the gradient Allreduce on 8-64 GPUs", "",
                   "A ring Allreduce sends and receives 2(p-1)/p of the gradient bytes over each "
                   "GPU's link per step, so its time is about 2(p-1)/p x bytes / link bandwidth "
@@ -197,15 +244,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, default=BATCH, help=argparse.SUPPRESS)
-    parser.add_argument("--dims", type=int, nargs="+", default=DIMS, help=argparse.SUPPRESS)
+    parser.add_argument("--dims", type=int, nargs="+", default=None,
+                        help=f"layer sizes (default: {DIMS} for data, {TENSOR_DIMS} for tensor)")
+    parser.add_argument("--parallel", choices=["data", "tensor"], default="data")
     args = parser.parse_args(argv)
+    args.dims = args.dims or (TENSOR_DIMS if args.parallel == "tensor" else DIMS)
     if args.worker:
         worker(args)
         return 0
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     ranks = args.ranks or [p for p in (1, 2, 4, 8, 16) if p <= (cores or 1)]
-    rows = measure(ranks, args.backend, args.dtype, args.repeat, args.steps)
-    print(report(rows, args.name or f"distributed-{args.backend}").read_text())
+    rows = measure(ranks, args.backend, args.dtype, args.repeat, args.steps, args.parallel,
+                   args.dims)
+    name = args.name or f"distributed-{args.parallel}-{args.backend}"
+    print(report(rows, name).read_text())
     return 0
 
 

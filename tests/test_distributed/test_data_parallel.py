@@ -101,18 +101,20 @@ def test_a_train_command_failing_on_every_rank_ends_with_its_error(tmp_path):
     assert "none.csv" in done.stderr and seconds < 10
 
 
-def test_the_readmes_example_on_two_ranks(tmp_path):
+def test_the_readmes_examples_on_two_ranks(tmp_path):
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    block = next(b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
-                 if b.startswith("# run with: mpiexec"))
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
+              if b.startswith("# run with: mpiexec")]
+    assert len(blocks) == 2  # data parallel, then tensor parallel (which goes on from it)
     script = tmp_path / "train_on_ranks.py"
-    script.write_text(block)
+    script.write_text("\n".join(blocks))
     env = dict(os.environ, OMP_NUM_THREADS="1",
                PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     done = subprocess.run([mpiexec(), "-n", "2", sys.executable, "-m", "mpi4py", str(script)],
                           capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 ranks: final loss" in done.stdout and (tmp_path / "moons.npz").exists()
+    assert (tmp_path / "wide.npz").exists()
 
 
 @pytest.mark.parametrize("ranks", [2, 3])
