@@ -3,6 +3,7 @@ time limit: never pytest itself under mpiexec."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -46,3 +47,11 @@ def run_ranks(n: int, script: str, *args: str, timeout: float = 60,
     start = time.monotonic()
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
     return done, time.monotonic() - start
+
+
+def worker_results(n: int, script: str, tmp_path: Path, timeout: float = 150) -> dict:
+    """Run a worker that writes JSON to the path it is given on ``n`` ranks; its results."""
+    out = tmp_path / "results.json"
+    done, _ = run_ranks(n, script, str(out), timeout=timeout)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(out.read_text())

@@ -15,17 +15,14 @@ import pytest
 
 import xpnet
 
-from .conftest import mpiexec, needs_mpi, run_ranks
+from .conftest import mpiexec, needs_mpi, run_ranks, worker_results
 
 pytestmark = [needs_mpi, pytest.mark.timeout(180)]
 
 
 @pytest.mark.parametrize("ranks", [2, 3])
 def test_fit_on_ranks_equals_fit_in_one_process(ranks, tmp_path):
-    out = tmp_path / "results.json"
-    done, _ = run_ranks(ranks, "equivalence_worker.py", str(out), timeout=150)
-    assert done.returncode == 0, done.stdout + done.stderr
-    results = json.loads(out.read_text())
+    results = worker_results(ranks, "equivalence_worker.py", tmp_path)
     assert len(results) >= 6
     for case, found in results.items():
         assert found["ranks_identical"], case  # every rank holds bitwise the same weights
@@ -119,10 +116,7 @@ def test_the_readmes_examples_on_two_ranks(tmp_path):
 
 @pytest.mark.parametrize("ranks", [2, 3])
 def test_tensor_parallel_fit_on_ranks_equals_the_unsplit_network(ranks, tmp_path):
-    out = tmp_path / "results.json"
-    done, _ = run_ranks(ranks, "tensor_worker.py", str(out), timeout=150)
-    assert done.returncode == 0, done.stdout + done.stderr
-    results = json.loads(out.read_text())
+    results = worker_results(ranks, "tensor_worker.py", tmp_path)
     for optimizer in ("sgd", "momentum", "adam"):
         assert results[optimizer]["steps"] >= 20
         assert results[optimizer]["difference"] < 1e-12, results
