@@ -97,13 +97,14 @@ class GradientCheckReport:
 
     def __str__(self) -> str:
         decay = f", weight_decay {self.weight_decay:g}" if self.weight_decay else ""
-        lines = [f"gradient check on {self.backend}, {self.dtype}: hidden {self.hidden}, "
-                 f"output {self.output}{decay}; eps {self.eps:.1e}, tolerance {self.tolerance:.0e}",
-                 f"  {'gradient':9s}{'shape':>9s}  {'max |grad|':>10s}  {'max |error|':>11s}  "
-                 f"{'relative':>9s}"]
+        title = (f"gradient check on {self.backend}, {self.dtype}: hidden {self.hidden}, "
+                 f"output {self.output}{decay}; eps {self.eps:.1e}, tolerance {self.tolerance:.0e}")
+        header = (f"  {'gradient':9s}{'shape':>11s}  {'max |grad|':>10s}  {'max |error|':>11s}  "
+                  f"{'relative':>9s}")
+        lines = [title, header]
         for e in self.errors:
             verdict = "ok" if e.relative_error <= self.tolerance else "FAIL"
-            lines.append(f"  {e.name:9s}{str(e.shape):>9s}  {e.largest:10.2e}  "
+            lines.append(f"  {e.name:9s}{e.shape!s:>11s}  {e.largest:10.2e}  "
                          f"{e.max_abs_error:11.2e}  {e.relative_error:9.2e}  {verdict}")
         worst = self.worst
         lines.append(f"{'passed' if self.passed else 'FAILED'}: largest relative error "
