@@ -1,5 +1,8 @@
 """``xpnet gradcheck``: every hidden activation x output on each backend, and its exit status."""
 
+import pathlib
+import re
+
 import pytest
 
 from xpnet import activations
@@ -102,3 +105,20 @@ def test_help_describes_the_command_and_its_options(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "gradcheck" in capsys.readouterr().out
+
+
+def test_the_readme_shows_the_commands_real_output(capsys):
+    readme = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    shown = re.search(r"```text\n(gradient check, layers .*?)```", readme, flags=re.DOTALL).group(1)
+    assert main(["gradcheck", "--backend", "numpy"]) == 0
+    out = capsys.readouterr().out
+    assert shown.splitlines()[:2] == out.splitlines()[:2]
+    shown_cells, cells = grid("\n" + shown, "numpy"), grid("\n" + out, "numpy")
+    assert shown_cells.keys() == cells.keys()
+    # The errors are rounding noise; another machine's BLAS may change their last digits.
+    for key, (error, passed) in shown_cells.items():
+        assert passed and error < 1e-7 and abs(error - cells[key][0]) < 1e-9
+    total = len(shown.split("\n  hidden/output")) - 1
+    per_backend = len(HIDDEN_ACTIVATIONS) * len(OUTPUTS)
+    assert shown.rstrip().splitlines()[-1].startswith(
+        f"{per_backend * total} of {per_backend * total} checks passed on {total} backend(s)")

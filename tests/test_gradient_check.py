@@ -1,6 +1,11 @@
 """xpnet.gradient_check: backprop against central differences, for every activation and loss,
 on every backend; and the check itself: that it fails on a wrong gradient, and its errors."""
 
+import contextlib
+import io
+import pathlib
+import re
+
 import numpy as np
 import pytest
 
@@ -148,3 +153,33 @@ def test_a_dtype_without_a_default_tolerance_asks_for_one():
     params = {key: value.to(torch.float16) for key, value in params.items()}
     with pytest.raises(ValueError, match="no default tolerance for float16 parameters; pass tol="):
         xpnet.gradient_check(params, X.to(torch.float16), Y, output="identity")
+
+
+def readme_example_and_output():
+    """The README's gradient_check example (a python block) and the output shown after it."""
+    readme = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    code, shown = re.search(r"```python\n([^`]*?xpnet\.gradient_check\(params, X, Y[^`]*?)```\n\n"
+                            r"```text\n(.*?)```", readme, flags=re.DOTALL).groups()
+    return code, shown
+
+
+def test_the_readme_shows_what_its_example_prints():
+    code, shown = readme_example_and_output()
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(code, "README.md gradient_check example", "exec"), {})
+    actual, expected = printed.getvalue().splitlines(), shown.splitlines()
+    assert len(actual) == len(expected)
+    # Everything but the errors themselves (rounding noise, which another BLAS may change
+    # in its last digit) must be as shown.
+    for line, shown_line in zip(actual, expected):
+        if re.match(r"  d[WbA]\d", line):
+            columns, shown_columns = line.split(), shown_line.split()
+            assert columns[:4] + columns[-1:] == shown_columns[:4] + shown_columns[-1:]
+            assert float(shown_columns[-2]) < 1e-7
+        elif line.startswith("passed: "):
+            assert shown_line.startswith("passed: largest relative error ")
+        elif re.fullmatch(r"d[WbA]\d \de-\d\d", line):  # the worst gradient and its error
+            assert re.fullmatch(r"d[WbA]\d \de-\d\d", shown_line)
+        else:
+            assert line == shown_line

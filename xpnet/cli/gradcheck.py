@@ -97,8 +97,8 @@ def add_command(commands: Any) -> None:
                            help="the network's dtype (default: float64, tolerance "
                                 f"{TOLERANCES['float64']:.0e}; float32 is checked against a "
                                 f"looser one, {TOLERANCES['float32']:.0e})")
-    gradcheck.add_argument("--samples", type=positive_int, default=6, help="default: 6")
-    gradcheck.add_argument("--weight-decay", type=non_negative_float, default=0.0,
+    gradcheck.add_argument("--samples", type=positive_int, default=6, metavar="N", help="default: 6")
+    gradcheck.add_argument("--weight-decay", type=non_negative_float, default=0.0, metavar="D",
                            help="L2 penalty in the checked cost (default: 0)")
-    gradcheck.add_argument("--seed", type=seed, default=0, help="default: 0")
+    gradcheck.add_argument("--seed", type=seed, default=0, metavar="S", help="default: 0")
     gradcheck.set_defaults(run=run)
