@@ -128,15 +128,15 @@ def gradient_check(params: Mapping[str, Array], X: Array, Y: Array, *, hidden: s
     the network's largest gradient entry (see the module).
     """
     L, dtype = check_network(params)
+    weight_decay = check_non_negative(weight_decay, "weight_decay")
+    eps = STEP if eps is None else check_positive(eps, "eps")
+    tol = _tolerance(dtype, tol)
     AL, caches = forward_prop(X, params, hidden=hidden, output=output)  # checks X and the names
     kind = get_output(output)
     Y = match_labels(AL, Y)
     check_finite(X, "X")
     kind.check_targets(Y, "Y")
     xp = array_namespace(AL)
-    weight_decay = check_non_negative(weight_decay, "weight_decay")
-    eps = STEP if eps is None else check_positive(eps, "eps")
-    tol = _tolerance(dtype, tol)
     analytic = {}
     for l, dA_prev, dW, db in layer_gradients(AL, Y, caches, kind, weight_decay=weight_decay,
                                               input_gradient=True):
