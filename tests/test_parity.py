@@ -77,3 +77,11 @@ def test_the_committed_report_states_the_tolerances_the_code_checks():
     stated = ", ".join(f"{d} {t:.0e}" for d, t in parity.TOLERANCES.items())
     assert f"for {parity.CHECKED_STEPS} steps (epoch {EPOCHS}): {stated}." in report
     assert "**FAIL**" not in report
+
+
+def test_the_readme_shows_the_committed_reports_table():
+    report = (ROOT / "benchmarks" / "results" / "parity.md").read_text().splitlines()
+    readme = (ROOT / "README.md").read_text().splitlines()
+    start = readme.index(next(line for line in report if line.startswith("| backend | dtype |")))
+    shown = readme[start:readme.index("", start)]
+    assert len(shown) > 2 and all(line in report for line in shown)
