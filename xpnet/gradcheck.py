@@ -6,8 +6,8 @@ and compares it with central differences of the cost, ``(cost(v + eps) - cost(v 
 (2 eps)`` for each entry of each parameter and of ``X``. The differences are taken in the
 array namespace of the arrays given (their backend and device), in float64 whatever the
 network's dtype: a float32 network is then checked against its exact gradient, to within
-float32's rounding of the backward pass, rather than against float32 differences that
-resolve no better than ~1e-2 and cross relu's kink with the large step they need.
+float32's rounding of the backward pass, rather than against float32 differences, whose
+rounding leaves errors of 1e-4 to 1e-2 of a gradient and whose large step crosses relu's kink.
 
 The error of one gradient (``dW1``, ``db1``, ..., ``dA0``) is its largest entry error
 *relative to the network's largest gradient entry*::
