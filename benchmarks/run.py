@@ -2,6 +2,7 @@
 
     python -m benchmarks [--backend numpy cupy] [--config small medium wide] [--dtype float32]
                          [--repeat 7] [--quick] [--no-memory] [--out benchmarks/results] [--name cpu]
+    python -m benchmarks --parity [--out benchmarks/results]
 
 Writes ``NAME.json``, ``NAME.md`` and ``NAME.png`` into ``--out``. After the timings, each
 contender's peak memory is measured for each config and dtype in a fresh process of its own
@@ -12,8 +13,10 @@ runs out of memory and then bisecting; ``--widest-optimizers sgd momentum adam``
 sweep for xpnet's ``fit`` and PyTorch with each optimizer (default: plain SGD only), and
 ``--widest-start W`` starts the doubling at W. ``--tf32`` times everything (xpnet, PyTorch
 and the GEMM peak) inside ``xpnet.allow_tf32()``: float32 products on TF32 tensor cores.
-Stopped with Ctrl-C, it writes what it measured. ``--distributed`` runs the data-parallel
-scaling benchmark instead (``benchmarks/distributed.py``, which takes its own options).
+Stopped with Ctrl-C, it writes what it measured. ``--parity`` times nothing: it trains the
+same network on every backend and writes how far each strays from NumPy
+(``benchmarks/parity.py``). ``--distributed`` runs the scaling benchmark of several
+processes instead (``benchmarks/distributed.py``, which takes its own options).
 
 FLOPs per step are counted as ``6 * batch * n_in * n_out`` per dense layer (forward 2,
 weight gradient 2, input gradient 2), less the first layer's input gradient, which no
@@ -261,6 +264,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                         help="let float32 products on a GPU use TF32 (xpnet.allow_tf32), for "
                              "xpnet, PyTorch and the GEMM peak alike; memory and the widest "
                              "network are not measured")
+    parser.add_argument("--parity", action="store_true",
+                        help="instead of timing: train the same network on every backend and "
+                             "write parity.md (and parity.png), the differences from NumPy")
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path(__file__).parent / "results")
     parser.add_argument("--name", default=None, help="file name stem (default: cpu, gpu or quick)")
     args = parser.parse_args(argv)
@@ -302,6 +308,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return distributed_main([a for a in argv if a != "--distributed"])
     args = _parse(argv)
+    if args.parity:
+        from . import parity
+
+        return parity.run(args.out, _source_revision())
     torch_device = _torch_device()  # imports PyTorch, so that allow_tf32 covers it too
     if not args.tf32:
         return _run(args, torch_device, ())

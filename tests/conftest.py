@@ -79,56 +79,6 @@ def random_targets(rng, output, n_out, m):
     return rng.randn(n_out, m)
 
 
-FINITE_DIFFERENCE_STEP = 1e-5
-
-
-def relative_error(a, b):
-    return np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-300)
-
-
-def finite_difference(cost_of, values):
-    """Central differences of ``cost_of(values)`` with respect to each entry of ``values``."""
-    grad = np.zeros_like(values)
-    for i in np.ndindex(values.shape):
-        original = values[i]
-        values[i] = original + FINITE_DIFFERENCE_STEP
-        plus = cost_of(values)
-        values[i] = original - FINITE_DIFFERENCE_STEP
-        minus = cost_of(values)
-        values[i] = original
-        grad[i] = (plus - minus) / (2 * FINITE_DIFFERENCE_STEP)
-    return grad
-
-
-def assert_backprop_matches_finite_differences(xp, X_host, Y_host, params_host, hidden, output,
-                                               tolerance, noise_floor=0.0):
-    """backprop's ``dW{l}``, ``db{l}`` and ``dA0`` on ``xp`` against central differences of the cost.
-
-    ``X_host``, ``Y_host`` and ``params_host`` are float64 NumPy arrays (perturbed in place,
-    then restored). A gradient passes when its relative error is below ``tolerance``, or its
-    absolute error (2-norm) below ``noise_floor``: finite differences cannot resolve a
-    gradient smaller than their rounding noise.
-    """
-    def cost(X_values, params_values):
-        params = {k: xpnet.asarray(v, xp) for k, v in params_values.items()}
-        AL, _ = xpnet.forward_prop(xpnet.asarray(X_values, xp), params, hidden=hidden, output=output)
-        return float(xpnet.cost_function(AL, xpnet.asarray(Y_host, xp), output=output))
-
-    params = {k: xpnet.asarray(v, xp) for k, v in params_host.items()}
-    AL, caches = xpnet.forward_prop(xpnet.asarray(X_host, xp), params, hidden=hidden, output=output)
-    grads = xpnet.backprop(AL, xpnet.asarray(Y_host, xp), caches)
-
-    checks = [("d" + key, lambda v, key=key: cost(X_host, {**params_host, key: v}), values)
-              for key, values in params_host.items()]
-    checks.append(("dA0", lambda v: cost(v, params_host), X_host))
-    for name, cost_of, values in checks:
-        expected = finite_difference(cost_of, values)
-        actual = xpnet.to_numpy(grads[name])
-        error = relative_error(actual, expected)
-        assert error < tolerance or np.linalg.norm(actual - expected) < noise_floor, \
-            f"{name}: relative error {error:.2e}"
-
-
 # ---- IDX files and a fake MNIST mirror (datasets tests and the hostile downloads) ---------
 
 IDX_CODES = {"uint8": 0x08, "int8": 0x09, "int16": 0x0B, "int32": 0x0C, "float32": 0x0D,

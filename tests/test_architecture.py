@@ -7,7 +7,7 @@ import pytest
 
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "xpnet"
 MATH_MODULES = ["activations", "losses", "outputs", "gradients", "network", "parameters",
-                "evaluation", "validation", "kernels", "training.loop", "training.options",
+                "evaluation", "gradcheck", "validation", "kernels", "training.loop", "training.options",
                 "training.run", "training.epoch", "training.step", "training.optimizers",
                 "training.schedules", "training.history", "training.convergence",
                 "training.parallel", "training.ranks", "training.tensor"]
@@ -65,7 +65,7 @@ LAYERS = [
     {"_version", "errors", "seeding", "backend", "kernels", "precision"},
     {"activations", "losses", "validation", "parameters", "datasets", "io", "distributed"},
     {"outputs", "gradients"},
-    {"network", "evaluation"},
+    {"network", "evaluation", "gradcheck"},
     {"training", "plotting", "model"},
     {"estimators"},
     {"cli", "__init__", "__main__"},

@@ -3,7 +3,8 @@ and any array-API backend.
 
 The tutorial's API: ``init_params``, ``forward_prop``, ``cost_function``,
 ``one_layer_backward``, ``backprop``, ``update_parameters``, ``train``, plus
-``predict`` and ``accuracy``; ``fit`` is the full training loop (mini-batches,
+``predict`` and ``accuracy``; ``gradient_check`` compares ``backprop`` with central
+differences; ``fit`` is the full training loop (mini-batches,
 optimizers, schedules, validation, early stopping); ``MLPClassifier`` and
 ``MLPRegressor`` wrap it with scikit-learn's interface. Backends: ``set_backend``, ``get_backend``
 (the namespace), ``backend_name`` (its short name), ``use_backend``, ``gpu_available``, ``asarray``,
@@ -21,6 +22,7 @@ from .errors import (BackendUnavailableError, ConvergenceWarning, DataFileError,
                      TrainingDivergedError, XpnetError)
 from .estimators import MLPClassifier, MLPRegressor, NotFittedError, load
 from .evaluation import accuracy, predict
+from .gradcheck import GradientCheckReport, gradient_check
 from .io import load_params, save_params
 from .model import Model
 from .network import (LayerCache, backprop, cost_function, forward_prop, init_params,
@@ -33,12 +35,13 @@ from .training import (SGD, Adam, Constant, ExponentialDecay, History, InverseSc
 
 __all__ = [
     "ACTIVATIONS", "BACKEND_NAMES", "Adam", "BackendUnavailableError", "Constant", "ConvergenceWarning",
-    "DataFileError", "ExponentialDecay", "History", "InverseScaling", "LayerCache",
+    "DataFileError", "ExponentialDecay", "GradientCheckReport", "History", "InverseScaling", "LayerCache",
     "MLPClassifier", "MLPRegressor", "Model", "ModelFileError", "NotFittedError", "OUTPUTS", "Optimizer",
     "RMSprop", "SGD",
     "Schedule", "StepDecay", "TrainingDivergedError", "XpnetError", "accuracy", "allow_tf32",
     "asarray", "backend_name", "backprop", "cost_function", "datasets", "fit", "forward_prop",
-    "gather_params", "get_backend", "gpu_available", "init_params", "load", "load_params", "one_layer_backward", "plot_history",
-    "predict", "save_params", "set_backend", "shard_params", "to_numpy", "train", "update_parameters",
+    "gather_params", "get_backend", "gpu_available", "gradient_check", "init_params", "load",
+    "load_params", "one_layer_backward", "plot_history", "predict", "save_params", "set_backend",
+    "shard_params", "to_numpy", "train", "update_parameters",
     "use_backend",
 ]

@@ -1,5 +1,5 @@
-"""The command line: ``xpnet train``, ``predict``, ``evaluate``, ``demo`` and ``info`` (also
-``python -m xpnet``).
+"""The command line: ``xpnet train``, ``predict``, ``evaluate``, ``demo``, ``gradcheck`` and
+``info`` (also ``python -m xpnet``).
 
 One module per command, each with ``add_command(subparsers)`` and the ``run(args)`` it sets.
 """
@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from .._version import __version__
 from ..distributed import MpiTransport, world
 from ..errors import XpnetError
-from . import demo, evaluate, info, predict, train
+from . import demo, evaluate, gradcheck, info, predict, train
 from .train import DATASETS  # noqa: F401  (the datasets the train command offers)
 
-COMMANDS = (train, predict, evaluate, demo, info)
+COMMANDS = (train, predict, evaluate, demo, gradcheck, info)
 
 
 def build_parser() -> argparse.ArgumentParser:

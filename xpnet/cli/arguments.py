@@ -42,6 +42,14 @@ def positive_float(text: str) -> float:
     return value
 
 
+@_named("non-negative number")
+def non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
 @_named("integer seed")
 def seed(text: str) -> int:
     value = int(text)
