@@ -40,10 +40,10 @@ from ..validation import (
     working_dtype,
 )
 from . import files
-from .inputs import check_feature_names, densified
+from .inputs import check_feature_names, checked_sample_weight, densified
 from .reals import check_finite_cast, device_reals, host_reals
 from .sklearn_base import BaseEstimator, ConvergenceWarning, NotFittedBase
-from .stopping import EpochRule, SklearnRate, check_patience, split_validation
+from .stopping import EpochRule, SklearnRate, check_patience, penalty_scale, split_validation
 
 Array = Any
 
@@ -102,13 +102,14 @@ class _MLPBase(BaseEstimator):
         return tags
 
     # -- training -----------------------------------------------------------------------
-    def fit(self, X: Any, y: Any) -> _MLPBase:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> _MLPBase:
         """Train on ``X`` ``(n_samples, n_features)`` and targets ``y``: from scratch, or with
-        ``warm_start=True`` from the weights of the previous fit."""
+        ``warm_start=True`` from the weights of the previous fit. ``sample_weight`` (one
+        weight >= 0 per sample) weights each sample's loss, as scikit-learn's."""
         warm = check_flag(self.warm_start, "warm_start") and hasattr(self, "params_")
         if warm and y is not None:
             self._check_warm_start(y)
-        return self._train(X, y, reset=not warm, incremental=False)
+        return self._train(X, y, reset=not warm, incremental=False, sample_weight=sample_weight)
 
     def _check_warm_start(self, y: Any) -> None:
         """Raise when ``y`` cannot continue the previous fit (the classifier: other classes)."""
@@ -131,7 +132,8 @@ class _MLPBase(BaseEstimator):
             raise AttributeError(f"This {type(self).__name__} instance is not fitted yet")
         return self.params_
 
-    def _train(self, X: Any, y: Any, *, reset: bool, incremental: bool, classes: Any = None) -> _MLPBase:
+    def _train(self, X: Any, y: Any, *, reset: bool, incremental: bool, classes: Any = None,
+               sample_weight: Any = None) -> _MLPBase:
         """Fit (``incremental=False``) or run one epoch; ``reset`` starts a new model.
 
         Nothing is lost on failure: a fit that raises leaves the estimator as it was.
@@ -144,13 +146,13 @@ class _MLPBase(BaseEstimator):
                             for key, value in self.params_.items()}
             self.optimizer_ = copy.deepcopy(getattr(self, "optimizer_", None))
         try:
-            return self._train_or_raise(X, y, reset=reset, incremental=incremental, classes=classes)
+            return self._train_or_raise(X, y, reset, incremental, classes, sample_weight)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
             raise
 
-    def _train_or_raise(self, X, y, *, reset, incremental, classes):
+    def _train_or_raise(self, X, y, reset, incremental, classes, sample_weight):
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
         if incremental and check_flag(self.early_stopping, "early_stopping"):
@@ -158,6 +160,7 @@ class _MLPBase(BaseEstimator):
         xp = self._namespace(X, reset)
         Xt = self._network_input(X, xp, reset)
         Y = self._encode_targets(y, Xt.shape[1], xp, Xt.dtype, reset, classes)
+        weights = checked_sample_weight(sample_weight, Xt.shape[1])
         if reset:
             self.params_ = None
             self._start_bookkeeping()
@@ -169,16 +172,16 @@ class _MLPBase(BaseEstimator):
             self.optimizer_ = self._optimizer()
         if not incremental:
             self.n_iter_ = 0
-        Xt, Y, validation = self._hold_out(Xt, Y, xp)
+        Xt, Y, validation, weights, val_weights = self._hold_out(Xt, Y, xp, weights)
         layer_dims = [Xt.shape[0], *self._hidden_sizes(), Y.shape[0]]
         batch_size = self._batch_size(Xt.shape[1])
         rate = SklearnRate(self.learning_rate, check_non_negative(self.power_t, "power_t"), self.t_)
-        rule = EpochRule(self, rate, Xt.shape[1], batch_size, validation, self._validation_score,
-                         incremental)
+        rule = EpochRule(self, rate, Xt.shape[1], penalty_scale(Xt.shape[1], batch_size, weights),
+                         validation, self._validation_score, incremental, val_weights)
         epochs_before = self.n_iter_
         params, history = fit_network(
             Xt, Y, layer_dims, params=self.params_, validation_data=validation, callbacks=[rule],
-            **self._fit_options(batch_size, rate, incremental))
+            sample_weight=weights, **self._fit_options(batch_size, rate, incremental))
         if rule.best_params is not None:  # early_stopping: the best validation score's weights
             restore_params(params, rule.best_params)
         self.params_, self.history_ = params, history
@@ -200,24 +203,28 @@ class _MLPBase(BaseEstimator):
             self.validation_scores_ = self.best_validation_score_ = None
             self.best_loss_ = np.inf
 
-    def _hold_out(self, Xt: Array, Y: Array, xp: Any) -> tuple[Array, Array, Any]:
-        """``(X_train, Y_train, (X_val, Y_val) or None)``: scikit-learn's validation split
-        when ``early_stopping=True``, stratified for single-label classifiers."""
+    def _hold_out(self, Xt: Array, Y: Array, xp: Any, weights: np.ndarray | None
+                  ) -> tuple[Array, Array, Any, Any, Any]:
+        """``(X_train, Y_train, (X_val, Y_val) or None, train weights, validation weights)``:
+        scikit-learn's validation split when ``early_stopping=True``, stratified for
+        single-label classifiers; the sample weights (or None) split alike."""
         if not check_flag(self.early_stopping, "early_stopping"):
-            return Xt, Y, None
+            return Xt, Y, None, weights, None
         train, val = split_validation(Xt.shape[1], self.validation_fraction,
                                       self._seed(self.n_iter_), self._strata(Y),
                                       getattr(self, "classes_", None))
+        split = (None, None) if weights is None else (weights[train], weights[val])
         train, val = asarray(train, xp), asarray(val, xp)
         return (xp.take(Xt, train, axis=1), xp.take(Y, train, axis=1),
-                (xp.take(Xt, val, axis=1), xp.take(Y, val, axis=1)))
+                (xp.take(Xt, val, axis=1), xp.take(Y, val, axis=1)), *split)
 
     def _strata(self, Y: Array) -> np.ndarray | None:
         """The classes to stratify the validation split by (None: not stratified)."""
         return None
 
-    def _validation_score(self, AL: Array, Y: Array) -> float:
-        """scikit-learn's ``score`` of the network's output ``AL`` against targets ``Y``."""
+    def _validation_score(self, AL: Array, Y: Array, weights: np.ndarray | None) -> float:
+        """scikit-learn's ``score`` of the network's output ``AL`` against targets ``Y``,
+        weighted by the validation samples' ``weights`` (None: all alike)."""
         raise NotImplementedError
 
     def _fit_options(self, batch_size: int, rate: SklearnRate, incremental: bool) -> dict[str, Any]:
@@ -229,8 +236,10 @@ class _MLPBase(BaseEstimator):
             lr=check_positive(self.learning_rate_init, "learning_rate_init"),
             batch_size=batch_size, shuffle=check_flag(self.shuffle, "shuffle"),
             optimizer=self.optimizer_, schedule=rate if self.solver == "sgd" else Constant(),
-            # scikit-learn's penalty is alpha/2 * sum(W**2) per batch, divided by the batch's size.
-            weight_decay=check_non_negative(self.alpha, "alpha") / batch_size, hidden=hidden,
+            # scikit-learn's penalty is alpha/2 * sum(W**2) per batch, divided by the batch's
+            # sample count (its weight sum with sample_weight), a short last batch's included.
+            weight_decay=check_non_negative(self.alpha, "alpha"), decay_per_sample=True,
+            hidden=hidden,
             output=self._output, seed=self._seed(self.n_iter_),
             scale=ACTIVATIONS[hidden].init_scale,
             initial_epoch=self.n_iter_, verbose=_verbosity(self.verbose))

@@ -27,17 +27,19 @@ def train_epoch(run: TrainingRun, epoch: int, before_update: Callable[[], None]
     xp = namespace_of(X=run.X)
     lr = o.schedule(o.lr, epoch)
     m = run.X.shape[1]
-    order = _epoch_order(run, xp)
+    host_order = _host_order(run)
+    order = None if host_order is None else asarray(host_order, xp)
     losses, correct = [], []
     # The data was checked once in prepare_run: the loop calls the unchecked forward.
     for start in range(0, m, run.batch_size):
         Xb, Yb = _batch(run, order, start, xp)
+        weights, decay = _batch_weights(run, host_order, order, start, xp)
         AL, caches = forward(Xb, run.params, run.activations)
-        losses.append(o.output.cost(AL, Yb))
+        losses.append(o.output.cost(AL, Yb, weights))
         if o.output.classifier:
             correct.append(o.output.correct_count(AL, Yb))
         before_update()
-        backward_and_update(AL, Yb, caches, run.params, o.output, o.optimizer, lr, o.weight_decay)
+        backward_and_update(AL, Yb, caches, run.params, o.output, o.optimizer, lr, decay, weights)
     batch_losses = xp.stack(losses)
     # Weighting by the batches' shares keeps a single batch's cost exact.
     metrics = {"loss": xp.sum(batch_losses * run.batch_shares)}
@@ -67,13 +69,32 @@ def _validation_metrics(run: TrainingRun) -> dict[str, Array]:
     return metrics
 
 
-def _epoch_order(run: TrainingRun, xp: Any) -> Array | None:
-    """This epoch's sample order on the device, or None to take the samples as they are."""
+def _host_order(run: TrainingRun) -> Any:
+    """This epoch's sample order on the host, or None to take the samples as they are."""
     m = run.X.shape[1]
     if not run.options.shuffle or run.batch_size >= m:
         return None
     # Drawn on the host from the seed (the same on every backend), gathered on the device.
-    return asarray(run.rng.permutation(m), xp)
+    return run.rng.permutation(m)
+
+
+def _batch_weights(run: TrainingRun, host_order: Any, order: Array | None, start: int,
+                   xp: Any) -> tuple[Array | None, float]:
+    """The batch's sample weights (a ``(1, n)`` row summing to 1, or None without
+    ``sample_weight``) and its weight decay: the option's, or (``decay_per_sample``) the
+    option's divided by the batch's sample count or weight sum, from host numbers."""
+    o = run.options
+    stop = min(start + run.batch_size, run.X.shape[1])
+    if run.sample_weight is None:
+        return None, o.weight_decay / (stop - start) if o.decay_per_sample else o.weight_decay
+    batch = slice(start, stop) if host_order is None else host_order[start:stop]
+    total = float(run.host_weights[batch].sum())
+    weights = run.sample_weight[start:stop] if order is None else \
+        xp.take(run.sample_weight, order[start:stop], axis=0)
+    if total == 0:  # a batch of zero weights adds nothing to the loss or the gradients
+        return xp.reshape(weights, (1, stop - start)), 0.0
+    decay = o.weight_decay / total if o.decay_per_sample else o.weight_decay
+    return xp.reshape(weights, (1, stop - start)) * (1.0 / total), decay
 
 
 def _batch(run: TrainingRun, order: Array | None, start: int, xp: Any) -> tuple[Array, Array]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..activations import Activation
-from ..backend import asarray, contiguous, namespace_of
+from ..backend import asarray, contiguous, namespace_of, to_numpy
 from ..network import init_params, layer_activations
 from ..parameters import layer_dims_of, layer_keys
 from ..seeding import host_rng
@@ -37,6 +37,8 @@ class TrainingRun:
     batch_shares: Array  # each mini-batch's share of the samples, made once per run
     chance: Array | None  # accuracy of guessing the most common class (classifiers), 0-d
     fresh: bool  # a new network (not params given to continue): its start can be judged from
+    sample_weight: Array | None = None  # (m,) on the data's backend, or None: all samples alike
+    host_weights: Any = None  # the same weights on the host, for each batch's weight sum
 
 
 def prepare_run(X: Any, Y: Any, layer_dims: Sequence[int], params: dict[str, Array] | None,
@@ -54,6 +56,9 @@ def prepare_run(X: Any, Y: Any, layer_dims: Sequence[int], params: dict[str, Arr
         X_val, Y_val = prepare_data(*o.validation_data, layer_dims, o.output, xp, X.dtype,
                                     names=("validation_data[0]", "validation_data[1]"))
     elif o.validation_split:
+        if o.sample_weight is not None:
+            raise ValueError("sample_weight with validation_split is not supported: hold out the "
+                             "validation samples yourself and pass validation_data=(X_val, Y_val)")
         X, Y, X_val, Y_val = _split(X, Y, o.validation_split, rng)
     if params is None:
         params = init_params(layer_dims, seed=o.seed, scale=o.scale, dtype=X.dtype, backend=xp)
@@ -72,7 +77,25 @@ def prepare_run(X: Any, Y: Any, layer_dims: Sequence[int], params: dict[str, Arr
                        largest_safe_weight=math.sqrt(float(xp.finfo(X.dtype).max)),
                        batch_shares=_batch_shares(m, batch_size, xp, X.dtype),
                        chance=None if o.output.chance_accuracy is None
-                       else o.output.chance_accuracy(Y), fresh=params_given is None)
+                       else o.output.chance_accuracy(Y), fresh=params_given is None,
+                       **_sample_weights(o.sample_weight, m, xp, X.dtype))
+
+
+def _sample_weights(sample_weight: Any, m: int, xp: Any, dtype: Any) -> dict[str, Any]:
+    """``sample_weight`` checked (1-D, one finite weight >= 0 per sample, not all zero), on
+    the device and on the host; an empty dict without weights."""
+    if sample_weight is None:
+        return {}
+    host = to_numpy(asarray(sample_weight, "numpy", "float64"))
+    if host.ndim != 1 or host.shape[0] != m:
+        raise ValueError(f"sample_weight must be 1-D with one weight per sample ({m}), got shape "
+                         f"{tuple(host.shape)}")
+    if not ((host >= 0) & (host < float("inf"))).all():
+        raise ValueError("sample_weight must hold finite weights >= 0; give a sample you want "
+                         "to leave out weight 0")
+    if not host.sum() > 0:
+        raise ValueError("sample_weight is all zero: at least one sample needs a weight > 0")
+    return {"sample_weight": asarray(host, xp, dtype), "host_weights": host}
 
 
 def _batch_shares(m: int, batch_size: int, xp: Any, dtype: Any) -> Array:
