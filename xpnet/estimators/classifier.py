@@ -11,6 +11,7 @@ from ..backend import asarray, is_host_data, namespace_of, to_numpy
 from ..outputs import OUTPUTS, classifier_output
 from . import files
 from .inputs import checked_sample_weight
+from .lbfgs import stochastic_only
 from .mlp import Array, _MLPBase
 from .sklearn_base import ClassifierMixin, DataConversionWarning
 
@@ -50,6 +51,7 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
                              f"the previous call to fit. Previously got {self.classes_}, `y` "
                              f"has {given}")
 
+    @stochastic_only
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None,
                     classes: Any = None) -> MLPClassifier:
         """One epoch over ``X, y`` (``sample_weight`` as in :meth:`fit`); the first call must

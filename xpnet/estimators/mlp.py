@@ -39,11 +39,12 @@ from ..validation import (
     check_positive,
     working_dtype,
 )
-from . import files
+from . import files, lbfgs
 from .inputs import check_feature_names, checked_sample_weight, densified
 from .reals import check_finite_cast, device_reals, host_reals
 from .sklearn_base import BaseEstimator, ConvergenceWarning, NotFittedBase
-from .stopping import EpochRule, SklearnRate, check_patience, penalty_scale, split_validation
+from .stopping import (EpochRule, SklearnRate, check_patience, penalty_scale, split_validation,
+                       start_bookkeeping, verbosity)
 
 Array = Any
 
@@ -70,7 +71,8 @@ class _MLPBase(BaseEstimator):
                  nesterovs_momentum: bool = True, early_stopping: bool = False,
                  validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-8, n_iter_no_change: int = 10, backend: Any = "auto",
-                 dtype: str | None = None, verbose: int = 0, warm_start: bool = False) -> None:
+                 dtype: str | None = None, verbose: int = 0, warm_start: bool = False,
+                 max_fun: int = 15000) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -95,6 +97,7 @@ class _MLPBase(BaseEstimator):
         self.dtype = dtype
         self.verbose = verbose
         self.warm_start = warm_start
+        self.max_fun = max_fun
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -158,12 +161,14 @@ class _MLPBase(BaseEstimator):
         if incremental and check_flag(self.early_stopping, "early_stopping"):
             raise ValueError("partial_fit does not support early_stopping=True")
         xp = self._namespace(X, reset)
+        if self.solver == "lbfgs":
+            lbfgs.check_backend(xp)
         Xt = self._network_input(X, xp, reset)
         Y = self._encode_targets(y, Xt.shape[1], xp, Xt.dtype, reset, classes)
         weights = checked_sample_weight(sample_weight, Xt.shape[1])
         if reset:
             self.params_ = None
-            self._start_bookkeeping()
+            start_bookkeeping(self)
         else:  # new lists: a fit that raises must leave the old ones as they were
             self.loss_curve_ = list(self.loss_curve_)
             if self.validation_scores_ is not None:
@@ -172,6 +177,11 @@ class _MLPBase(BaseEstimator):
             self.optimizer_ = self._optimizer()
         if not incremental:
             self.n_iter_ = 0
+        if self.solver == "lbfgs":  # the whole set at once; early_stopping does not apply
+            lbfgs.fit_lbfgs(self, Xt, Y, weights, [Xt.shape[0], *self._hidden_sizes(), Y.shape[0]],
+                            self._seed(0))
+            self.n_layers_, self.out_activation_ = len(self.params_) // 2 + 1, self._output
+            return self
         Xt, Y, validation, weights, val_weights = self._hold_out(Xt, Y, xp, weights)
         layer_dims = [Xt.shape[0], *self._hidden_sizes(), Y.shape[0]]
         batch_size = self._batch_size(Xt.shape[1])
@@ -191,17 +201,6 @@ class _MLPBase(BaseEstimator):
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
                           "the optimization hasn't converged yet.", ConvergenceWarning, stacklevel=4)
         return self
-
-    def _start_bookkeeping(self) -> None:
-        """scikit-learn's attributes of a new model, before its first epoch."""
-        self.loss_curve_: list[float] = []
-        self.n_iter_ = self.t_ = self._no_improvement_count = 0
-        if self.early_stopping:
-            self.validation_scores_: list[float] | None = []
-            self.best_validation_score_, self.best_loss_ = -np.inf, None
-        else:
-            self.validation_scores_ = self.best_validation_score_ = None
-            self.best_loss_ = np.inf
 
     def _hold_out(self, Xt: Array, Y: Array, xp: Any, weights: np.ndarray | None
                   ) -> tuple[Array, Array, Any, Any, Any]:
@@ -242,9 +241,11 @@ class _MLPBase(BaseEstimator):
             hidden=hidden,
             output=self._output, seed=self._seed(self.n_iter_),
             scale=ACTIVATIONS[hidden].init_scale,
-            initial_epoch=self.n_iter_, verbose=_verbosity(self.verbose))
+            initial_epoch=self.n_iter_, verbose=verbosity(self.verbose))
 
-    def _optimizer(self) -> Optimizer:
+    def _optimizer(self) -> Optimizer | None:
+        if self.solver == "lbfgs":  # SciPy keeps its own state, for one fit
+            return None
         if self.solver == "adam":
             return Adam(check_fraction(self.beta_1, "beta_1"), check_fraction(self.beta_2, "beta_2"),
                         self.epsilon)
@@ -255,7 +256,7 @@ class _MLPBase(BaseEstimator):
                 raise ValueError(f"momentum must be a number in [0, 1], got {momentum!r}")
             nesterov = check_flag(self.nesterovs_momentum, "nesterovs_momentum")
             return SGD(float(momentum), nesterov=nesterov and momentum > 0)
-        raise ValueError(f"solver must be 'adam' or 'sgd', got {self.solver!r}")
+        raise ValueError(f"solver must be 'adam', 'sgd' or 'lbfgs', got {self.solver!r}")
 
 
     def _hidden_sizes(self) -> list[int]:
@@ -387,10 +388,3 @@ class _MLPBase(BaseEstimator):
         self.history_ = History(**fitted["history_"])
         self.params_, self.optimizer_ = params, self._optimizer()
 
-
-def _verbosity(verbose: Any) -> int:
-    """``fit``'s progress bar for the estimator's ``verbose`` (any int >= 0, as scikit-learn):
-    0 none, 1 in a terminal, 2 and more always."""
-    if not isinstance(verbose, numbers.Integral) or verbose < 0:
-        raise ValueError(f"verbose must be an int >= 0 (0: silent), got {verbose!r}")
-    return min(int(verbose), 2)

@@ -9,6 +9,7 @@ import numpy as np
 from ..backend import asarray, is_host_data, namespace_of, to_numpy
 from . import files
 from .inputs import checked_sample_weight
+from .lbfgs import stochastic_only
 from .mlp import Array, _MLPBase
 from .reals import check_finite_cast, device_reals, host_reals
 from .sklearn_base import RegressorMixin
@@ -24,6 +25,7 @@ class MLPRegressor(RegressorMixin, _MLPBase):
 
     _output = "identity"
 
+    @stochastic_only
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
         """One epoch over ``X, y`` (the first call starts a new model; ``sample_weight`` as
         in :meth:`fit`)."""

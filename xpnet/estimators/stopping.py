@@ -5,12 +5,14 @@ after each epoch: the loss with its L2 term, ``t_``, the verbose lines, the
 ``tol``/``n_iter_no_change`` count on the training loss or (``early_stopping=True``)
 on the validation score with the best weights kept, and ``learning_rate="adaptive"``.
 ``SklearnRate`` is the matching learning-rate schedule; ``split_validation`` holds out
-scikit-learn's validation fraction, stratified for single-label classifiers.
+scikit-learn's validation fraction, stratified for single-label classifiers;
+``start_bookkeeping`` sets a new model's attributes, ``verbosity`` maps ``verbose``.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -181,3 +183,23 @@ def check_patience(n_iter_no_change: Any) -> None:
     """``n_iter_no_change``: an int >= 1, or ``inf`` (never stop) as scikit-learn allows."""
     if not (isinstance(n_iter_no_change, float) and n_iter_no_change == math.inf):
         check_count(n_iter_no_change, "n_iter_no_change", 1)
+
+
+def start_bookkeeping(est: Any) -> None:
+    """scikit-learn's attributes of a new model, before its first epoch."""
+    est.loss_curve_ = []
+    est.n_iter_ = est.t_ = est._no_improvement_count = 0
+    if est.early_stopping:
+        est.validation_scores_ = []
+        est.best_validation_score_, est.best_loss_ = -np.inf, None
+    else:
+        est.validation_scores_ = est.best_validation_score_ = None
+        est.best_loss_ = np.inf
+
+
+def verbosity(verbose: Any) -> int:
+    """``fit``'s progress bar for the estimator's ``verbose`` (any int >= 0, as scikit-learn):
+    0 none, 1 in a terminal, 2 and more always."""
+    if not isinstance(verbose, numbers.Integral) or verbose < 0:
+        raise ValueError(f"verbose must be an int >= 0 (0: silent), got {verbose!r}")
+    return min(int(verbose), 2)
