@@ -24,11 +24,13 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
     ones a softmax output with categorical cross-entropy. Labels may be ints or
     strings. A 2-D 0/1 label indicator ``y`` (multilabel) trains one sigmoid unit per
     label; ``predict`` then gives the indicator, ``predict_proba`` each label's
-    probability, ``score`` the share of samples with every label right. The parameters mirror scikit-learn's ``MLPClassifier`` (``solver`` is
-    ``"adam"`` or ``"sgd"``; ``alpha`` is the L2 penalty ``alpha/2 * sum(W**2)`` on
-    the mean loss; ``learning_rate`` is ``"constant"`` or ``"invscaling"``, counted
-    in epochs), plus ``backend`` (``"auto"``: a GPU when usable) and ``dtype``
-    (``None``: float64 where the backend has it).
+    probability, ``score`` the share of samples with every label right. The parameters
+    mirror scikit-learn's ``MLPClassifier`` (``solver`` is ``"adam"``, ``"sgd"`` or
+    ``"lbfgs"``, the last on the NumPy backend with ``max_fun``; ``alpha`` is the L2
+    penalty ``alpha/2 * sum(W**2)`` over each batch's sample count or weight sum;
+    ``learning_rate`` is ``"constant"``, ``"invscaling"`` or ``"adaptive"``), plus
+    ``backend`` (``"auto"``: a GPU when usable) and ``dtype`` (``None``: float64 where
+    the backend has it). ``fit``, ``partial_fit`` and ``score`` take ``sample_weight``.
 
     Fitted attributes: ``classes_``, ``n_features_in_``, ``params_`` (the network's
     ``W1, b1, ...``), ``loss_curve_``, ``n_iter_``, ``history_``, ``out_activation_``.

@@ -74,6 +74,7 @@ def fit_lbfgs(est: Any, Xt: Array, Y: Array, weights: np.ndarray | None,
     est.n_iter_ = min(int(result.nit), max_iter)
     est.loss_ = float(result.fun)
     est.loss_curve_, est.best_loss_ = curve, float(result.fun)
+    est.validation_scores_ = est.best_validation_score_ = None  # no validation split here
     est.history_ = History(loss=list(curve))
     if result.status != 0:
         warnings.warn(f"lbfgs failed to converge after {est.n_iter_} iteration(s) (status="
