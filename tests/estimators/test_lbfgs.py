@@ -147,3 +147,10 @@ def test_lbfgs_model_saves_and_loads(tmp_path):
 def test_lbfgs_refuses_other_backends_saying_it_runs_on_numpy():
     with pytest.raises(ValueError, match="solver='lbfgs' runs on the NumPy backend"):
         MLPClassifier(solver="lbfgs", backend="array_api_strict").fit(X_multi, y_multi)
+
+
+def test_the_convergence_warning_points_at_the_callers_line():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        MLPRegressor(solver="lbfgs", max_iter=2, random_state=0).fit(X_reg, y_reg)
+    assert [w.filename for w in caught if issubclass(w.category, ConvergenceWarning)] == [__file__]
