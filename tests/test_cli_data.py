@@ -128,3 +128,111 @@ def test_a_file_saved_by_train_opens_in_python_with_its_activations(tmp_path):
     np.testing.assert_array_equal(xpnet.predict(X, params),
                                   xpnet.predict(X, params, hidden="tanh", output="softmax"))
     assert xpnet.predict(X, params).shape == (1, 90)
+
+
+def prices(n=200, seed=0):
+    """A real-valued target of three features."""
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, 3)
+    return X, X @ [1.5, -2.0, 0.5] + 0.1 * rng.randn(n)
+
+
+def write_csv(path, header, rows):
+    with open(path, "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def test_train_infers_a_regression_from_a_real_target_and_evaluate_prints_r2(tmp_path):
+    X, y = prices()
+    data = write_csv(tmp_path / "houses.csv", ["a", "b", "c", "price"],
+                     [[*row, target] for row, target in zip(X.tolist(), y.tolist())])
+    result = run("train", "--data", data, "--epochs", "30", "--layers", "16",
+                 "--save", tmp_path / "m.npz")
+    assert result.returncode == 0, result.stderr
+    assert "identity output" in result.stdout and "test R^2" in result.stdout
+    model = xpnet.load(tmp_path / "m.npz")
+    assert model.output == "identity" and model.classes is None
+    assert model.metadata["target"] == "price" and model.metadata["test_r2"] > 0.9
+
+    result = run("evaluate", tmp_path / "m.npz", data)
+    assert result.returncode == 0, result.stderr
+    r2 = float(result.stdout.split("R^2 ")[1].split(";")[0])
+    assert r2 > 0.9 and "MSE" in result.stdout and "confusion" not in result.stdout
+    predicted = run("predict", tmp_path / "m.npz", data).stdout.split()
+    assert predicted[0] == "prediction"
+    np.testing.assert_allclose(np.array(predicted[1:], dtype=float), model.predict(X.T)[0],
+                               rtol=1e-12)
+
+
+def test_task_names_what_the_target_is(tmp_path):
+    X, y = prices(60)
+    data = write_csv(tmp_path / "d.csv", ["a", "b", "c", "y"],
+                     [[*row, target] for row, target in zip(X.tolist(), y.tolist())])
+    result = run("train", "--data", data, "--task", "classification", "--epochs", "1")
+    assert result.returncode == 1 and "use --task regression" in result.stderr
+    whole = write_csv(tmp_path / "whole.csv", ["a", "b", "c", "y"],
+                      [[*row, round(target)] for row, target in zip(X.tolist(), y.tolist())])
+    result = run("train", "--data", whole, "--task", "regression", "--epochs", "2",
+                 "--save", tmp_path / "m.npz")
+    assert result.returncode == 0, result.stderr  # whole numbers as a real target
+    assert xpnet.load(tmp_path / "m.npz").output == "identity"
+    X_labels, labels = labelled(30)
+    named = write_csv(tmp_path / "named.csv", ["p", "s", "species"],
+                      [[*row, label] for row, label in zip(X_labels.tolist(), labels)])
+    result = run("train", "--data", named, "--task", "regression", "--epochs", "1")
+    assert result.returncode == 1 and "use --task classification" in result.stderr
+    result = run("train", "--dataset", "moons", "--task", "regression", "--epochs", "1")
+    assert result.returncode == 1 and "give --data FILE" in result.stderr
+
+
+def test_predict_and_evaluate_read_estimator_files(tmp_path):
+    X, y = prices(120)
+    labels = np.where(y > 0, "high", "low")
+    data = write_csv(tmp_path / "d.csv", ["a", "b", "c", "price"],
+                     [[*row, target] for row, target in zip(X.tolist(), y.tolist())])
+    inputs = write_csv(tmp_path / "inputs.csv", ["a", "b", "c"], X.tolist())
+    options = dict(hidden_layer_sizes=(6,), max_iter=30, random_state=0)
+    with pytest.warns(Warning):
+        regressor = xpnet.MLPRegressor(**options).fit(X, y)
+        classifier = xpnet.MLPClassifier(**options).fit(X, labels)
+    regressor.save(tmp_path / "reg.npz")
+    classifier.save(tmp_path / "clf.npz")
+
+    for source in (data, inputs):  # the target column is left out, or absent
+        result = run("predict", tmp_path / "reg.npz", source)
+        assert result.returncode == 0, result.stderr
+        np.testing.assert_allclose(np.array(result.stdout.split()[1:], dtype=float),
+                                   regressor.predict(X), rtol=1e-12)
+        result = run("predict", tmp_path / "clf.npz", source)
+        assert result.returncode == 0, result.stderr
+        np.testing.assert_array_equal(result.stdout.split()[1:], classifier.predict(X))
+    proba = run("predict", tmp_path / "clf.npz", inputs, "--proba").stdout.splitlines()
+    assert proba[0] == "P(high),P(low)"
+    np.testing.assert_allclose([float(v) for v in proba[1].split(",")],
+                               classifier.predict_proba(X[:1])[0], rtol=1e-12)
+
+    result = run("evaluate", tmp_path / "reg.npz", data)
+    assert result.returncode == 0, result.stderr
+    r2 = float(result.stdout.split("R^2 ")[1].split(";")[0])
+    assert r2 == pytest.approx(regressor.score(X, y), abs=1e-4)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "labels.npy", labels)
+    result = run("evaluate", tmp_path / "clf.npz", tmp_path / "X.npy", "--target",
+                 tmp_path / "labels.npy")
+    assert result.returncode == 0, result.stderr
+    accuracy = float(result.stdout.split("accuracy ")[1].split("%")[0]) / 100
+    assert accuracy == pytest.approx(classifier.score(X, labels), abs=1e-3)
+
+
+def test_a_multilabel_estimator_file_is_refused_with_what_to_use(tmp_path):
+    X, y = prices(40)
+    with pytest.warns(Warning):
+        model = xpnet.MLPClassifier(hidden_layer_sizes=(3,), max_iter=2).fit(
+            X, np.stack([y > 0, y > 1], axis=1).astype(int))
+    model.save(tmp_path / "m.npz")
+    np.save(tmp_path / "X.npy", X)
+    result = run("predict", tmp_path / "m.npz", tmp_path / "X.npy")
+    assert result.returncode == 1 and "multilabel" in result.stderr and "xpnet.load" in result.stderr

@@ -1,5 +1,6 @@
 """Models that describe themselves: a saved network predicts what it did before saving."""
 
+import pathlib
 import warnings
 
 import numpy as np
@@ -138,6 +139,29 @@ def test_a_checkpoint_loads_as_the_model_of_its_run(tmp_path):
     assert (model.hidden, model.output) == ("tanh", "softmax") and model.metadata["epoch"] == 2
     np.testing.assert_array_equal(model.predict(X)[None, :],
                                   xpnet.predict(X, params, hidden="tanh", output="softmax"))
+
+
+@pytest.mark.parametrize("kind", ["checkpoint", "params", "estimator"])
+def test_load_reads_the_file_once(tmp_path, monkeypatch, kind):
+    X, Y = xpnet.datasets.make_blobs(60, seed=0)
+    path = tmp_path / "model.npz"
+    if kind == "checkpoint":
+        xpnet.fit(X, Y, [2, 4, 3], epochs=1, output="softmax", checkpoint=path, verbose=0)
+    elif kind == "params":
+        xpnet.save_params(path, xpnet.init_params([2, 4, 3]), output="softmax")
+    else:
+        xpnet.MLPRegressor(hidden_layer_sizes=(3,), max_iter=1).fit(X.T, X[0]).save(path)
+    opened = []
+
+    def counting_open(file, *args, **kwargs):
+        opened.append(pathlib.Path(file))
+        return open(file, *args, **kwargs)
+
+    monkeypatch.setattr(container, "open", counting_open, raising=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        xpnet.load(path, backend="numpy")
+    assert opened == [path]
 
 
 def test_a_regressors_r2_is_the_mean_over_its_outputs_as_scikit_learn_computes_it():

@@ -1,5 +1,8 @@
 """Loss functions: the mean cost over the samples, and its gradient with respect to ``AL``.
 
+Each cost also takes per-sample ``weights`` (a ``(1, m)`` row summing to 1): the mean
+becomes the weighted mean, the samples' losses summed with those weights.
+
 Which loss goes with which output activation is decided in one place, the output
 table (:data:`xpnet.outputs.OUTPUTS`); this module only knows how to compute each loss.
 """
@@ -23,21 +26,29 @@ def _clipped(P: Array, upper_gap: bool) -> Array:
     return xp.minimum(xp.maximum(P, eps), 1 - eps if upper_gap else 1.0)
 
 
-def _binary_cross_entropy(AL: Array, Y: Array) -> Array:
+def _sample_mean(terms: Array, weights: Array | None) -> Array:
+    """The samples' (columns') mean of ``terms`` summed over rows; with ``weights`` (a
+    ``(1, m)`` row summing to 1), their weighted sum."""
+    xp = array_namespace(terms)
+    if weights is None:
+        return xp.sum(terms) / terms.shape[1]
+    return xp.sum(terms * weights)
+
+
+def _binary_cross_entropy(AL: Array, Y: Array, weights: Array | None = None) -> Array:
     xp = array_namespace(AL, Y)
     P = _clipped(AL, upper_gap=True)
-    return -xp.sum(Y * xp.log(P) + (1 - Y) * xp.log1p(-P)) / AL.shape[1]
+    return -_sample_mean(Y * xp.log(P) + (1 - Y) * xp.log1p(-P), weights)
 
 
-def _categorical_cross_entropy(AL: Array, Y: Array) -> Array:
+def _categorical_cross_entropy(AL: Array, Y: Array, weights: Array | None = None) -> Array:
     xp = array_namespace(AL, Y)
-    return -xp.sum(Y * xp.log(_clipped(AL, upper_gap=False))) / AL.shape[1]
+    return -_sample_mean(Y * xp.log(_clipped(AL, upper_gap=False)), weights)
 
 
-def _squared_error(AL: Array, Y: Array) -> Array:
-    xp = array_namespace(AL, Y)
+def _squared_error(AL: Array, Y: Array, weights: Array | None = None) -> Array:
     D = AL - Y
-    return xp.sum(D * D) / (2 * AL.shape[1])
+    return _sample_mean(D * D, weights) / 2
 
 
 def _squared_error_gradient(AL: Array, Y: Array) -> Array:
@@ -46,11 +57,12 @@ def _squared_error_gradient(AL: Array, Y: Array) -> Array:
 
 @dataclass(frozen=True)
 class Loss:
-    """A cost (a mean over the samples, as a 0-d array) and, where some output pairs it
-    with an activation other than its canonical one, its per-sample gradient dCost/dAL."""
+    """A cost (a mean over the samples, as a 0-d array; ``cost(AL, Y, weights)`` the
+    weighted mean) and, where some output pairs it with an activation other than its
+    canonical one, its per-sample gradient dCost/dAL."""
 
     name: str
-    cost: Callable[[Array, Array], Array]
+    cost: Callable[..., Array]
     gradient: Callable[[Array, Array], Array] | None = None
 
 

@@ -182,7 +182,8 @@ def bias_gradient(dZ: Array) -> Array:
 
 
 def layer_gradients(AL: Array, Y: Array, caches: Sequence[LayerCache], output: str | Output, *,
-                    weight_decay: float = 0.0, input_gradient: bool = False
+                    weight_decay: float = 0.0, input_gradient: bool = False,
+                    weights: Array | None = None
                     ) -> Iterator[tuple[int, Array | None, WeightGradient, Gradient]]:
     """The backward pass, one layer at a time, the output layer first.
 
@@ -191,8 +192,9 @@ def layer_gradients(AL: Array, Y: Array, caches: Sequence[LayerCache], output: s
     of the layer's own, ``dA_prev`` computed before the yield, so the
     caller may update layer ``l`` at once. ``dA0`` (the gradient of the input) only with
     ``input_gradient``: training never uses it, and it costs as much as ``dW1``.
+    ``weights``: per-sample weights, a ``(1, m)`` row summing to 1, for the weighted mean cost.
     """
-    dZ = get_output(output).gradient(AL, Y)
+    dZ = get_output(output).gradient(AL, Y, weights)
     for l in reversed(range(1, len(caches) + 1)):
         cache = caches[l - 1]
         dA_prev = cache.W.T @ dZ if l > 1 or input_gradient else None

@@ -62,16 +62,20 @@ class Output:
         """Whether the output classifies (accuracy applies)."""
         return self.correct_count is not None
 
-    def cost(self, AL: Array, Y: Array) -> Array:
-        """The mean loss over the samples, a 0-d array (``Y`` already matched to ``AL``)."""
-        return self.loss.cost(AL, Y)
+    def cost(self, AL: Array, Y: Array, weights: Array | None = None) -> Array:
+        """The mean loss over the samples, a 0-d array (``Y`` already matched to ``AL``);
+        with ``weights`` (a ``(1, m)`` row summing to 1), the weighted mean."""
+        if weights is None:
+            return self.loss.cost(AL, Y)
+        return self.loss.cost(AL, Y, weights)
 
-    def gradient(self, AL: Array, Y: Array) -> Array:
-        """dCost/dZ of the output layer, a new array."""
-        m = AL.shape[1]
+    def gradient(self, AL: Array, Y: Array, weights: Array | None = None) -> Array:
+        """dCost/dZ of the output layer, a new array; ``weights`` as in :meth:`cost`."""
+        # Each sample's share of the mean: 1/m, or its weight.
+        scale, share = (operator.truediv, AL.shape[1]) if weights is None else (operator.mul, weights)
         if self.canonical:
-            return in_place(AL - Y, operator.truediv, m)
-        return self.activation.backward(self.loss.gradient(AL, Y) / m, AL)
+            return in_place(AL - Y, scale, share)
+        return self.activation.backward(scale(self.loss.gradient(AL, Y), share), AL)
 
 
 def _binary_targets(Y: Array, name: str) -> None:

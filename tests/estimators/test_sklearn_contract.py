@@ -3,7 +3,7 @@
 Most tests adapt scikit-learn's own test module, sklearn/neural_network/tests/test_mlp.py
 (BSD-3-Clause, (c) the scikit-learn developers): their logic is copied and run against
 ``xpnet.MLPClassifier``/``MLPRegressor``; each names the test it comes from. Tests of
-solvers and options xpnet does not offer are left out.
+options xpnet does not offer are left out; the lbfgs ones are in test_lbfgs.py.
 """
 
 import re
@@ -269,7 +269,7 @@ def test_training_diverged_error_is_a_value_error_too():
 
 
 def test_warm_start_continues_and_refuses_other_classes():
-    # scikit-learn's test_warm_start (with the sgd solver: xpnet has no lbfgs)
+    # scikit-learn's test_warm_start, with the sgd solver (test_lbfgs.py runs lbfgs)
     X, y = load_digits(n_class=3, return_X_y=True)
     X, y = X[:150] / 16, y[:150]
     model = MLPClassifier(hidden_layer_sizes=2, solver="sgd", warm_start=True, random_state=42,

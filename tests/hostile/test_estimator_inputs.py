@@ -94,7 +94,7 @@ def test_scikit_learn_bad_input_check_passes(hostile, cls, check_name):
     (dict(activation="swish"), ValueError, ("activation", "logistic")),
     (dict(activation="softmax"), ValueError, ("activation", "relu")),
     (dict(activation=None), ValueError, ("activation", "tanh")),
-    (dict(solver="lbfgs"), ValueError, ("solver", "adam")),
+    (dict(solver="newton"), ValueError, ("solver", "adam", "lbfgs")),
     (dict(learning_rate="slow"), ValueError, ("learning_rate", "invscaling", "adaptive")),
     (dict(learning_rate="invscaling", power_t=-1.0), ValueError, ("power_t", ">= 0")),
     (dict(backend="tpu"), ValueError, ("backend", "tpu", "numpy")),
@@ -178,6 +178,20 @@ C, R = MLPClassifier, MLPRegressor
     (lambda: _fitted(C, dtype="float32").predict(np.full((2, 3), 1e300)), ValueError,
      ("X", "float32", "dtype='float64'")),
     (lambda: small(C).set_params(hidden_layers=(3,)), ValueError, ("hidden_layers", "valid parameters")),
+    (lambda: small(C).fit(X_, y_, sample_weight=np.ones(59)), ValueError,
+     ("sample_weight", "one number per sample (60)")),
+    (lambda: small(C).fit(X_, y_, sample_weight=np.ones((60, 2))), ValueError,
+     ("sample_weight", "1-D")),
+    (lambda: small(R).fit(X_, y_, sample_weight=["a"] * 60), ValueError,
+     ("sample_weight", "number")),
+    (lambda: small(R).fit(X_, y_, sample_weight=np.full(60, np.inf)), ValueError,
+     ("sample_weight", "finite")),
+    (lambda: small(C).partial_fit(X_, y_, sample_weight=-np.ones(60), classes=[0, 1]),
+     ValueError, ("sample_weight", ">= 0")),
+    (lambda: _fitted(C).score(X_, y_, sample_weight=np.zeros(60)), ValueError,
+     ("sample_weight", "all zero")),
+    (lambda: small(C, solver="lbfgs", backend="array_api_strict").fit(X_, y_), ValueError,
+     ("lbfgs", "NumPy", "backend='numpy'")),
 ], ids=["predict before fit", "predict_proba before fit", "score before fit",
         "predict feature count", "regressor predict feature count", "partial_fit feature count",
         "predict 1-D X", "predict 0 samples", "one class", "continuous targets to the classifier",
@@ -187,7 +201,9 @@ C, R = MLPClassifier, MLPRegressor
         "complex X", "a string in X", "a dict in X", "ragged X", "1-D X", "3-D X", "X None",
         "0 samples", "0 features", "partial_fit without classes", "partial_fit unseen label",
         "too few samples for early stopping", "score y too short", "score NaN y",
-        "values beyond float32", "unknown parameter"])
+        "values beyond float32", "unknown parameter", "sample_weight too short",
+        "2-D sample_weight", "string sample_weight", "inf sample_weight",
+        "negative sample_weight", "all-zero score weights", "lbfgs off NumPy"])
 def test_bad_data_is_refused_naming_the_argument(hostile, call, exception, words):
     with hostile.raises(exception, *words):
         call()

@@ -155,3 +155,27 @@ def test_a_single_process_needs_no_communicator(monkeypatch):
     assert launched_by_mpiexec() == 1 and world() is None
     monkeypatch.setenv("PMI_SIZE", "4")
     assert launched_by_mpiexec() == 4
+
+
+@pytest.mark.parametrize("parallel", ["data", "tensor"])
+@pytest.mark.parametrize("size", [2, 3])
+def test_sample_weights_on_thread_ranks_equal_fit_alone(xp, size, parallel):
+    X, Y = data(xp)
+    weights = np.random.RandomState(3).rand(X.shape[1])
+    weights[:9] = 0.0  # a whole piece of zero weight, on some rank, in some batch
+    options = dict(epochs=3, batch_size=8, seed=5, optimizer="adam", lr=0.01, verbose=0,
+                   sample_weight=weights, weight_decay=1e-2, decay_per_sample=True)
+    dims = [4, 5, 3, 1]
+    alone, history = xpnet.fit(X, Y, dims, **options)
+    results = fit_on_threads(size, X, Y, dims, parallel=parallel, **options)
+    assert not any(isinstance(r, BaseException) for r in results), results
+    if parallel == "tensor":
+        from xpnet.training.tensor import gather_params
+
+        results = fit_on_threads(size, X, Y, dims, parallel=parallel,
+                                 then=lambda t, r: (gather_params(r[0], t), r[1]), **options)[:1]
+    for params, ranks_history in results:
+        for key in alone:
+            np.testing.assert_allclose(to_numpy(params[key]), to_numpy(alone[key]), rtol=1e-12,
+                                       atol=1e-14)
+        np.testing.assert_allclose(ranks_history.loss, history.loss, rtol=1e-12)

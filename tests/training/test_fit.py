@@ -321,3 +321,39 @@ def test_numpy_integers_are_accepted_as_sizes():
     _, history = xpnet.fit(X_MOONS, Y_MOONS, [2, 3, 1], epochs=np.int64(2), batch_size=np.int64(30),
                            verbose=0)
     assert history.epochs == 2
+
+
+def test_fit_with_unit_sample_weights_follows_the_unweighted_run():
+    options = dict(epochs=4, lr=0.5, batch_size=32, seed=1, verbose=0)
+    plain, plain_history = xpnet.fit(X_MOONS, Y_MOONS, [2, 5, 1], **options)
+    weighted, history = xpnet.fit(X_MOONS, Y_MOONS, [2, 5, 1], sample_weight=np.ones(120),
+                                  **options)
+    for key, value in plain.items():
+        np.testing.assert_allclose(weighted[key], value, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(history.loss, plain_history.loss, rtol=1e-12)
+
+
+def test_fit_sample_weight_and_decay_per_sample_weigh_like_repeated_samples():
+    weights = np.arange(120) % 3
+    options = dict(epochs=3, lr=0.5, weight_decay=0.3, decay_per_sample=True, seed=1, verbose=0)
+    weighted, _ = xpnet.fit(X_MOONS, Y_MOONS, [2, 5, 1], sample_weight=weights, **options)
+    repeated, _ = xpnet.fit(np.repeat(X_MOONS, weights, axis=1), np.repeat(Y_MOONS, weights, axis=1),
+                            [2, 5, 1], **options)
+    for key, value in repeated.items():
+        np.testing.assert_allclose(weighted[key], value, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("weights, message", [
+    (np.ones(119), r"one weight per sample \(120\)"),
+    (-np.ones(120), "finite weights >= 0"),
+    (np.zeros(120), "all zero"),
+])
+def test_fit_refuses_bad_sample_weight(weights, message):
+    with pytest.raises(ValueError, match=message):
+        xpnet.fit(X_MOONS, Y_MOONS, [2, 1], sample_weight=weights, epochs=1, verbose=0)
+
+
+def test_fit_refuses_sample_weight_with_validation_split():
+    with pytest.raises(ValueError, match="validation_data"):
+        xpnet.fit(X_MOONS, Y_MOONS, [2, 1], sample_weight=np.ones(120), validation_split=0.2,
+                  epochs=1, verbose=0)

@@ -29,22 +29,35 @@ class TrainingData:
     X_val: np.ndarray
     Y_val: np.ndarray
     output: str
-    classes: list
+    classes: list | None  # None: a regressor
     preprocessing: dict[str, Any] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def training_data(path: pathlib.Path, target: str | None, seed: int) -> TrainingData:
-    """The labelled data in ``path`` (see :func:`xpnet.datasets.read_table`): labels as
-    classes, a stratified validation split, features standardised with the training
-    split's mean and scale."""
+TASKS = ("auto", "classification", "regression")
+
+
+def training_data(path: pathlib.Path, target: str | None, seed: int,
+                  task: str = "auto") -> TrainingData:
+    """The labelled data in ``path`` (see :func:`xpnet.datasets.read_table`), features
+    standardised with the training split's mean and scale. ``task``: ``"classification"``
+    (labels as classes, a stratified validation split), ``"regression"`` (real targets, one
+    identity output, a random split) or ``"auto"``: regression when the target holds
+    numbers that are not all whole, else classification."""
     table = read_table(path, target)
     y = table.y
+    whole = y.dtype.kind != "f" or bool(np.all(y == np.round(y)))
+    if task == "regression" or (task == "auto" and not whole):
+        if y.dtype.kind not in "biuf":
+            raise DataFileError(f"{path}: --task regression needs numbers in the target "
+                                f"{table.target or 'y'}, but it holds labels such as "
+                                f"{y[0]!r}; use --task classification")
+        return _regression_data(path, table, seed)
+    if not whole:
+        raise DataFileError(f"{path}: the target {table.target or 'y'} holds numbers that are "
+                            "not whole, but --task classification needs class labels (ints or "
+                            "strings); use --task regression for a real-valued target")
     if y.dtype.kind == "f":
-        if not np.all(y == np.round(y)):
-            raise DataFileError(f"{path}: the target {table.target or 'y'} holds numbers that "
-                                "are not whole, but xpnet train --data trains classifiers; "
-                                "use class labels (ints or strings)")
         y = y.astype(np.int64)
     classes, indices = np.unique(y, return_inverse=True)
     counts = np.bincount(indices)
@@ -53,32 +66,70 @@ def training_data(path: pathlib.Path, target: str | None, seed: int) -> Training
                             f"samples each (one for validation); the classes and their counts "
                             f"are {dict(zip(classes.tolist(), counts.tolist()))}")
     train, val = stratified_split(indices, VALIDATION_FRACTION, seed)
+    output = classifier_output(len(classes))
+    Y = get_output(output).targets(indices, len(classes), np.float64)
+    return _standardized(path, table, Y, train, val, output, classes.tolist())
+
+
+def _regression_data(path: pathlib.Path, table: Any, seed: int) -> TrainingData:
+    """A real target: one identity output, a random validation split."""
+    if table.X.shape[0] < 2:
+        raise DataFileError(f"{path}: regression needs at least two samples (one for "
+                            "validation)")
+    train, val = stratified_split(np.zeros(table.X.shape[0], dtype=np.int64),
+                                  VALIDATION_FRACTION, seed)  # one stratum: a random split
+    Y = table.y.astype(np.float64).reshape(1, -1)
+    return _standardized(path, table, Y, train, val, "identity", None)
+
+
+def _standardized(path: pathlib.Path, table: Any, Y: np.ndarray, train: np.ndarray,
+                  val: np.ndarray, output: str, classes: list | None) -> TrainingData:
+    """The split, features standardised with the training split's mean and scale."""
     mean = table.X[train].mean(axis=0)
     scale = table.X[train].std(axis=0)
     scale[scale == 0] = 1.0  # a constant feature stays at 0 rather than dividing by 0
     X = ((table.X - mean) / scale).T
-    output = classifier_output(len(classes))
-    Y = get_output(output).targets(indices, len(classes), np.float64)
     return TrainingData(
         pathlib.Path(path).name, X[:, train], Y[:, train], X[:, val], Y[:, val], output,
-        classes.tolist(), {"standardize": {"mean": mean.tolist(), "scale": scale.tolist()}},
+        classes, {"standardize": {"mean": mean.tolist(), "scale": scale.tolist()}},
         {"data": str(path), "features": table.features, "target": table.target})
 
 
 def model_and_inputs(model_path: pathlib.Path, data_path: pathlib.Path, target: str | None,
                      need_target: bool) -> tuple[Model, np.ndarray, Any]:
-    """The model saved at ``model_path`` and the inputs ``X`` ``(n_features, m)`` (and the
-    labels, or None) of ``data_path``, the columns chosen as the model was trained."""
+    """The model saved at ``model_path`` (a file of ``xpnet train --save``, ``save_params``
+    or an estimator's ``save``) and the inputs ``X`` ``(n_features, m)`` (and the labels,
+    or None) of ``data_path``, the columns chosen as the model was trained."""
     model = load(model_path, backend="numpy")
     if not isinstance(model, Model):
-        raise ValueError(f"{model_path} holds a {type(model).__name__}; the command line "
-                         "reads the files of xpnet train --save and xpnet.save_params")
+        model = estimator_model(model, model_path)
     features = model.metadata.get("features")
-    table = read_table(data_path, target or model.metadata.get("target"),
-                       features=features if isinstance(features, list) else None,
+    features = features if isinstance(features, list) else None
+    table = read_table(data_path, target or model.metadata.get("target"), features=features,
                        need_target=need_target)
     n_features = model.params["W1"].shape[1]
+    if (features is None and not need_target and table.target is not None and target is None
+            and table.X.shape[1] + 1 == n_features):
+        # Without recorded columns the last one was taken as the target; the model takes
+        # them all, so none is (read again with every column as a feature).
+        table = read_table(data_path, None, features=[*table.features, table.target],
+                           need_target=False)
     if table.X.shape[1] != n_features:
         raise DataFileError(f"{data_path}: {table.X.shape[1]} feature columns, but the model "
                             f"in {model_path} takes {n_features}")
     return model, table.X.T, table.y
+
+
+def estimator_model(estimator: Any, path: pathlib.Path) -> Model:
+    """The :class:`~xpnet.Model` of a fitted ``MLPClassifier``/``MLPRegressor`` (from ``path``):
+    the same network, activations and class labels, its column names as the features."""
+    if getattr(estimator, "_multilabel", False):
+        raise ValueError(f"{path} holds a multilabel MLPClassifier; the command line reads one "
+                         "label per row, so use it from Python (xpnet.load)")
+    names = getattr(estimator, "feature_names_in_", None)
+    classes = getattr(estimator, "classes_", None)
+    return Model({key: np.asarray(value) for key, value in estimator.params_.items()},
+                 hidden=estimator._hidden_activation(), output=estimator.out_activation_,
+                 classes=None if classes is None else classes.tolist(),
+                 metadata={"estimator": type(estimator).__name__,
+                           **({} if names is None else {"features": names.tolist()})})

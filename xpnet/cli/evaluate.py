@@ -32,7 +32,8 @@ def add_command(commands: Any) -> None:
         description="Print the loss, accuracy and confusion matrix of a saved classifier on "
                     "DATA (R^2 and MSE for a regressor).")
     parser.add_argument("model", type=pathlib.Path, metavar="MODEL",
-                        help="a model file of xpnet train --save or xpnet.save_params")
+                        help="a model file of xpnet train --save, xpnet.save_params or "
+                             "MLPClassifier/MLPRegressor.save")
     parser.add_argument("data", type=pathlib.Path, metavar="DATA",
                         help="labelled data: CSV, .npz of X and y, or .npy of X with --target")
     parser.add_argument("--target", metavar="COLUMN",

@@ -46,7 +46,8 @@ def add_command(commands: Any) -> None:
                     "or .npy of X) as CSV: the class labels the model was trained on, or with "
                     "--proba each class's probability.")
     parser.add_argument("model", type=pathlib.Path, metavar="MODEL",
-                        help="a model file of xpnet train --save or xpnet.save_params")
+                        help="a model file of xpnet train --save, xpnet.save_params or "
+                             "MLPClassifier/MLPRegressor.save")
     parser.add_argument("data", type=pathlib.Path, metavar="DATA", help="the data to predict")
     parser.add_argument("--proba", action="store_true", help="write class probabilities")
     parser.add_argument("--out", type=pathlib.Path, metavar="FILE",

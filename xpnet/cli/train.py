@@ -19,12 +19,13 @@ from ..datasets import (load_digits, load_mnist, make_blobs, make_moons, make_sp
 from ..errors import ConvergenceWarning, XpnetError
 from ..evaluation import accuracy
 from ..io import read_model, save_params
-from ..outputs import classifier_output
+from ..model import Model
+from ..outputs import classifier_output, get_output
 from ..plotting import PLOT_INSTALL_HINT, plot_history
 from ..training import fit, gather_params
 from ..training.optimizers import OPTIMIZERS
 from .arguments import HIDDEN_ACTIVATIONS, positive_float, positive_int, seed
-from .data import TrainingData, training_data
+from .data import TASKS, TrainingData, training_data
 
 DataSplit = tuple[Any, Any, Any, Any]
 
@@ -73,9 +74,12 @@ def _dataset(args: argparse.Namespace) -> TrainingData:
     if args.data is not None:
         if args.dataset is not None:
             raise ValueError("--data and --dataset both name the data; give one of them")
-        return training_data(args.data, args.target, args.seed)
+        return training_data(args.data, args.target, args.seed, args.task)
     if args.target is not None:
         raise ValueError("--target names a column of --data FILE; give --data too")
+    if args.task == "regression":
+        raise ValueError("--task regression trains on your own data: give --data FILE with a "
+                         "real-valued target (the --dataset choices are all classification)")
     args.dataset = args.dataset or "digits"
     X_train, Y_train, X_test, Y_test = DATASETS[args.dataset](args.seed)
     # One row of 0/1 targets: two classes; else one-hot rows, one per class.
@@ -130,17 +134,16 @@ def run(args: argparse.Namespace) -> int:
         params = gather_params(params, comm)
     if comm is not None and comm.Get_rank() != 0:  # rank 0 reports and writes the files
         return 1 if history.learned is False else 0
-    train_acc = accuracy(X_train, Y_train, params, **net)
-    test_acc = accuracy(X_test, Y_test, params, **net)
-    print(f"final loss {history.loss[-1]:.4g}; train accuracy {train_acc:.1%}, test accuracy "
-          f"{test_acc:.1%}; {_epochs_trained(history.epochs, resumed_at)} in {seconds:.1f} s")
+    scores = _scores(params, net, data)
+    print(f"final loss {history.loss[-1]:.4g}; {scores['text']}; "
+          f"{_epochs_trained(history.epochs, resumed_at)} in {seconds:.1f} s")
     if args.save is not None:
         training = {"layers": args.layers, "epochs": args.epochs, "batch_size": args.batch_size,
                     "lr": args.lr, "optimizer": args.optimizer, "seed": args.seed,
                     "dtype": args.dtype, **net}
         save_params(args.save, params, **net, classes=data.classes,
                     preprocessing=data.preprocessing, **data.metadata,
-                    test_accuracy=test_acc, training=training)
+                    **scores["saved"], training=training)
         print(f"saved the parameters to {args.save}")
     if args.plot is not None:
         plot_history(history, args.plot)
@@ -156,6 +159,22 @@ def run(args: argparse.Namespace) -> int:
 
 def _silent(*args: Any, **kwargs: Any) -> None:
     """``print`` for the ranks other than 0, which leave the talking to it."""
+
+
+def _scores(params: Any, net: dict[str, str], data: TrainingData) -> dict[str, Any]:
+    """How the trained network does: a classifier's train and test accuracy, a regressor's
+    R^2 and MSE; ``text`` to print, ``saved`` for the model file's metadata."""
+    if get_output(net["output"]).classifier:
+        train_acc = accuracy(data.X_train, data.Y_train, params, **net)
+        test_acc = accuracy(data.X_val, data.Y_val, params, **net)
+        return {"text": f"train accuracy {train_acc:.1%}, test accuracy {test_acc:.1%}",
+                "saved": {"test_accuracy": test_acc}}
+    model = Model(params, **net)  # the data is standardised already: no preprocessing here
+    train, test = (model.evaluate(X, Y) for X, Y in ((data.X_train, data.Y_train),
+                                                     (data.X_val, data.Y_val)))
+    return {"text": f"train R^2 {train['r2']:.4f}, test R^2 {test['r2']:.4f} "
+                    f"(test MSE {test['mse']:.4g})",
+            "saved": {"test_r2": test["r2"], "test_mse": test["mse"]}}
 
 
 def _epochs_trained(total: int, resumed_at: int | None) -> str:
@@ -203,6 +222,10 @@ def add_command(commands: Any) -> None:
              ".npy of X (with --target y.npy); 20%% is held out (stratified) for validation")
     add("--target", metavar="COLUMN",
         help="the CSV column holding the labels (default: the last), or the labels' .npy")
+    add("--task", choices=TASKS, default="auto",
+        help="what --data's target is: class labels (classification) or real values "
+             "(regression: one identity output, squared error, R^2 and MSE reported); "
+             "default auto: regression when the target holds numbers that are not all whole")
     add("--layers", type=positive_int, nargs="+", default=[64], metavar="N",
         help="hidden layer sizes (default: 64)")
     add("--hidden", default="relu", choices=HIDDEN_ACTIVATIONS, help="hidden activation (default: relu)")

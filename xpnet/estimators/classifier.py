@@ -10,6 +10,8 @@ import numpy as np
 from ..backend import asarray, is_host_data, namespace_of, to_numpy
 from ..outputs import OUTPUTS, classifier_output
 from . import files
+from .inputs import checked_sample_weight
+from .lbfgs import stochastic_only
 from .mlp import Array, _MLPBase
 from .sklearn_base import ClassifierMixin, DataConversionWarning
 
@@ -22,12 +24,15 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
     ones a softmax output with categorical cross-entropy. Labels may be ints or
     strings. A 2-D 0/1 label indicator ``y`` (multilabel) trains one sigmoid unit per
     label; ``predict`` then gives the indicator, ``predict_proba`` each label's
-    probability, ``score`` the share of samples with every label right. The parameters mirror scikit-learn's ``MLPClassifier`` (``solver`` is
-    ``"adam"`` or ``"sgd"``; ``alpha`` is the L2 penalty ``alpha/2 * sum(W**2)`` on
-    the mean loss; ``learning_rate`` is ``"constant"`` or ``"invscaling"``, counted
-    in epochs), plus ``backend`` (``"auto"``: a GPU when usable), ``dtype``
-    (``None``: float64 where the backend has it) and ``comm`` (an MPI communicator:
-    train on its ranks together, as :func:`xpnet.fit` does; not saved with the model).
+    probability, ``score`` the share of samples with every label right. The parameters
+    mirror scikit-learn's ``MLPClassifier`` (``solver`` is ``"adam"``, ``"sgd"`` or
+    ``"lbfgs"``, the last on the NumPy backend with ``max_fun``; ``alpha`` is the L2
+    penalty ``alpha/2 * sum(W**2)`` over each batch's sample count or weight sum;
+    ``learning_rate`` is ``"constant"``, ``"invscaling"`` or ``"adaptive"``), plus
+    ``backend`` (``"auto"``: a GPU when usable), ``dtype`` (``None``: float64 where
+    the backend has it) and ``comm`` (an MPI communicator: train on its ranks together,
+    as :func:`xpnet.fit` does; not saved with the model). ``fit``, ``partial_fit`` and
+    ``score`` take ``sample_weight``.
 
     Fitted attributes: ``classes_``, ``n_features_in_``, ``params_`` (the network's
     ``W1, b1, ...``), ``loss_curve_``, ``n_iter_``, ``history_``, ``out_activation_``.
@@ -50,8 +55,11 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
                              f"the previous call to fit. Previously got {self.classes_}, `y` "
                              f"has {given}")
 
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
-        """One epoch over ``X, y``; the first call must list every class in ``classes``."""
+    @stochastic_only
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None,
+                    classes: Any = None) -> MLPClassifier:
+        """One epoch over ``X, y`` (``sample_weight`` as in :meth:`fit`); the first call must
+        list every class in ``classes``."""
         first = not hasattr(self, "params_")
         if first and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit")
@@ -59,7 +67,8 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
                 self.classes_, np.unique(np.asarray(classes))):
             raise ValueError(f"`classes={list(classes)!r}` is not the same as on last call to "
                              f"partial_fit, was: {self.classes_.tolist()!r}")
-        return self._train(X, y, reset=first, incremental=True, classes=classes)
+        return self._train(X, y, reset=first, incremental=True, classes=classes,
+                           sample_weight=sample_weight)
 
     def _encode_targets(self, y, n_samples, xp, dtype, reset, classes):
         y = self._labels(y, n_samples)
@@ -93,11 +102,13 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
         # As scikit-learn: a multilabel split is not stratified.
         return None if self._multilabel else to_numpy(OUTPUTS[self._output].class_indices(Y))
 
-    def _validation_score(self, AL, Y):
+    def _validation_score(self, AL, Y, weights):
         if self._multilabel:  # scikit-learn's subset accuracy: every label of a sample right
-            return float(np.mean(np.all(to_numpy(AL > 0.5) == to_numpy(Y > 0.5), axis=0)))
-        class_indices = OUTPUTS[self._output].class_indices
-        return float(np.mean(to_numpy(class_indices(AL)) == to_numpy(class_indices(Y))))
+            hits = np.all(to_numpy(AL > 0.5) == to_numpy(Y > 0.5), axis=0)
+        else:
+            class_indices = OUTPUTS[self._output].class_indices
+            hits = to_numpy(class_indices(AL)) == to_numpy(class_indices(Y))
+        return float(np.average(hits, weights=weights))
 
     def _labels(self, y: Any, n_samples: int) -> np.ndarray:
         y = to_numpy(y) if not is_host_data(y) else np.asarray(y)
@@ -165,10 +176,13 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
             return xp.take(asarray(self.classes_, xp), indices, axis=0)
         return self.classes_[to_numpy(indices)]
 
-    def score(self, X: Any, y: Any) -> float:
-        """Mean accuracy of ``predict(X)`` against ``y``."""
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Mean accuracy of ``predict(X)`` against ``y`` (weighted by ``sample_weight``)."""
         predicted = to_numpy(self.predict(X))
         truth = self._labels(y, predicted.shape[0])
+        weights = checked_sample_weight(sample_weight, predicted.shape[0])
         if self._multilabel:  # subset accuracy, as scikit-learn's
-            return float(np.mean(np.all(predicted == truth.reshape(predicted.shape), axis=1)))
-        return float(np.mean(predicted == truth))
+            hits = np.all(predicted == truth.reshape(predicted.shape), axis=1)
+        else:
+            hits = predicted == truth
+        return float(np.average(hits, weights=weights))

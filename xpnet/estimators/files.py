@@ -17,9 +17,8 @@ import numpy as np
 
 from ..backend import asarray, backend_name, dtype_name, get_backend, resolve_backend
 from ..errors import ModelFileError
-from ..io import (PARAMS_KIND, ModelParams, description_of, network_of, read_checkpoint, read_model,
-                  write_network)
-from ..io.checkpoint_file import CHECKPOINT_KIND
+from ..io import PARAMS_KIND, ModelParams, description_of, network_of, read_model, write_network
+from ..io.checkpoint_file import CHECKPOINT_KIND, checkpoint_of
 from ..model import Model
 from ..parameters import layer_dims_of
 from .sklearn_base import BaseEstimator
@@ -30,7 +29,7 @@ ESTIMATORS: dict[str, type[BaseEstimator]] = {}
 
 # Settings added after the first file format, with their defaults: a setting at its default
 # is left out, so files of models that do not use it stay as they were (and load as before).
-ADDED_LATER: dict[str, Any] = {"warm_start": False}
+ADDED_LATER: dict[str, Any] = {"warm_start": False, "max_fun": 15000}
 
 
 def loadable(cls: type[BaseEstimator]) -> type[BaseEstimator]:
@@ -79,7 +78,7 @@ def load(path: str | os.PathLike, backend: Any = None) -> BaseEstimator | Model:
     arrays, header = read_model(path)
     xp = get_backend() if backend is None else resolve_backend(backend)
     if header.get("kind") == CHECKPOINT_KIND:
-        state = read_checkpoint(path, xp)
+        state = checkpoint_of(arrays, header, pathlib.Path(path), xp)  # the file is read once
         if not {"hidden", "output"} <= set(state.run):
             raise ModelFileError(f"checkpoint {path} does not say which activations its run "
                                  "used (no 'hidden'/'output' in its run description); resume "

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import is_host_data, to_numpy
+
 
 def densified(X: Any, estimator: str) -> Any:
     """A SciPy sparse ``X`` as a dense NumPy array; any other ``X`` as it is.
@@ -23,6 +25,26 @@ def densified(X: Any, estimator: str) -> Any:
         raise TypeError(f"{estimator} takes SciPy sparse matrices but not {type(X).__name__}; "
                         "convert X with X.toarray()")
     return X
+
+
+def checked_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray | None:
+    """``sample_weight`` as scikit-learn takes it: None, a number for every sample, or one
+    finite weight >= 0 per sample (not all 0); a float64 host array, or None."""
+    if sample_weight is None:
+        return None
+    host = np.asarray(sample_weight) if is_host_data(sample_weight) else to_numpy(sample_weight)
+    if host.ndim == 0:
+        host = np.full(n_samples, host)
+    if host.ndim != 1 or host.shape[0] != n_samples or host.dtype.kind not in "biuf":
+        raise ValueError(f"sample_weight must be a number or 1-D with one number per sample "
+                         f"({n_samples}), got shape {host.shape} dtype {host.dtype}")
+    host = host.astype(np.float64)
+    if not np.all(np.isfinite(host)) or np.any(host < 0):
+        raise ValueError("sample_weight must hold finite weights >= 0; give a sample you want "
+                         "to leave out weight 0")
+    if not host.sum() > 0:
+        raise ValueError("sample_weight is all zero: at least one sample needs a weight > 0")
+    return host
 
 
 def column_names(X: Any) -> np.ndarray | None:

@@ -39,11 +39,12 @@ from ..validation import (
     check_positive,
     working_dtype,
 )
-from . import files
-from .inputs import check_feature_names, densified
+from . import files, lbfgs
+from .inputs import check_feature_names, checked_sample_weight, densified
 from .reals import check_finite_cast, device_reals, host_reals
 from .sklearn_base import BaseEstimator, ConvergenceWarning, NotFittedBase
-from .stopping import EpochRule, SklearnRate, check_patience, split_validation
+from .stopping import (EpochRule, SklearnRate, check_patience, penalty_scale, split_validation,
+                       start_bookkeeping, verbosity)
 
 Array = Any
 
@@ -71,7 +72,7 @@ class _MLPBase(BaseEstimator):
                  validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-8, n_iter_no_change: int = 10, backend: Any = "auto",
                  dtype: str | None = None, verbose: int = 0, warm_start: bool = False,
-                 comm: Any = None) -> None:
+                 max_fun: int = 15000, comm: Any = None) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -96,6 +97,7 @@ class _MLPBase(BaseEstimator):
         self.dtype = dtype
         self.verbose = verbose
         self.warm_start = warm_start
+        self.max_fun = max_fun
         self.comm = comm
 
     def __sklearn_tags__(self):
@@ -104,13 +106,14 @@ class _MLPBase(BaseEstimator):
         return tags
 
     # -- training -----------------------------------------------------------------------
-    def fit(self, X: Any, y: Any) -> _MLPBase:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> _MLPBase:
         """Train on ``X`` ``(n_samples, n_features)`` and targets ``y``: from scratch, or with
-        ``warm_start=True`` from the weights of the previous fit."""
+        ``warm_start=True`` from the weights of the previous fit. ``sample_weight`` (one
+        weight >= 0 per sample) weights each sample's loss, as scikit-learn's."""
         warm = check_flag(self.warm_start, "warm_start") and hasattr(self, "params_")
         if warm and y is not None:
             self._check_warm_start(y)
-        return self._train(X, y, reset=not warm, incremental=False)
+        return self._train(X, y, reset=not warm, incremental=False, sample_weight=sample_weight)
 
     def _check_warm_start(self, y: Any) -> None:
         """Raise when ``y`` cannot continue the previous fit (the classifier: other classes)."""
@@ -133,7 +136,8 @@ class _MLPBase(BaseEstimator):
             raise AttributeError(f"This {type(self).__name__} instance is not fitted yet")
         return self.params_
 
-    def _train(self, X: Any, y: Any, *, reset: bool, incremental: bool, classes: Any = None) -> _MLPBase:
+    def _train(self, X: Any, y: Any, *, reset: bool, incremental: bool, classes: Any = None,
+               sample_weight: Any = None) -> _MLPBase:
         """Fit (``incremental=False``) or run one epoch; ``reset`` starts a new model.
 
         Nothing is lost on failure: a fit that raises leaves the estimator as it was.
@@ -146,23 +150,26 @@ class _MLPBase(BaseEstimator):
                             for key, value in self.params_.items()}
             self.optimizer_ = copy.deepcopy(getattr(self, "optimizer_", None))
         try:
-            return self._train_or_raise(X, y, reset=reset, incremental=incremental, classes=classes)
+            return self._train_or_raise(X, y, reset, incremental, classes, sample_weight)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
             raise
 
-    def _train_or_raise(self, X, y, *, reset, incremental, classes):
+    def _train_or_raise(self, X, y, reset, incremental, classes, sample_weight):
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
         if incremental and check_flag(self.early_stopping, "early_stopping"):
             raise ValueError("partial_fit does not support early_stopping=True")
         xp = self._namespace(X, reset)
+        if self.solver == "lbfgs":
+            lbfgs.check_backend(xp)
         Xt = self._network_input(X, xp, reset)
         Y = self._encode_targets(y, Xt.shape[1], xp, Xt.dtype, reset, classes)
+        weights = checked_sample_weight(sample_weight, Xt.shape[1])
         if reset:
             self.params_ = None
-            self._start_bookkeeping()
+            start_bookkeeping(self)
         else:  # new lists: a fit that raises must leave the old ones as they were
             self.loss_curve_ = list(self.loss_curve_)
             if self.validation_scores_ is not None:
@@ -171,16 +178,21 @@ class _MLPBase(BaseEstimator):
             self.optimizer_ = self._optimizer()
         if not incremental:
             self.n_iter_ = 0
-        Xt, Y, validation = self._hold_out(Xt, Y, xp)
+        if self.solver == "lbfgs":  # the whole set at once; early_stopping does not apply
+            lbfgs.fit_lbfgs(self, Xt, Y, weights, [Xt.shape[0], *self._hidden_sizes(), Y.shape[0]],
+                            self._seed(0))
+            self.n_layers_, self.out_activation_ = len(self.params_) // 2 + 1, self._output
+            return self
+        Xt, Y, validation, weights, val_weights = self._hold_out(Xt, Y, xp, weights)
         layer_dims = [Xt.shape[0], *self._hidden_sizes(), Y.shape[0]]
         batch_size = self._batch_size(Xt.shape[1])
         rate = SklearnRate(self.learning_rate, check_non_negative(self.power_t, "power_t"), self.t_)
-        rule = EpochRule(self, rate, Xt.shape[1], batch_size, validation, self._validation_score,
-                         incremental)
+        rule = EpochRule(self, rate, Xt.shape[1], penalty_scale(Xt.shape[1], batch_size, weights),
+                         validation, self._validation_score, incremental, val_weights)
         epochs_before = self.n_iter_
         params, history = fit_network(
             Xt, Y, layer_dims, params=self.params_, validation_data=validation, callbacks=[rule],
-            **self._fit_options(batch_size, rate, incremental))
+            sample_weight=weights, **self._fit_options(batch_size, rate, incremental))
         if rule.best_params is not None:  # early_stopping: the best validation score's weights
             restore_params(params, rule.best_params)
         self.params_, self.history_ = params, history
@@ -191,35 +203,28 @@ class _MLPBase(BaseEstimator):
                           "the optimization hasn't converged yet.", ConvergenceWarning, stacklevel=4)
         return self
 
-    def _start_bookkeeping(self) -> None:
-        """scikit-learn's attributes of a new model, before its first epoch."""
-        self.loss_curve_: list[float] = []
-        self.n_iter_ = self.t_ = self._no_improvement_count = 0
-        if self.early_stopping:
-            self.validation_scores_: list[float] | None = []
-            self.best_validation_score_, self.best_loss_ = -np.inf, None
-        else:
-            self.validation_scores_ = self.best_validation_score_ = None
-            self.best_loss_ = np.inf
-
-    def _hold_out(self, Xt: Array, Y: Array, xp: Any) -> tuple[Array, Array, Any]:
-        """``(X_train, Y_train, (X_val, Y_val) or None)``: scikit-learn's validation split
-        when ``early_stopping=True``, stratified for single-label classifiers."""
+    def _hold_out(self, Xt: Array, Y: Array, xp: Any, weights: np.ndarray | None
+                  ) -> tuple[Array, Array, Any, Any, Any]:
+        """``(X_train, Y_train, (X_val, Y_val) or None, train weights, validation weights)``:
+        scikit-learn's validation split when ``early_stopping=True``, stratified for
+        single-label classifiers; the sample weights (or None) split alike."""
         if not check_flag(self.early_stopping, "early_stopping"):
-            return Xt, Y, None
+            return Xt, Y, None, weights, None
         train, val = split_validation(Xt.shape[1], self.validation_fraction,
                                       self._seed(self.n_iter_), self._strata(Y),
                                       getattr(self, "classes_", None))
+        split = (None, None) if weights is None else (weights[train], weights[val])
         train, val = asarray(train, xp), asarray(val, xp)
         return (xp.take(Xt, train, axis=1), xp.take(Y, train, axis=1),
-                (xp.take(Xt, val, axis=1), xp.take(Y, val, axis=1)))
+                (xp.take(Xt, val, axis=1), xp.take(Y, val, axis=1)), *split)
 
     def _strata(self, Y: Array) -> np.ndarray | None:
         """The classes to stratify the validation split by (None: not stratified)."""
         return None
 
-    def _validation_score(self, AL: Array, Y: Array) -> float:
-        """scikit-learn's ``score`` of the network's output ``AL`` against targets ``Y``."""
+    def _validation_score(self, AL: Array, Y: Array, weights: np.ndarray | None) -> float:
+        """scikit-learn's ``score`` of the network's output ``AL`` against targets ``Y``,
+        weighted by the validation samples' ``weights`` (None: all alike)."""
         raise NotImplementedError
 
     def _fit_options(self, batch_size: int, rate: SklearnRate, incremental: bool) -> dict[str, Any]:
@@ -231,13 +236,17 @@ class _MLPBase(BaseEstimator):
             lr=check_positive(self.learning_rate_init, "learning_rate_init"),
             batch_size=batch_size, shuffle=check_flag(self.shuffle, "shuffle"),
             optimizer=self.optimizer_, schedule=rate if self.solver == "sgd" else Constant(),
-            # scikit-learn's penalty is alpha/2 * sum(W**2) per batch, divided by the batch's size.
-            weight_decay=check_non_negative(self.alpha, "alpha") / batch_size, hidden=hidden,
+            # scikit-learn's penalty is alpha/2 * sum(W**2) per batch, divided by the batch's
+            # sample count (its weight sum with sample_weight), a short last batch's included.
+            weight_decay=check_non_negative(self.alpha, "alpha"), decay_per_sample=True,
+            hidden=hidden,
             output=self._output, seed=self._seed(self.n_iter_),
             scale=ACTIVATIONS[hidden].init_scale,
-            initial_epoch=self.n_iter_, verbose=_verbosity(self.verbose), comm=self.comm)
+            initial_epoch=self.n_iter_, verbose=verbosity(self.verbose), comm=self.comm)
 
-    def _optimizer(self) -> Optimizer:
+    def _optimizer(self) -> Optimizer | None:
+        if self.solver == "lbfgs":  # SciPy keeps its own state, for one fit
+            return None
         if self.solver == "adam":
             return Adam(check_fraction(self.beta_1, "beta_1"), check_fraction(self.beta_2, "beta_2"),
                         self.epsilon)
@@ -248,7 +257,7 @@ class _MLPBase(BaseEstimator):
                 raise ValueError(f"momentum must be a number in [0, 1], got {momentum!r}")
             nesterov = check_flag(self.nesterovs_momentum, "nesterovs_momentum")
             return SGD(float(momentum), nesterov=nesterov and momentum > 0)
-        raise ValueError(f"solver must be 'adam' or 'sgd', got {self.solver!r}")
+        raise ValueError(f"solver must be 'adam', 'sgd' or 'lbfgs', got {self.solver!r}")
 
 
     def _hidden_sizes(self) -> list[int]:
@@ -389,10 +398,3 @@ class _MLPBase(BaseEstimator):
         self.history_ = History(**fitted["history_"])
         self.params_, self.optimizer_ = params, self._optimizer()
 
-
-def _verbosity(verbose: Any) -> int:
-    """``fit``'s progress bar for the estimator's ``verbose`` (any int >= 0, as scikit-learn):
-    0 none, 1 in a terminal, 2 and more always."""
-    if not isinstance(verbose, numbers.Integral) or verbose < 0:
-        raise ValueError(f"verbose must be an int >= 0 (0: silent), got {verbose!r}")
-    return min(int(verbose), 2)

@@ -8,6 +8,8 @@ import numpy as np
 
 from ..backend import asarray, is_host_data, namespace_of, to_numpy
 from . import files
+from .inputs import checked_sample_weight
+from .lbfgs import stochastic_only
 from .mlp import Array, _MLPBase
 from .reals import check_finite_cast, device_reals, host_reals
 from .sklearn_base import RegressorMixin
@@ -23,9 +25,12 @@ class MLPRegressor(RegressorMixin, _MLPBase):
 
     _output = "identity"
 
-    def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
-        """One epoch over ``X, y`` (the first call starts a new model)."""
-        return self._train(X, y, reset=not hasattr(self, "params_"), incremental=True)
+    @stochastic_only
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+        """One epoch over ``X, y`` (the first call starts a new model; ``sample_weight`` as
+        in :meth:`fit`)."""
+        return self._train(X, y, reset=not hasattr(self, "params_"), incremental=True,
+                           sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -44,8 +49,8 @@ class MLPRegressor(RegressorMixin, _MLPBase):
         check_finite_cast(Y, y, "y")
         return xp.reshape(Y, (1, n_samples)) if Y.ndim == 1 else xp.asarray(Y.T, copy=True)
 
-    def _validation_score(self, AL, Y):
-        return _r2(to_numpy(Y).T, to_numpy(AL).T)
+    def _validation_score(self, AL, Y, weights):
+        return _r2(to_numpy(Y).T, to_numpy(AL).T, weights)
 
     def _fitted_state(self):
         return {**super()._fitted_state(), "n_outputs_": self.n_outputs_, "y_is_1d": self._y_is_1d}
@@ -60,8 +65,9 @@ class MLPRegressor(RegressorMixin, _MLPBase):
         xp = namespace_of(AL=AL)
         return AL[0, :] if self._y_is_1d else xp.asarray(AL.T, copy=True)
 
-    def score(self, X: Any, y: Any) -> float:
-        """The coefficient of determination R^2 (averaged over outputs)."""
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """The coefficient of determination R^2 (averaged over outputs; weighted by
+        ``sample_weight``, as scikit-learn's ``r2_score``)."""
         predicted = to_numpy(self.predict(X))
         truth = host_reals(to_numpy(y) if not is_host_data(y) else y, "y").astype(np.float64)
         if truth.ndim == 0 or truth.shape[0] != predicted.shape[0] or truth.size != predicted.size:
@@ -69,12 +75,16 @@ class MLPRegressor(RegressorMixin, _MLPBase):
                              "y must have one row per sample")
         if not np.all(np.isfinite(truth)):
             raise ValueError("y contains NaN or inf; remove or impute those values first")
-        return _r2(truth.reshape(predicted.shape), predicted)
+        return _r2(truth.reshape(predicted.shape), predicted,
+                   checked_sample_weight(sample_weight, predicted.shape[0]))
 
 
-def _r2(truth: np.ndarray, predicted: np.ndarray) -> float:
-    """R^2 of ``predicted`` against ``truth`` (host arrays of one shape), averaged over outputs."""
-    residual = ((truth - predicted) ** 2).sum(axis=0)
-    total = ((truth - truth.mean(axis=0)) ** 2).sum(axis=0)
+def _r2(truth: np.ndarray, predicted: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """R^2 of ``predicted`` against ``truth`` (host arrays of one shape), averaged over
+    outputs; ``weights`` weight each sample (row), as in scikit-learn's ``r2_score``."""
+    w = np.ones(truth.shape[0]) if weights is None else weights
+    w = w.reshape((-1,) + (1,) * (truth.ndim - 1))
+    residual = (w * (truth - predicted) ** 2).sum(axis=0)
+    total = (w * (truth - np.average(truth, axis=0, weights=w.ravel())) ** 2).sum(axis=0)
     r2 = np.where(total > 0, 1 - residual / np.where(total > 0, total, 1), 0.0)
     return float(np.mean(r2))

@@ -5,12 +5,14 @@ after each epoch: the loss with its L2 term, ``t_``, the verbose lines, the
 ``tol``/``n_iter_no_change`` count on the training loss or (``early_stopping=True``)
 on the validation score with the best weights kept, and ``learning_rate="adaptive"``.
 ``SklearnRate`` is the matching learning-rate schedule; ``split_validation`` holds out
-scikit-learn's validation fraction, stratified for single-label classifiers.
+scikit-learn's validation fraction, stratified for single-label classifiers;
+``start_bookkeeping`` sets a new model's attributes, ``verbosity`` maps ``verbose``.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -55,12 +57,13 @@ class EpochRule:
     or R^2); ``validation`` is ``(X_val, y_val)`` in the network layout and as labels.
     """
 
-    def __init__(self, estimator: Any, rate: SklearnRate, n_train: int, batch_size: int,
+    def __init__(self, estimator: Any, rate: SklearnRate, n_train: int, penalty_scale: float,
                  validation: tuple[Array, Any] | None,
-                 score: Callable[[Array, Any], float] | None, incremental: bool) -> None:
+                 score: Callable[[Array, Any, Any], float] | None, incremental: bool,
+                 validation_weights: np.ndarray | None = None) -> None:
         self.estimator, self.rate, self.n_train = estimator, rate, n_train
-        self.batch_size, self.validation, self.score = batch_size, validation, score
-        self.incremental = incremental
+        self.penalty_scale, self.validation, self.score = penalty_scale, validation, score
+        self.incremental, self.validation_weights = incremental, validation_weights
         self.stopped = False
         self.best_params: dict[str, Array] | None = None
 
@@ -88,20 +91,21 @@ class EpochRule:
         return False
 
     def _penalty(self, params: Mapping[str, Array]) -> float:
-        """scikit-learn's L2 term on its loss: ``alpha/2 * sum(W**2)`` per batch sample."""
+        """scikit-learn's L2 term on its loss: ``alpha/2 * sum(W**2)`` times ``penalty_scale``
+        (the end-of-epoch weights stand for those of each batch)."""
         if not self.estimator.alpha:
             return 0.0
         weights = [value for key, value in params.items() if key.startswith("W")]
         xp = namespace_of(W=weights[0])
         total = xp.sum(xp.stack([xp.sum(W * W) for W in weights]))
-        return 0.5 * self.estimator.alpha * float(to_numpy(total)) / self.batch_size
+        return 0.5 * self.estimator.alpha * float(to_numpy(total)) * self.penalty_scale
 
     def _score_validation(self, params: Mapping[str, Array]) -> None:
         est = self.estimator
         X_val, y_val = self.validation
         output = forward_prop(X_val, dict(params), hidden=est._hidden_activation(),
                               output=est._output)[0]
-        score = self.score(output, y_val)
+        score = self.score(output, y_val, self.validation_weights)
         est.validation_scores_.append(score)
         if est._verbose_here():
             say("Validation score: %f" % score)
@@ -131,6 +135,14 @@ class EpochRule:
         if est._verbose_here():
             say(message + " Setting learning rate to %f" % (est.learning_rate_init / self.rate.divided))
         return False
+
+
+def penalty_scale(n_samples: int, batch_size: int, weights: np.ndarray | None) -> float:
+    """What multiplies ``alpha/2 * sum(W**2)`` in scikit-learn's epoch loss: each batch adds
+    its penalty divided by its sample count (weight sum), times its share of the samples,
+    ``n_batches / n_samples`` in all (``n_batches / sum(weights)``: weights spread evenly)."""
+    n_batches = -(-n_samples // batch_size)
+    return n_batches / (n_samples if weights is None else float(weights.sum()))
 
 
 def split_validation(n_samples: int, fraction: Any, seed: int, strata: np.ndarray | None,
@@ -171,3 +183,23 @@ def check_patience(n_iter_no_change: Any) -> None:
     """``n_iter_no_change``: an int >= 1, or ``inf`` (never stop) as scikit-learn allows."""
     if not (isinstance(n_iter_no_change, float) and n_iter_no_change == math.inf):
         check_count(n_iter_no_change, "n_iter_no_change", 1)
+
+
+def start_bookkeeping(est: Any) -> None:
+    """scikit-learn's attributes of a new model, before its first epoch."""
+    est.loss_curve_ = []
+    est.n_iter_ = est.t_ = est._no_improvement_count = 0
+    if est.early_stopping:
+        est.validation_scores_ = []
+        est.best_validation_score_, est.best_loss_ = -np.inf, None
+    else:
+        est.validation_scores_ = est.best_validation_score_ = None
+        est.best_loss_ = np.inf
+
+
+def verbosity(verbose: Any) -> int:
+    """``fit``'s progress bar for the estimator's ``verbose`` (any int >= 0, as scikit-learn):
+    0 none, 1 in a terminal, 2 and more always."""
+    if not isinstance(verbose, numbers.Integral) or verbose < 0:
+        raise ValueError(f"verbose must be an int >= 0 (0: silent), got {verbose!r}")
+    return min(int(verbose), 2)

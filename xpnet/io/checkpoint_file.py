@@ -71,11 +71,17 @@ def read_checkpoint(path: str | os.PathLike, backend: Any) -> TrainingState:
     Raises ``FileNotFoundError`` for a missing file and :class:`ModelFileError` for
     one that is not a complete, consistent xpnet checkpoint.
     """
-    where = Path(path)
     try:
         arrays, header = read_model(path)
     except ModelFileError as exc:  # the file reader's advice is about model files
         raise ModelFileError(str(exc).replace(DAMAGED_FILE_FIX, CHECKPOINT_FIX)) from exc
+    return checkpoint_of(arrays, header, Path(path), backend)
+
+
+def checkpoint_of(arrays: Mapping[str, np.ndarray], header: Mapping[str, Any], where: Path,
+                  backend: Any) -> TrainingState:
+    """The :class:`TrainingState` of a file already read with :func:`read_model` (its
+    ``arrays`` and ``header``), its arrays on ``backend``; ``where`` names it in errors."""
     if header.get("kind") != CHECKPOINT_KIND:
         raise damaged_checkpoint(where, f"it holds a {str(header.get('kind'))[:80]!r} file, "
                                         "not a training checkpoint")

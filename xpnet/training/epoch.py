@@ -27,7 +27,7 @@ def train_epoch(run: TrainingRun, epoch: int, before_update: Callable[[], None]
     xp = namespace_of(X=run.X)
     lr = o.schedule(o.lr, epoch)
     m = run.X.shape[1]
-    order = epoch_order(run, xp)
+    host_order, order = epoch_order(run, xp)
     losses, correct = [], []
     # Tensor parallel: this rank's share of the network, with the ranks' sums in between.
     forward_pass, update = ((forward, backward_and_update) if run.tensor is None
@@ -35,12 +35,14 @@ def train_epoch(run: TrainingRun, epoch: int, before_update: Callable[[], None]
     # The data was checked once in prepare_run: the loop calls the unchecked forward.
     for start in range(0, m, run.batch_size):
         Xb, Yb = _batch(run, order, start, xp)
+        batch = (start, min(start + run.batch_size, m))
+        weights, decay, _ = batch_weights(run, host_order, order, batch, batch, xp)
         AL, caches = forward_pass(Xb, run.params, run.activations)
-        losses.append(o.output.cost(AL, Yb))
+        losses.append(o.output.cost(AL, Yb, weights))
         if o.output.classifier:
             correct.append(o.output.correct_count(AL, Yb))
         before_update()
-        update(AL, Yb, caches, run.params, o.output, o.optimizer, lr, o.weight_decay)
+        update(AL, Yb, caches, run.params, o.output, o.optimizer, lr, decay, weights)
     batch_losses = xp.stack(losses)
     # Weighting by the batches' shares keeps a single batch's cost exact.
     metrics = {"loss": xp.sum(batch_losses * run.batch_shares)}
@@ -81,13 +83,39 @@ def _validation_metrics(run: TrainingRun) -> dict[str, Array]:
     return metrics
 
 
-def epoch_order(run: TrainingRun, xp: Any) -> Array | None:
-    """This epoch's sample order on the device, or None to take the samples as they are."""
+def epoch_order(run: TrainingRun, xp: Any) -> tuple[Any, Array | None]:
+    """This epoch's sample order on the host and on the device, or ``(None, None)`` to take
+    the samples as they are."""
     m = run.X.shape[1]
     if not run.options.shuffle or run.batch_size >= m:
-        return None
+        return None, None
     # Drawn on the host from the seed (the same on every backend), gathered on the device.
-    return asarray(run.rng.permutation(m), xp)
+    host = run.rng.permutation(m)
+    return host, asarray(host, xp)
+
+
+def batch_weights(run: TrainingRun, host_order: Any, order: Array | None, batch: tuple[int, int],
+                  piece: tuple[int, int], xp: Any) -> tuple[Array | None, float, float]:
+    """For the samples ``piece`` (a ``[lo, hi)`` range) of the mini-batch ``batch``:
+    their weights (a ``(1, n)`` row summing to 1 over the piece, or None without
+    ``sample_weight``), the batch's weight decay (the option's, or with
+    ``decay_per_sample`` the option's divided by the batch's sample count or weight sum)
+    and the piece's share of the batch (by weight, or by count), from host numbers."""
+    o = run.options
+    (start, stop), (lo, hi) = batch, piece
+    if run.sample_weight is None:
+        decay = o.weight_decay / (stop - start) if o.decay_per_sample else o.weight_decay
+        return None, decay, (hi - lo) / (stop - start)
+    in_batch = run.host_weights[slice(start, stop) if host_order is None else host_order[start:stop]]
+    total, part = float(in_batch.sum()), float(in_batch[lo - start:hi - start].sum())
+    weights = xp.reshape(run.sample_weight[lo:hi] if order is None else
+                         xp.take(run.sample_weight, order[lo:hi], axis=0), (1, hi - lo))
+    if total == 0:  # a batch of zero weights adds nothing to the loss or the gradients
+        return weights, 0.0, 0.0
+    decay = o.weight_decay / total if o.decay_per_sample else o.weight_decay
+    if part == 0:  # (a piece of zero weights: nothing from it, its share 0)
+        return weights, decay, 0.0
+    return weights * (1.0 / part), decay, part / total
 
 
 def _batch(run: TrainingRun, order: Array | None, start: int, xp: Any) -> tuple[Array, Array]:

@@ -32,7 +32,8 @@ Array = Any
 def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: float = 0.5,
         batch_size: int | None = None, shuffle: bool = True,
         optimizer: str | Optimizer = "sgd", schedule: str | Schedule = "constant",
-        weight_decay: float = 0.0, hidden: str = "sigmoid", output: str = "sigmoid",
+        weight_decay: float = 0.0, decay_per_sample: bool = False,
+        sample_weight: Any = None, hidden: str = "sigmoid", output: str = "sigmoid",
         seed: int | None = 3, scale: float | str = "auto", dtype: Any = None,
         backend: Backend | None = None, params: dict[str, Array] | None = None,
         validation_data: tuple[Any, Any] | None = None, validation_split: float = 0.0,
@@ -50,7 +51,10 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
     - steps: ``epochs``, ``lr``, ``batch_size`` (None: full batch), ``shuffle``,
       ``optimizer`` (``"sgd"``, ``"momentum"``, ``"nesterov"``, ``"adam"``, ``"rmsprop"``
       or an instance), ``schedule`` (a name or an instance), ``weight_decay`` (L2 penalty
-      ``weight_decay/2 * sum(W**2)``);
+      ``weight_decay/2 * sum(W**2)`` added to each mini-batch's cost; ``decay_per_sample=True``
+      divides it by the batch's sample count, or weight sum: scikit-learn's ``alpha``),
+      ``sample_weight`` (one weight >= 0 per sample: each mini-batch's cost is the
+      weighted mean of its samples' losses);
     - the network: ``hidden``, ``output``, ``seed``, ``scale`` (``"auto"``: ``"he"`` for
       the relu family, else ``"xavier"``), ``dtype``, or ``params`` to continue training
       (updated in place);
@@ -73,7 +77,8 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
     """
     given = dict(
         epochs=epochs, lr=lr, batch_size=batch_size, shuffle=shuffle, optimizer=optimizer,
-        schedule=schedule, weight_decay=weight_decay, hidden=hidden, output=output, seed=seed,
+        schedule=schedule, weight_decay=weight_decay, decay_per_sample=decay_per_sample,
+        sample_weight=sample_weight, hidden=hidden, output=output, seed=seed,
         scale=scale, dtype=dtype, backend=backend, validation_data=validation_data,
         validation_split=validation_split, early_stopping=early_stopping, min_delta=min_delta,
         callbacks=callbacks, on_nan=on_nan, restore_on_nan=restore_on_nan,

@@ -38,6 +38,8 @@ class FitOptions:
     optimizer: Optimizer | str = "sgd"
     schedule: Schedule | str = "constant"
     weight_decay: float = 0.0
+    decay_per_sample: bool = False  # weight_decay divided by each batch's count or weight sum
+    sample_weight: Any = None
     hidden: str = "sigmoid"
     output: Output | str = "sigmoid"
     seed: int | None = 3
@@ -73,6 +75,7 @@ def fit_options(**given: Any) -> FitOptions:
         batch_size=_batch_size(o.batch_size), shuffle=bool(o.shuffle),
         optimizer=get_optimizer(o.optimizer), schedule=get_schedule(o.schedule),
         weight_decay=check_non_negative(o.weight_decay, "weight_decay"),
+        decay_per_sample=check_flag(o.decay_per_sample, "decay_per_sample"),
         hidden=get_activation(o.hidden, "hidden").name, output=get_output(o.output),
         scale=get_activation(o.hidden, "hidden").init_scale if o.scale == "auto" else o.scale,
         seed=check_seed(o.seed), validation_split=_validation_split(o),

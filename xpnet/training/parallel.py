@@ -3,8 +3,9 @@ the ranks per step makes the step the one a single process would take.
 
 Each mini-batch of the global ``batch_size`` is cut into one contiguous piece per rank
 (sizes differ by at most one sample). A rank's gradients are its piece's mean gradient
-weighted by the piece's share of the batch, so the sum over the ranks is the whole
-batch's mean gradient, uneven pieces included; they travel as one flat buffer (one
+weighted by the piece's share of the batch (of its samples, or of their weight with
+``sample_weight``), so the sum over the ranks is the whole batch's mean gradient,
+uneven pieces included; they travel as one flat buffer (one
 Allreduce per step), and every rank then applies the same update to the same weights.
 The epoch's metrics (each batch's loss, the hits, the validation loss) are summed the
 same way once per epoch, so every rank takes the same decisions (early stopping,
@@ -22,7 +23,7 @@ from ..gradients import Gradient
 from ..network import LayerCache, forward, layer_gradients
 from ..outputs import Output
 from ..parameters import layer_keys, n_layers, restore_params
-from .epoch import batch_rows, epoch_logs, epoch_order
+from .epoch import batch_rows, batch_weights, epoch_logs, epoch_order
 from .run import TrainingRun
 
 Array = Any
@@ -70,10 +71,12 @@ def broadcast_params(transport: Transport, params: MutableMapping[str, Array]) -
 
 
 def weighted_gradients(AL: Array, Y: Array, caches: list[LayerCache], output: Output,
-                       weight_decay: float, share: float) -> Array:
-    """This rank's gradients times its ``share`` of the batch, as one flat buffer."""
+                       weight_decay: float, share: float, weights: Array | None = None) -> Array:
+    """This rank's gradients (of its piece's mean cost, or weighted mean with ``weights``)
+    times its ``share`` of the batch, as one flat buffer."""
     grads = []
-    for _, _, dW, db in layer_gradients(AL, Y, caches, output, weight_decay=weight_decay):
+    for _, _, dW, db in layer_gradients(AL, Y, caches, output, weight_decay=weight_decay,
+                                        weights=weights):
         grads += [dW.value(), db.value()]
     return flatten(grads) * share
 
@@ -87,7 +90,7 @@ def train_epoch_on_ranks(run: TrainingRun, epoch: int, before_update: Callable[[
     dtype = run.X.dtype
     lr = o.schedule(o.lr, epoch)
     m = run.X.shape[1]
-    order = epoch_order(run, xp)
+    host_order, order = epoch_order(run, xp)
     keys = update_order(run.params)
     n_weights = sum(int(xp.reshape(run.params[key], (-1,)).shape[0]) for key in keys)
     zero = xp.zeros((), dtype=dtype)
@@ -95,14 +98,14 @@ def train_epoch_on_ranks(run: TrainingRun, epoch: int, before_update: Callable[[
     for start in range(0, m, run.batch_size):
         stop = min(start + run.batch_size, m)
         lo, hi = piece(start, stop, transport.rank, transport.size)
-        share = (hi - lo) / (stop - start)
+        weights, decay, share = batch_weights(run, host_order, order, (start, stop), (lo, hi), xp)
         if hi > lo:
             Xb, Yb = batch_rows(run, order, lo, hi, xp)
             AL, caches = forward(Xb, run.params, run.activations)
-            weighted_losses.append(o.output.cost(AL, Yb) * share)
+            weighted_losses.append(o.output.cost(AL, Yb, weights) * share)
             hits.append(xp.asarray(o.output.correct_count(AL, Yb), dtype=dtype)
                         if o.output.classifier else zero)
-            flat = weighted_gradients(AL, Yb, caches, o.output, o.weight_decay, share)
+            flat = weighted_gradients(AL, Yb, caches, o.output, decay, share, weights)
             del AL, caches
         else:  # a last batch smaller than the number of ranks leaves some without samples
             weighted_losses.append(zero)

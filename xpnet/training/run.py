@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..activations import Activation
-from ..backend import asarray, contiguous, dtype_name, namespace_of
+from ..backend import asarray, contiguous, dtype_name, namespace_of, to_numpy
 from ..network import init_params, layer_activations
 from ..parameters import layer_dims_of, layer_keys
 from ..seeding import host_rng
@@ -56,6 +56,8 @@ class TrainingRun:
     def writes_files(self) -> bool:
         """Whether this process prints progress and writes checkpoints (rank 0 does)."""
         return self.transport is None or self.transport.rank == 0
+    sample_weight: Array | None = None  # (m,) on the data's backend, or None: all samples alike
+    host_weights: Any = None  # the same weights on the host, for each batch's weight sum
 
 
 def prepare_run(X: Any, Y: Any, layer_dims: Sequence[int], params: dict[str, Array] | None,
@@ -75,6 +77,9 @@ def prepare_run(X: Any, Y: Any, layer_dims: Sequence[int], params: dict[str, Arr
         X_val, Y_val = prepare_data(*o.validation_data, layer_dims, o.output, xp, X.dtype,
                                     names=("validation_data[0]", "validation_data[1]"))
     elif o.validation_split:
+        if o.sample_weight is not None:
+            raise ValueError("sample_weight with validation_split is not supported: hold out the "
+                             "validation samples yourself and pass validation_data=(X_val, Y_val)")
         X, Y, X_val, Y_val = _split(X, Y, o.validation_split, rng)
     if network is not None:
         params = network(layer_dims, params, X)
@@ -98,7 +103,8 @@ def prepare_run(X: Any, Y: Any, layer_dims: Sequence[int], params: dict[str, Arr
                        chance=None if o.output.chance_accuracy is None
                        else o.output.chance_accuracy(Y), fresh=params_given is None,
                        n_validation=0 if X_val is None else int(X_val.shape[1]),
-                       layer_dims=layer_dims)
+                       layer_dims=layer_dims,
+                       **_sample_weights(o.sample_weight, m, xp, X.dtype))
 
 
 def describe_run(run: TrainingRun) -> dict[str, Any]:
@@ -109,10 +115,27 @@ def describe_run(run: TrainingRun) -> dict[str, Any]:
             "dtype": dtype_name(run.X.dtype), "n_samples": int(run.X.shape[1]),
             "optimizer": repr(o.optimizer), "schedule": repr(o.schedule), "lr": o.lr,
             "batch_size": run.batch_size, "shuffle": o.shuffle, "weight_decay": o.weight_decay,
-            "seed": o.seed,
+            "seed": o.seed, **({"decay_per_sample": True} if o.decay_per_sample else {}),
             "early_stopping": None if o.early_stopping is None else [o.early_stopping, o.min_delta],
             "initial_epoch": o.initial_epoch, "validation": o.validation_data is not None,
-            "data": data_fingerprint(run.X, run.Y, run.X_val, run.Y_val)}
+            "data": data_fingerprint(run.X, run.Y, run.X_val, run.Y_val, run.sample_weight)}
+
+
+def _sample_weights(sample_weight: Any, m: int, xp: Any, dtype: Any) -> dict[str, Any]:
+    """``sample_weight`` checked (1-D, one finite weight >= 0 per sample, not all zero), on
+    the device and on the host; an empty dict without weights."""
+    if sample_weight is None:
+        return {}
+    host = to_numpy(asarray(sample_weight, "numpy", "float64"))
+    if host.ndim != 1 or host.shape[0] != m:
+        raise ValueError(f"sample_weight must be 1-D with one weight per sample ({m}), got shape "
+                         f"{tuple(host.shape)}")
+    if not ((host >= 0) & (host < float("inf"))).all():
+        raise ValueError("sample_weight must hold finite weights >= 0; give a sample you want "
+                         "to leave out weight 0")
+    if not host.sum() > 0:
+        raise ValueError("sample_weight is all zero: at least one sample needs a weight > 0")
+    return {"sample_weight": asarray(host, xp, dtype), "host_weights": host}
 
 
 def _batch_shares(m: int, batch_size: int, xp: Any, dtype: Any) -> Array:

@@ -25,17 +25,20 @@ Array = Any
 def backward_and_update(AL: Array, Y: Array, caches: Sequence[LayerCache],
                         params: MutableMapping[str, Array], output: Output | str,
                         optimizer: Optimizer, learning_rate: float,
-                        weight_decay: float = 0.0) -> None:
+                        weight_decay: float = 0.0, weights: Array | None = None) -> None:
     """The step's backward pass, each layer updated by ``optimizer`` as soon as its
-    gradients exist. ``caches`` come from the forward pass over ``params``."""
-    optimizer.step_each(params, _parameter_gradients(AL, Y, caches, output, weight_decay),
+    gradients exist. ``caches`` come from the forward pass over ``params``; ``weights``
+    are the batch's sample weights (a ``(1, m)`` row summing to 1), or None."""
+    optimizer.step_each(params, _parameter_gradients(AL, Y, caches, output, weight_decay, weights),
                         learning_rate)
 
 
 def _parameter_gradients(AL: Array, Y: Array, caches: Sequence[LayerCache], output: Output | str,
-                         weight_decay: float) -> Iterator[tuple[str, Gradient]]:
+                         weight_decay: float, weights: Array | None
+                         ) -> Iterator[tuple[str, Gradient]]:
     # A generator: the next layer's gradients are computed only after this one's update.
-    for l, _, dW, db in layer_gradients(AL, Y, caches, output, weight_decay=weight_decay):
+    for l, _, dW, db in layer_gradients(AL, Y, caches, output, weight_decay=weight_decay,
+                                        weights=weights):
         W_key, b_key = layer_keys(l)
         yield W_key, dW
         yield b_key, db

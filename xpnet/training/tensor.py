@@ -183,11 +183,13 @@ class TensorParallel:
         return A, caches
 
     def gradients(self, AL: Array, Y: Array, caches: Sequence[LayerCache], output: Output,
-                  weight_decay: float) -> Iterator[tuple[str, Gradient]]:
+                  weight_decay: float, weights: Array | None = None
+                  ) -> Iterator[tuple[str, Gradient]]:
         """``(key, gradient)`` of this rank's parameters, the output layer first; each
-        layer's ``dA`` below is computed before its gradients are handed over."""
+        layer's ``dA`` below is computed before its gradients are handed over. ``weights``:
+        the batch's sample weights (a ``(1, m)`` row summing to 1), or None."""
         L = self.layout.L
-        dZ = output.gradient(AL, Y)  # whole on every rank, as AL is
+        dZ = output.gradient(AL, Y, weights)  # whole on every rank, as AL is
         for l in reversed(range(1, L + 1)):
             cache = caches[l - 1]
             whole_dZ = self._whole_rows(dZ, l) if 1 < l < L else dZ
@@ -203,9 +205,9 @@ class TensorParallel:
     def backward_and_update(self, AL: Array, Y: Array, caches: Sequence[LayerCache],
                             params: MutableMapping[str, Array], output: Output,
                             optimizer: Optimizer, learning_rate: float,
-                            weight_decay: float = 0.0) -> None:
+                            weight_decay: float = 0.0, weights: Array | None = None) -> None:
         """The training step's backward pass, each layer updated as its gradients come."""
-        optimizer.step_each(params, self.gradients(AL, Y, caches, output, weight_decay),
+        optimizer.step_each(params, self.gradients(AL, Y, caches, output, weight_decay, weights),
                             learning_rate)
 
     def all_ranks(self, flag: bool) -> bool:
