@@ -17,6 +17,7 @@ import json
 import math
 import os
 import struct
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -52,9 +53,9 @@ _FORMAT_KEYS = ("format", "format_version", "xpnet_version")
 _MAX_DEPTH = 100
 # What a damaged archive raises from zipfile, zlib, json or numpy's .npy reader
 # (RuntimeError: a flag bit claiming encryption; NotImplementedError: an unknown
-# compression method).
+# compression method; TokenError and SyntaxError: a .npy preamble numpy cannot parse).
 _DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, KeyError, RuntimeError,
-           NotImplementedError, OverflowError, struct.error)
+           NotImplementedError, OverflowError, struct.error, tokenize.TokenError, SyntaxError)
 
 _TYPE_NAMES = {int: "an int", str: "a str", list: "a list", dict: "a dict", type(None): "None"}
 
