@@ -32,6 +32,7 @@ member whose zip entry claims more lies about its size and is refused unread."""
 _NAME = re.compile(r"[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*")
 _METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 _MAX_NPY_HEADER = 10_000  # numpy's own cap on a .npy preamble's dictionary
+_CHUNK = 1 << 18  # bytes read at a time, as numpy reads a .npy member
 
 
 def bad_file(message: str, fix: str = DAMAGED_FILE_FIX) -> ModelFileError:
@@ -61,6 +62,7 @@ class Member:
     shape: tuple[int, ...]
     dtype: np.dtype
     fortran_order: bool
+    preamble: int  # the bytes before its data
 
     @property
     def nbytes(self) -> int:
@@ -118,7 +120,7 @@ def declared(archive: zipfile.ZipFile, name: str, info: zipfile.ZipInfo,
     if dtype.hasobject or dtype.kind not in "biufc":
         raise bad_file(f"{where}: the array {name!r} has dtype {dtype}; model files "
                        "hold numbers only (refused without unpickling anything)")
-    found = Member(name, info, tuple(shape), dtype, fortran_order)
+    found = Member(name, info, tuple(shape), dtype, fortran_order, preamble)
     data = info.file_size - preamble
     if found.nbytes != data:
         holds = f"only {data}" if found.nbytes > data else f"{data}"
@@ -148,14 +150,25 @@ def check_stored_size(member: Member, where: Path, file_length: int) -> None:
 
 
 def read_member(archive: zipfile.ZipFile, member: Member, where: Path) -> np.ndarray:
-    """The array of ``member`` (checked by :func:`declared`): exactly its declared shape and
-    dtype, its whole entry read so that the zip's CRC-32 of it is checked."""
+    """The array of ``member`` (checked by :func:`declared`), of exactly the shape and dtype
+    checked then: its preamble is skipped, not parsed again, so a file changed in place
+    meanwhile cannot make the read allocate more. The whole entry is read, so that zipfile
+    checks its CRC-32 at the end."""
+    data = bytearray(member.nbytes)
     with archive.open(member.info) as source:
-        array = np.lib.format.read_array(source, allow_pickle=False,
-                                         max_header_size=_MAX_NPY_HEADER)
-        if source.read(1):  # also ends the entry: zipfile checks the CRC at its end
+        source.seek(member.preamble)
+        view, done = memoryview(data), 0
+        while done < len(data):
+            chunk = source.read(min(len(data) - done, _CHUNK))
+            if not chunk:
+                raise bad_file(f"{where} is damaged or truncated: the array {member.name!r} "
+                               f"ends after {done} of its {len(data)} bytes")
+            view[done:done + len(chunk)] = chunk
+            done += len(chunk)
+        if source.read(1):
             raise bad_file(f"{where} is damaged: the array {member.name!r} is followed by "
                            "data it does not declare")
-    if array.shape != member.shape or array.dtype != member.dtype:  # the same preamble, read again
-        raise bad_file(f"{where} is damaged: the array {member.name!r} changed while it was read")
-    return array
+    array = np.frombuffer(data, dtype=member.dtype)
+    if member.fortran_order:
+        return array.reshape(member.shape[::-1]).transpose()
+    return array.reshape(member.shape)
