@@ -136,8 +136,8 @@ def damaged_checkpoint(where: Path, problem: str) -> ModelFileError:
 def _rng_state(rng: Mapping[str, Any], keys: np.ndarray | None, where: Path) -> tuple:
     """The sample-order generator's state, checked to be one ``RandomState`` can take."""
     try:
-        state = (str(rng["algorithm"]), _rng_keys(keys, where), int(rng["position"]), int(rng["has_gauss"]),
-                 float(rng["cached_gaussian"]))
+        state = (str(rng["algorithm"]), _rng_keys(keys, where), int(rng["position"]),
+                 int(rng["has_gauss"]), float(rng["cached_gaussian"]))
         if not (0 <= state[2] <= _MT_KEYS and state[3] in (0, 1)):
             raise ValueError(f"position {state[2]}, has_gauss {state[3]} out of range")
         np.random.RandomState().set_state(state)  # refuses a state it cannot use
