@@ -30,8 +30,9 @@ import numpy as np
 from .._version import __version__
 from ..backend import to_numpy
 from ..errors import ModelFileError
-from .archive import (DAMAGED_FILE_FIX, Member, bad_file, check_stored_size, declared, entries,
-                      read_member, short, valid_name)
+from .archive import DAMAGED_FILE_FIX  # noqa: F401 - xpnet.io and the formats import it here
+from .archive import (Member, bad_file, check_stored_size, declared, entries, read_member, short,
+                      valid_name)
 from .atomic import write_atomically
 
 FORMAT_NAME = "xpnet"
