@@ -3,6 +3,7 @@ temporary file behind."""
 
 import os
 import stat
+import subprocess
 import sys
 
 import numpy as np
@@ -110,3 +111,34 @@ def test_a_save_fsyncs_the_file_then_its_directory(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "fsync", spy)
     save_params(tmp_path / "model.npz", make_params())
     assert synced == ["file", "directory"]
+
+
+# ---- temporaries left by killed saves -----------------------------------------------------------
+
+def _dead_pid():
+    """The id of a process that has run and been reaped: no process of it runs now."""
+    child = subprocess.Popen([sys.executable, "-c", ""])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process ids are probed on POSIX only")
+def test_a_save_removes_the_temporaries_of_dead_writers_in_its_folder_and_nothing_else(tmp_path):
+    dead = _dead_pid()
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        stale = [f".model.npz.xpnet-{dead}-k2j4h8x1.tmp",  # the target's own, of a dead writer
+                 f".other.npz.xpnet-{dead}-a1b2c3d4.tmp"]  # another file's in the same folder
+        kept = [f".other.npz.xpnet-{sleeper.pid}-abcd1234.tmp",  # a writer still running
+                f".model.npz.xpnet-{os.getpid()}-zzzz9999.tmp",  # this process's own
+                ".model.npz.xpnet-notapid.tmp", "model.npz.tmp", f"xpnet-{dead}-a.tmp",
+                f".model.npz.xpnet-{dead}-abcd1234.txt", ".model.npz.xpnet-99999999999-ab.tmp"]
+        for name in stale + kept:
+            (tmp_path / name).write_bytes(b"half a save")
+        save_params(tmp_path / "model.npz", make_params())
+        assert sorted(os.listdir(tmp_path)) == sorted(kept + ["model.npz"])
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    save_params(tmp_path / "another.npz", make_params())  # now the sleeper is gone too
+    assert f".other.npz.xpnet-{sleeper.pid}-abcd1234.tmp" not in os.listdir(tmp_path)

@@ -18,7 +18,7 @@ from ..datasets import (load_digits, load_mnist, make_blobs, make_moons, make_sp
                         train_test_split)
 from ..errors import ConvergenceWarning, XpnetError
 from ..evaluation import accuracy
-from ..io import read_model, save_params
+from ..io import read_header, save_params
 from ..model import Model
 from ..outputs import classifier_output, get_output
 from ..plotting import PLOT_INSTALL_HINT, plot_history
@@ -189,7 +189,7 @@ def _epochs_trained(total: int, resumed_at: int | None) -> str:
 def _checkpoint_epoch(path: pathlib.Path) -> int | None:
     """The epochs a checkpoint holds; None when it cannot be read (fit then says why)."""
     try:
-        _, header = read_model(path)
+        header = read_header(path)
     except (OSError, XpnetError):
         return None
     epoch = header.get("epoch")
@@ -201,7 +201,7 @@ def _interrupted_checkpoint(path: pathlib.Path) -> str:
     if not path.exists():
         return f"no checkpoint was written yet (the first is written after epoch 1 at {path})"
     try:
-        _, header = read_model(path)
+        header = read_header(path)
     except (OSError, XpnetError) as exc:
         return f"the checkpoint {path} cannot be read ({exc})"
     return (f"the checkpoint {path} holds the run up to epoch {header['epoch']}; run the same "

@@ -17,8 +17,9 @@ import numpy as np
 
 from ..backend import asarray, backend_name, dtype_name, get_backend, resolve_backend
 from ..errors import ModelFileError
-from ..io import PARAMS_KIND, ModelParams, description_of, network_of, read_model, write_network
-from ..io.checkpoint_file import CHECKPOINT_KIND, checkpoint_of
+from ..io import (PARAMS_KIND, ModelParams, description_of, expect_network, network_of, read_model,
+                  write_network)
+from ..io.checkpoint_file import CHECKPOINT_KIND, checkpoint_of, expect_checkpoint
 from ..model import Model
 from ..parameters import layer_dims_of
 from .sklearn_base import BaseEstimator
@@ -75,21 +76,30 @@ def load(path: str | os.PathLike, backend: Any = None) -> BaseEstimator | Model:
     """
     if backend is not None:
         resolve_backend(backend)  # a bad backend argument is the caller's error, not the file's
-    arrays, header = read_model(path)
+    kinds = (*ESTIMATORS, PARAMS_KIND)
+
+    def expect(header: dict[str, Any], declared: dict[str, np.ndarray]) -> list[str]:
+        # One read of the file, whichever kind it is: only the arrays of that kind are read.
+        if header.get("kind") == CHECKPOINT_KIND:
+            return expect_checkpoint(path)(header, declared)
+        return expect_network(path, kinds)(header, declared)
+
+    arrays, header = read_model(path, expect)
+    where = pathlib.Path(path)
     xp = get_backend() if backend is None else resolve_backend(backend)
     if header.get("kind") == CHECKPOINT_KIND:
-        state = checkpoint_of(arrays, header, pathlib.Path(path), xp)  # the file is read once
+        state = checkpoint_of(arrays, header, where, xp)
         if not {"hidden", "output"} <= set(state.run):
             raise ModelFileError(f"checkpoint {path} does not say which activations its run "
                                  "used (no 'hidden'/'output' in its run description); resume "
                                  "the run with fit(..., checkpoint=path, resume=True) instead")
         return Model(state.params, hidden=state.run["hidden"], output=state.run["output"],
                      metadata={"epoch": state.epoch, "history": state.history})
-    params, metadata = network_of(arrays, header, pathlib.Path(path), (*ESTIMATORS, PARAMS_KIND))
+    params, metadata = network_of(arrays, header, where, kinds)
     kind = header["kind"]
     if kind == PARAMS_KIND:
         return Model.from_params(ModelParams({k: asarray(v, xp) for k, v in params.items()},
-                                             description_of(header, pathlib.Path(path))),
+                                             description_of(header, where)),
                                  metadata)
     try:
         settings = dict(metadata["settings"])

@@ -3,7 +3,7 @@
 A temporary file in the target's directory is written, flushed, fsynced and renamed
 over the target, so a failed save leaves the old file intact. The temporary file's
 name carries the writing process's id: one left behind by a process that was killed
-mid-save (SIGKILL, power loss) is removed by the next save to the same path.
+mid-save (SIGKILL, power loss) is removed by the next save into the same directory.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,9 @@ from typing import IO
 
 _TMP_MARK = ".xpnet-"
 _TMP_SUFFIX = ".tmp"
+# A temporary file's name, as _temporary_prefix and NamedTemporaryFile make it; group 1 the id
+# of the process writing it. Nothing else is ever removed.
+_TMP_NAME = re.compile(r"\..*\.xpnet-([0-9]{1,10})-[A-Za-z0-9_]{1,32}\.tmp", re.DOTALL)
 
 
 def write_atomically(target: Path, write: Callable[[IO[bytes]], None]) -> None:
@@ -25,7 +29,7 @@ def write_atomically(target: Path, write: Callable[[IO[bytes]], None]) -> None:
 
     A failure at any point leaves ``target`` as it was and no temporary file behind; an
     ``OSError`` (disk full, no permission, ...) is raised again naming ``target``. Only a
-    process killed mid-write leaves its temporary file: the next save to ``target``
+    process killed mid-write leaves its temporary file: the next save into its directory
     removes it (see :func:`_remove_stale_temporaries`).
     """
     directory = target.parent
@@ -77,27 +81,26 @@ def _temporary_prefix(target: Path) -> str:
 
 
 def _remove_stale_temporaries(target: Path) -> None:
-    """Delete the temporary files beside ``target`` whose writing process no longer runs.
+    """Delete the temporary files in ``target``'s directory whose writing process no longer runs.
 
     A save killed mid-write (SIGKILL, a crash, power loss) cannot remove its own temporary
-    file; its name carries the process id, so the next save to ``target`` knows it is
-    stale. Temporaries of running processes, this one included, are left alone. The id
-    is probed with ``os.kill(pid, 0)``, so only on POSIX, and only for processes of this
-    machine: a save to the same path on another machine sharing the directory may see its
+    file, of the model's full size; its name (``.NAME.xpnet-PID-RANDOM.tmp``) carries the
+    process id, so the next save into that directory, to any name, knows it is stale.
+    Temporaries of running processes, this one included, are left alone (a process id
+    reused by another process keeps a stale file until that one ends too). The id is
+    probed with ``os.kill(pid, 0)``, so only on POSIX, and only for processes of this
+    machine: a save to the same directory on another machine sharing it may see its
     temporary removed, and fails with an ``OSError`` then, its target untouched.
     """
     if os.name != "posix":
         return
-    prefix = _temporary_prefix(target)
     try:
         names = os.listdir(target.parent)
     except OSError:
         return
     for name in names:
-        if not (name.startswith(prefix) and name.endswith(_TMP_SUFFIX)):
-            continue
-        pid = name[len(prefix):].split("-", 1)[0]
-        if pid.isdigit() and not _process_running(int(pid)):
+        found = _TMP_NAME.fullmatch(name)
+        if found and not _process_running(int(found.group(1))):
             with contextlib.suppress(OSError):
                 os.unlink(target.parent / name)
 
@@ -109,8 +112,8 @@ def _process_running(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except OSError:  # PermissionError: it runs, as another user
-        return True
+    except (OSError, OverflowError):  # PermissionError: it runs, as another user; an id too
+        return True                   # large for this system: not ours to judge, keep it
     return True
 
 

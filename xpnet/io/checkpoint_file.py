@@ -18,7 +18,8 @@ import numpy as np
 
 from ..backend import asarray
 from ..errors import ModelFileError
-from .container import DAMAGED_FILE_FIX, header_field, read_model, write_model
+from ..parameters import layer_dims_of
+from .container import DAMAGED_FILE_FIX, Expect, header_field, read_model, write_model
 
 Array = Any
 
@@ -72,20 +73,47 @@ def read_checkpoint(path: str | os.PathLike, backend: Any) -> TrainingState:
     one that is not a complete, consistent xpnet checkpoint.
     """
     try:
-        arrays, header = read_model(path)
+        arrays, header = read_model(path, expect_checkpoint(path))
     except ModelFileError as exc:  # the file reader's advice is about model files
         raise ModelFileError(str(exc).replace(DAMAGED_FILE_FIX, CHECKPOINT_FIX)) from exc
     return checkpoint_of(arrays, header, Path(path), backend)
 
 
+def expect_checkpoint(path: str | os.PathLike) -> Expect:
+    """What a checkpoint at ``path`` must declare, for
+    :func:`~xpnet.io.container.read_model`, checked before any array is read: parameters
+    that form a network, optimizer slots and best weights each shaped as the parameter
+    they belong to, the generator's 624 ``uint32`` words, nothing else."""
+    def expect(header: dict[str, Any], declared: dict[str, np.ndarray]) -> list[str]:
+        where = Path(path)
+        if header.get("kind") != CHECKPOINT_KIND:
+            raise damaged_checkpoint(where, f"it holds a {str(header.get('kind'))[:80]!r} "
+                                            "file, not a training checkpoint")
+        groups = _grouped(declared, where)
+        try:
+            layer_dims_of(groups["params"])
+        except (ValueError, TypeError) as exc:
+            raise damaged_checkpoint(where, "its params arrays do not match a network: some "
+                                            f"are missing or misshapen ({str(exc)[:200]})") from exc
+        for group in ("optimizer", "best"):
+            for name, array in groups[group].items():
+                param = groups["params"].get(name.rsplit("/", 1)[-1])
+                if param is None or param.shape != array.shape or param.dtype != array.dtype:
+                    raise damaged_checkpoint(where, f"its {group} arrays {[name[:80]]} do not "
+                                                    "match the network's parameters")
+        _rng_keys(groups["rng"].get("keys"), where)
+        return list(declared)
+    return expect
+
+
 def checkpoint_of(arrays: Mapping[str, np.ndarray], header: Mapping[str, Any], where: Path,
                   backend: Any) -> TrainingState:
-    """The :class:`TrainingState` of a file already read with :func:`read_model` (its
-    ``arrays`` and ``header``), its arrays on ``backend``; ``where`` names it in errors."""
-    if header.get("kind") != CHECKPOINT_KIND:
-        raise damaged_checkpoint(where, f"it holds a {str(header.get('kind'))[:80]!r} file, "
-                                        "not a training checkpoint")
+    """The :class:`TrainingState` of a checkpoint read with :func:`expect_checkpoint`, its
+    arrays on ``backend``."""
     groups = _grouped(arrays, where)
+    for name, array in arrays.items():
+        if not np.all(np.isfinite(array)):  # no run writes a non-finite checkpoint
+            raise damaged_checkpoint(where, f"its array {name!r} holds NaN or infinity")
 
     def on_backend(group: str) -> dict[str, Array]:
         return {name: asarray(a, backend=backend) for name, a in groups[group].items()}
@@ -107,11 +135,9 @@ def damaged_checkpoint(where: Path, problem: str) -> ModelFileError:
 
 def _rng_state(rng: Mapping[str, Any], keys: np.ndarray | None, where: Path) -> tuple:
     """The sample-order generator's state, checked to be one ``RandomState`` can take."""
-    if keys is None or keys.dtype != np.uint32 or keys.shape != (_MT_KEYS,):
-        raise damaged_checkpoint(where, "its random-number state is missing or malformed")
     try:
-        state = (str(rng["algorithm"]), keys, int(rng["position"]), int(rng["has_gauss"]),
-                 float(rng["cached_gaussian"]))
+        state = (str(rng["algorithm"]), _rng_keys(keys, where), int(rng["position"]),
+                 int(rng["has_gauss"]), float(rng["cached_gaussian"]))
         if not (0 <= state[2] <= _MT_KEYS and state[3] in (0, 1)):
             raise ValueError(f"position {state[2]}, has_gauss {state[3]} out of range")
         np.random.RandomState().set_state(state)  # refuses a state it cannot use
@@ -121,6 +147,12 @@ def _rng_state(rng: Mapping[str, Any], keys: np.ndarray | None, where: Path) -> 
     return state
 
 
+def _rng_keys(keys: np.ndarray | None, where: Path) -> np.ndarray:
+    if keys is None or keys.dtype != np.uint32 or keys.shape != (_MT_KEYS,):
+        raise damaged_checkpoint(where, "its random-number state is missing or malformed")
+    return keys
+
+
 def _grouped(arrays: Mapping[str, np.ndarray], where: Path) -> dict[str, dict[str, np.ndarray]]:
     groups: dict[str, dict[str, np.ndarray]] = {group: {} for group in _GROUPS}
     for name, array in arrays.items():
@@ -128,8 +160,6 @@ def _grouped(arrays: Mapping[str, np.ndarray], where: Path) -> dict[str, dict[st
         if group not in groups or not key:
             raise damaged_checkpoint(where, f"it holds an array {name[:80]!r} that no "
                                             "checkpoint has")
-        if not np.all(np.isfinite(array)):  # no run writes a non-finite checkpoint
-            raise damaged_checkpoint(where, f"its array {name!r} holds NaN or infinity")
         groups[group][key] = array
     return groups
 

@@ -16,12 +16,11 @@ import errno
 import json
 import math
 import os
-import re
-import stat
 import struct
+import tokenize
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,6 +30,9 @@ import numpy as np
 from .._version import __version__
 from ..backend import to_numpy
 from ..errors import ModelFileError
+from .archive import DAMAGED_FILE_FIX  # noqa: F401 - xpnet.io and the formats import it here
+from .archive import (Member, bad_file, check_stored_size, declared, entries, read_member, short,
+                      valid_name)
 from .atomic import write_atomically
 
 FORMAT_NAME = "xpnet"
@@ -43,20 +45,26 @@ MAX_HEADER_BYTES = 1 << 20
 MAX_TOTAL_BYTES = 4 << 30
 """A file whose arrays declare more than this (4 GiB uncompressed) is refused before loading;
 for a larger file you trust, raise it here (``xpnet.io.container.MAX_TOTAL_BYTES``)."""
+MAX_EXPANSION = 64
+"""A file whose arrays declare more than this many times its own size is refused before
+loading: xpnet writes arrays uncompressed, so only a compressed member (a zip bomb)
+comes near it. For a compressed file you trust, raise it here or save it again."""
 
 _FORMAT_KEYS = ("format", "format_version", "xpnet_version")
-_NAME = re.compile(r"[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*")
 _MAX_DEPTH = 100
 # What a damaged archive raises from zipfile, zlib, json or numpy's .npy reader
 # (RuntimeError: a flag bit claiming encryption; NotImplementedError: an unknown
-# compression method).
+# compression method; TokenError and SyntaxError: a .npy preamble numpy cannot parse).
 _DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, KeyError, RuntimeError,
-           NotImplementedError, OverflowError, struct.error)
+           NotImplementedError, OverflowError, struct.error, tokenize.TokenError, SyntaxError)
 
 _TYPE_NAMES = {int: "an int", str: "a str", list: "a list", dict: "a dict", type(None): "None"}
-DAMAGED_FILE_FIX = "save it again with xpnet (save_params or est.save), or restore a backup"
 
 Array = Any
+Expect = Callable[[dict[str, Any], dict[str, np.ndarray]], Collection[str]]
+"""What a format expects of a file, given its header and its arrays as declared
+(zero-memory stand-ins of their shapes and dtypes): it raises :class:`ModelFileError`
+for arrays the header does not allow and returns the names of those to read."""
 
 
 def write_model(path: str | os.PathLike, arrays: Mapping[str, Array],
@@ -79,12 +87,18 @@ def write_model(path: str | os.PathLike, arrays: Mapping[str, Array],
     return target
 
 
-def read_model(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+def read_model(path: str | os.PathLike, expect: Expect | None = None
+               ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """The ``(arrays, header)`` of a file written by :func:`write_model`, arrays as NumPy.
 
-    The header includes xpnet's keys (``format``, ``format_version``,
-    ``xpnet_version``). Raises ``FileNotFoundError`` for a missing file and
-    :class:`ModelFileError` for one that is damaged, foreign or too new.
+    Every member's zip entry and ``.npy`` preamble are checked before any array is read
+    (see :mod:`xpnet.io.archive`), then the header is read and checked, then
+    ``expect(header, declared)`` (a format's check of the declared arrays against its
+    header, see :data:`Expect`) chooses the arrays to read: so a file costs no more
+    memory than the arrays its format allows (``None``: all of them, at most
+    :data:`MAX_TOTAL_BYTES`). The header includes xpnet's keys (``format``,
+    ``format_version``, ``xpnet_version``). Raises ``FileNotFoundError`` for a missing
+    file and :class:`ModelFileError` for one that is damaged, foreign or too new.
     """
     where = _as_path(path)
     if where.is_dir():
@@ -101,12 +115,18 @@ def read_model(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str
             raise bad_file(f"{where} is not an xpnet model file, or is truncated: it is "
                            f"not a readable zip (.npz) archive ({exc})") from exc
         with archive:
-            members = _checked_members(archive, where)
-        file.seek(0)
-        with np.load(file, allow_pickle=False) as npz:
-            header = _decode_header(npz[HEADER_KEY], where)
-            arrays = {name: npz[name] for name in members if name != HEADER_KEY}
+            members = _checked_members(archive, where, os.fstat(file.fileno()).st_size)
+            header = _decode_header(read_member(archive, members.pop(HEADER_KEY), where),
+                                    where)
+            names = list(members) if expect is None else expect(
+                header, {name: member.stand_in() for name, member in members.items()})
+            arrays = {name: read_member(archive, members[name], where) for name in names}
     return arrays, header
+
+
+def read_header(path: str | os.PathLike) -> dict[str, Any]:
+    """The header of a model file, checked as :func:`read_model` checks it; no array is read."""
+    return read_model(path, lambda header, declared: ())[1]
 
 
 def _as_path(path: Any) -> Path:
@@ -116,18 +136,6 @@ def _as_path(path: Any) -> Path:
         raise ValueError(f"path {os.fspath(path)!r:.200} contains a NUL character, which no "
                          "file name can hold; remove it")
     return Path(path)
-
-
-def bad_file(message: str, fix: str = DAMAGED_FILE_FIX) -> ModelFileError:
-    """The error for a model file that cannot be used: ``message`` names the file and the
-    problem, ``fix`` says what to do."""
-    return ModelFileError(f"{message}; {fix}")
-
-
-def short(value: Any) -> str:
-    """``repr(value)``, cut to one readable line (header values come from the file)."""
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def check_plain(value: Any, where: str, depth: int = 0) -> None:
@@ -183,7 +191,7 @@ def _host_arrays(arrays: Mapping[str, Array]) -> dict[str, np.ndarray]:
         raise TypeError(f"arrays must be a dict of named arrays, not {type(arrays).__name__}")
     host = {}
     for name, value in arrays.items():
-        if not isinstance(name, str) or not _valid_name(name):
+        if not isinstance(name, str) or not valid_name(name):
             raise ValueError(f"array name {name!r} is not allowed: use letters, digits, '_', "
                              "'.', '-' and '/' between groups (not '.' or '..'), not starting "
                              "with '__'")
@@ -193,12 +201,6 @@ def _host_arrays(arrays: Mapping[str, Array]) -> dict[str, np.ndarray]:
                             "numbers only (bool, int, float, complex)")
         host[name] = array
     return host
-
-
-def _valid_name(name: str) -> bool:
-    """Whether ``name`` is an array name a model file may hold (never a path to escape by)."""
-    return (_NAME.fullmatch(name) is not None and not name.startswith("__")
-            and not any(part in (".", "..") for part in name.split("/")))
 
 
 def _write_npz(file: IO[bytes], arrays: Mapping[str, np.ndarray]) -> None:
@@ -223,67 +225,41 @@ def _damage_reported(where: Path) -> Iterator[None]:
                        f"({type(exc).__name__}: {str(exc)[:200]})") from exc
 
 
-def _checked_members(archive: zipfile.ZipFile, where: Path) -> dict[str, zipfile.ZipInfo]:
-    """The archive's members by array name, checked before any array is loaded.
+def _checked_members(archive: zipfile.ZipFile, where: Path,
+                     file_length: int) -> dict[str, Member]:
+    """The archive's members by array name, checked before any array is read.
 
-    Member names must be array names xpnet writes (so none holds ``..``, an absolute
-    path or a drive, and none is a symbolic link), although nothing is ever extracted
-    to disk. Sizes come from the zip directory and each ``.npy`` preamble, so an
-    archive that would expand to more than :data:`MAX_TOTAL_BYTES`, or an array whose
-    declared shape exceeds the bytes it holds, is refused without being read.
+    Names, sizes and dtypes come from the zip directory and each ``.npy`` preamble
+    (:mod:`xpnet.io.archive`): an archive that would expand to more than
+    :data:`MAX_TOTAL_BYTES`, an array whose declared shape is not exactly the bytes its
+    entry holds, or an entry that lies about its sizes, is refused without being read.
     """
-    members: dict[str, zipfile.ZipInfo] = {}
-    for info in archive.infolist():
-        name = info.filename.removesuffix(".npy")
-        if name == info.filename:
-            raise bad_file(f"{where} is not an xpnet model file: its member "
-                           f"{short(info.filename)} is not a .npy array")
-        if name != HEADER_KEY and not _valid_name(name):
-            raise bad_file(f"{where} is not an xpnet model file: its member "
-                           f"{short(info.filename)} is not a valid array name (a path?)")
-        if stat.S_ISLNK(info.external_attr >> 16):
-            raise bad_file(f"{where} is not an xpnet model file: its member "
-                           f"{short(info.filename)} is a symbolic link")
-        if name in members:
-            raise bad_file(f"{where} is damaged: it holds the array {name!r} twice")
-        members[name] = info
-    total = sum(info.file_size for info in members.values())
+    infos = entries(archive, where, HEADER_KEY)
+    total = sum(info.file_size for info in infos.values())
     if total > MAX_TOTAL_BYTES:
         raise bad_file(f"{where}: its arrays declare {total} bytes, more than the "
                        f"{MAX_TOTAL_BYTES} a model file may hold",
                        "if you trust the file, raise xpnet.io.container.MAX_TOTAL_BYTES")
-    if HEADER_KEY not in members:
+    if HEADER_KEY not in infos:
         raise bad_file(f"{where} is not an xpnet model file: it has no {HEADER_KEY} "
                        "(a plain .npz archive?)", "read plain .npz archives with numpy.load")
-    for name, info in members.items():
-        shape, dtype = _npy_preamble(archive, info, where)
-        if dtype.hasobject or dtype.kind not in "biufc":
-            raise bad_file(f"{where}: the array {name!r} has dtype {dtype}; model files "
-                           "hold numbers only (refused without unpickling anything)")
-        if math.prod(shape) * dtype.itemsize > info.file_size:
-            raise bad_file(f"{where} is damaged: the array {name!r} declares shape "
-                           f"{short(shape)} but its member holds only {info.file_size} bytes")
-        if name == HEADER_KEY and (dtype != np.uint8 or len(shape) != 1
-                                   or shape[0] > MAX_HEADER_BYTES):
+    members = {}
+    for name, info in infos.items():
+        members[name] = member = declared(archive, name, info, where)
+        if name == HEADER_KEY and (member.dtype != np.uint8 or len(member.shape) != 1
+                                   or member.shape[0] > MAX_HEADER_BYTES):
             raise bad_file(f"{where}: its {HEADER_KEY} must be at most {MAX_HEADER_BYTES} "
-                           f"bytes of uint8 JSON, got {dtype} of shape {short(shape)}")
+                           f"bytes of uint8 JSON, got {member.dtype} of shape "
+                           f"{short(member.shape)}")
+        check_stored_size(member, where, file_length)
+    if total > MAX_EXPANSION * max(file_length, 1 << 16):
+        largest = max(members.values(), key=lambda member: member.info.file_size)
+        raise bad_file(f"{where}: its arrays declare {total} bytes (the largest, "
+                       f"{largest.name!r}, {largest.info.file_size}), more than "
+                       f"{MAX_EXPANSION} times the file's {file_length} bytes (a zip bomb?)",
+                       "if you trust the file, save it again with xpnet, which stores arrays "
+                       "uncompressed, or raise xpnet.io.container.MAX_EXPANSION")
     return members
-
-
-def _npy_preamble(archive: zipfile.ZipFile, info: zipfile.ZipInfo,
-                  where: Path) -> tuple[tuple[int, ...], np.dtype]:
-    """The shape and dtype declared by one ``.npy`` member, read without its data."""
-    with archive.open(info) as member:
-        version = np.lib.format.read_magic(member)
-        if version == (1, 0):
-            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
-        elif version == (2, 0):
-            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
-        else:
-            raise bad_file(f"{where}: the array {info.filename!r} uses .npy format "
-                           f"{version}, which model files do not use")
-    return shape, dtype
-
 
 def _decode_header(raw: np.ndarray, where: Path) -> dict[str, Any]:
     """The header's JSON, checked for xpnet's keys and a format version this xpnet reads.

@@ -23,7 +23,8 @@ import numpy as np
 from ..activations import ACTIVATIONS
 from ..backend import Backend, asarray, dtype_name, get_backend, namespace_of, resolve_backend
 from ..parameters import layer_dims_of, parameter_keys
-from .container import bad_file, check_plain, header_field, read_model, short, write_model
+from .container import (Expect, bad_file, check_plain, header_field, read_model, short,
+                        write_model)
 
 PARAMS_KIND = "params"
 PARAM_DTYPES = ("float32", "float64")
@@ -147,7 +148,7 @@ def load_params(path: str | os.PathLike,
     that is damaged, foreign, too new or does not hold a valid network.
     """
     xp = get_backend() if backend is None else resolve_backend(backend)
-    arrays, header = read_model(path)
+    arrays, header = read_model(path, expect_network(path, (PARAMS_KIND,)))
     params, metadata = network_of(arrays, header, Path(path), (PARAMS_KIND,))
     description = description_of(header, Path(path))
     return ModelParams({key: asarray(value, backend=xp) for key, value in params.items()},
@@ -180,9 +181,19 @@ def read_network(path: str | os.PathLike,
                  kinds: tuple[str, ...]) -> tuple[dict[str, np.ndarray], str, dict[str, Any]]:
     """The NumPy ``params``, kind and metadata of a file written by :func:`write_network`,
     checked to hold a valid network of one of ``kinds``."""
-    arrays, header = read_model(path)
+    arrays, header = read_model(path, expect_network(path, kinds))
     params, metadata = network_of(arrays, header, Path(path), kinds)
     return params, header["kind"], metadata
+
+
+def expect_network(where: str | os.PathLike, kinds: tuple[str, ...]) -> Expect:
+    """What a network file of one of ``kinds`` at ``where`` must declare, for
+    :func:`~xpnet.io.container.read_model`: ``W1, b1, ..., WL, bL`` of the header's
+    ``layer_dims`` and ``dtype``, checked before any is read; only they are read (other
+    arrays are ignored), so reading costs the memory of the declared network."""
+    def expect(header: dict[str, Any], declared: dict[str, np.ndarray]) -> list[str]:
+        return parameter_keys(_checked_params(declared, header, Path(where), kinds))
+    return expect
 
 
 def network_of(arrays: Mapping[str, np.ndarray], header: Mapping[str, Any], where: Path,
@@ -221,9 +232,22 @@ def _checked_params(arrays: Mapping[str, np.ndarray], header: Mapping[str, Any],
         raise bad_file(f"{where}: its arrays do not form a network: {str(exc)[:300]}") from exc
     if found != layer_dims:
         raise bad_file(f"{where}: its arrays have layer_dims {short(found)} but the header "
-                       f"says {short(layer_dims)}")
+                       f"says {short(layer_dims)}{_first_misshapen(params, layer_dims)}")
     wrong = {key: str(a.dtype) for key, a in params.items() if a.dtype != np.dtype(dtype)}
     if wrong:
         raise bad_file(f"{where}: the header says dtype {dtype} but the arrays are "
                        f"{short(wrong)}")
     return params
+
+
+def _first_misshapen(params: Mapping[str, Any], layer_dims: list[int]) -> str:
+    """Which array first differs from the shapes the header's ``layer_dims`` make."""
+    for l in range(1, len(layer_dims)):
+        for key, shape in ((f"W{l}", (layer_dims[l], layer_dims[l - 1])),
+                           (f"b{l}", (layer_dims[l], 1))):
+            if key not in params:
+                return f" (it has no array {key!r})"
+            if tuple(params[key].shape) != shape:
+                found = short(tuple(params[key].shape))
+                return f" (its array {key!r} has shape {found}, not {shape})"
+    return f" (it has {len(params) // 2} layers, not {len(layer_dims) - 1})"
