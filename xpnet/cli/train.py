@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._version import __version__
-from ..backend import BACKEND_NAMES, backend_name, resolve_backend
+from ..backend import BACKEND_NAMES, backend_name
 from ..datasets import (load_digits, load_mnist, make_blobs, make_moons, make_spirals,
                         train_test_split)
 from ..errors import ConvergenceWarning, XpnetError
@@ -22,6 +22,7 @@ from ..outputs import classifier_output
 from ..plotting import PLOT_INSTALL_HINT, plot_history
 from ..training import fit
 from ..training.optimizers import OPTIMIZERS
+from ..workload import resolve_for_work
 from .arguments import HIDDEN_ACTIVATIONS, positive_float, positive_int, seed
 from .data import TrainingData, training_data
 
@@ -90,9 +91,10 @@ def run(args: argparse.Namespace) -> int:
     X_train, Y_train, X_test, Y_test, output = (data.X_train, data.Y_train, data.X_val,
                                                 data.Y_val, data.output)
     layer_dims = [X_train.shape[0], *args.layers, Y_train.shape[0]]
-    xp = resolve_backend(args.backend)
+    xp, choice = resolve_for_work(args.backend, layer_dims, min(args.batch_size, X_train.shape[1]))
+    why = "" if choice is None else f" ({choice})"
     print(f"xpnet {__version__}: {data.name} ({X_train.shape[1]} train / {X_test.shape[1]} test "
-          f"samples) on the {backend_name(xp)} backend; layers {layer_dims}, {args.hidden} hidden, "
+          f"samples) on the {backend_name(xp)} backend{why}; layers {layer_dims}, {args.hidden} hidden, "
           f"{output} output, {args.optimizer} lr {args.lr}, batch {args.batch_size}", flush=True)
     resumed_at = None
     if args.resume and args.checkpoint.exists():

@@ -24,6 +24,7 @@ from ..backend import (
     is_host_data,
     namespace_of,
     resolve_backend,
+    wants_auto,
 )
 from ..errors import XpnetError
 from ..network import forward_prop
@@ -176,9 +177,11 @@ class _MLPBase(BaseEstimator):
         rule = EpochRule(self, rate, Xt.shape[1], batch_size, validation, self._validation_score,
                          incremental)
         epochs_before = self.n_iter_
+        # backend="auto": a new model's host data goes where its work per step runs fastest.
+        weigh = reset and is_host_data(X) and wants_auto(self.backend)
         params, history = fit_network(
             Xt, Y, layer_dims, params=self.params_, validation_data=validation, callbacks=[rule],
-            **self._fit_options(batch_size, rate, incremental))
+            backend="auto" if weigh else xp, **self._fit_options(batch_size, rate, incremental))
         if rule.best_params is not None:  # early_stopping: the best validation score's weights
             restore_params(params, rule.best_params)
         self.params_, self.history_ = params, history
@@ -288,7 +291,10 @@ class _MLPBase(BaseEstimator):
     def _namespace(self, X: Any, reset: bool) -> Any:
         if not reset and hasattr(self, "params_"):
             return namespace_of(W1=self.params_["W1"])
-        return resolve_backend(self.backend) if is_host_data(X) else namespace_of(X=X)
+        if not is_host_data(X):
+            return namespace_of(X=X)
+        # "auto" prepares the data on the host; fit then weighs where it trains.
+        return resolve_backend("numpy" if wants_auto(self.backend) else self.backend)
 
     def _network_input(self, X: Any, xp: Any, reset: bool) -> Array:
         """``X`` checked and put on ``xp`` in the network layout ``(n_features, n_samples)``."""

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..activations import Activation
-from ..backend import asarray, contiguous, namespace_of
+from ..backend import asarray, contiguous, is_host_data, namespace_of, wants_auto
 from ..network import init_params, layer_activations
 from ..parameters import layer_dims_of, layer_keys
 from ..seeding import host_rng
 from ..validation import check_layer_dims, check_split, prepare_data
+from ..workload import AutoChoice, choose_backend
 from .options import FitOptions
+from .progress import announce
 
 Array = Any
 
@@ -37,6 +39,7 @@ class TrainingRun:
     batch_shares: Array  # each mini-batch's share of the samples, made once per run
     chance: Array | None  # accuracy of guessing the most common class (classifiers), 0-d
     fresh: bool  # a new network (not params given to continue): its start can be judged from
+    auto_choice: AutoChoice | None = None  # where "auto" put the run, and why
 
 
 def prepare_run(X: Any, Y: Any, layer_dims: Sequence[int], params: dict[str, Array] | None,
@@ -46,7 +49,7 @@ def prepare_run(X: Any, Y: Any, layer_dims: Sequence[int], params: dict[str, Arr
     o = options
     params_given = params
     layer_dims = check_layer_dims(layer_dims)
-    X, Y = prepare_data(X, Y, layer_dims, o.output, o.backend, o.dtype)
+    X, Y, auto_choice = _placed_data(X, Y, layer_dims, params, o)
     xp = namespace_of(X=X)
     rng = host_rng(o.seed)
     X_val = Y_val = None
@@ -72,7 +75,31 @@ def prepare_run(X: Any, Y: Any, layer_dims: Sequence[int], params: dict[str, Arr
                        largest_safe_weight=math.sqrt(float(xp.finfo(X.dtype).max)),
                        batch_shares=_batch_shares(m, batch_size, xp, X.dtype),
                        chance=None if o.output.chance_accuracy is None
-                       else o.output.chance_accuracy(Y), fresh=params_given is None)
+                       else o.output.chance_accuracy(Y), fresh=params_given is None,
+                       auto_choice=auto_choice)
+
+
+def _placed_data(X: Any, Y: Any, layer_dims: list[int], params: Any,
+                 o: FitOptions) -> tuple[Array, Array, AutoChoice | None]:
+    """``X`` and ``Y`` checked and on their backend. With ``"auto"`` asked for, host data
+    goes where the given ``params`` are, else where the work per step runs fastest
+    (:mod:`xpnet.workload`); the choice is returned, and said when ``verbose``."""
+    if not (wants_auto(o.backend) and is_host_data(X) and is_host_data(Y)):
+        return (*prepare_data(X, Y, layer_dims, o.output, o.backend, o.dtype), None)
+    if params is not None:  # a network to continue: its weights decide
+        try:
+            xp = namespace_of(**params)
+        except TypeError:  # not a dict of arrays of one library: the params check says so
+            xp = "numpy"
+        return (*prepare_data(X, Y, layer_dims, o.output, xp, o.dtype), None)
+    # Checked on the host; then the work per step is known: the batch's size, the layers'.
+    X, Y = prepare_data(X, Y, layer_dims, o.output, "numpy", o.dtype)
+    batch_size = X.shape[1] if o.batch_size is None else min(o.batch_size, X.shape[1])
+    choice = choose_backend(layer_dims, batch_size)
+    announce(str(choice), o.verbose)
+    if choice.backend != "numpy":
+        X, Y = asarray(X, choice.backend), asarray(Y, choice.backend)
+    return X, Y, choice
 
 
 def _batch_shares(m: int, batch_size: int, xp: Any, dtype: Any) -> Array:
