@@ -26,8 +26,6 @@ from typing import Any, Union
 import array_api_compat
 import numpy as np
 
-from array_api_compat import array_namespace
-
 from .errors import BackendUnavailableError
 from .transfers import contiguous, host_copy, to_device_of, to_numpy  # noqa: F401 (public here)
 
@@ -248,6 +246,21 @@ def use_backend(backend: Backend) -> Iterator[ModuleType]:
         _context_backend.reset(token)
 
 
+_NUMPY_NAMESPACE = array_api_compat.array_namespace(np.empty(0))
+
+
+def array_namespace(*arrays: Any) -> ModuleType:
+    """``array_api_compat.array_namespace``, answered at once for NumPy arrays.
+
+    Every layer of every step asks it several times; for arrays that are all exactly
+    ``numpy.ndarray`` the answer is known without the general dispatch.
+    """
+    for a in arrays:
+        if type(a) is not np.ndarray:
+            return array_api_compat.array_namespace(*arrays)
+    return _NUMPY_NAMESPACE if arrays else array_api_compat.array_namespace()
+
+
 # Python's own numbers (NumPy's scalars, which subclass some of them, are arrays here).
 PYTHON_SCALARS = {bool, int, float, complex}
 
@@ -343,6 +356,8 @@ def in_place(owned: Any, op: Callable[[Any, Any], Any], other: Any) -> Any:
     ``owned`` must be an array of the caller's own: it is overwritten. Writing in place
     saves allocating (and touching) one more array of its size.
     """
+    if type(owned) is np.ndarray and owned.flags.writeable:  # the common case, first
+        return _IN_PLACE[op](owned, other)
     return _IN_PLACE[op](owned, other) if is_writeable(owned) else op(owned, other)
 
 
