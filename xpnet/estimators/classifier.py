@@ -25,8 +25,9 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
     probability, ``score`` the share of samples with every label right. The parameters mirror scikit-learn's ``MLPClassifier`` (``solver`` is
     ``"adam"`` or ``"sgd"``; ``alpha`` is the L2 penalty ``alpha/2 * sum(W**2)`` on
     the mean loss; ``learning_rate`` is ``"constant"`` or ``"invscaling"``, counted
-    in epochs), plus ``backend`` (``"auto"``: a GPU when usable) and ``dtype``
-    (``None``: float64 where the backend has it).
+    in epochs), plus ``backend`` (``"auto"``: a GPU when usable and the network's work
+    per step is worth it, :mod:`xpnet.workload`) and ``dtype`` (``None``: float64 where
+    the backend has it).
 
     Fitted attributes: ``classes_``, ``n_features_in_``, ``params_`` (the network's
     ``W1, b1, ...``), ``loss_curve_``, ``n_iter_``, ``history_``, ``out_activation_``.
