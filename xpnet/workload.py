@@ -4,8 +4,8 @@ A GPU step has a floor: measured with CuPy, a training step costs about 0.6 ms w
 its size below about 1 GFLOP (the kernels' launches, not their arithmetic), while the
 host's BLAS runs small steps in a fraction of that: NumPy ran the benchmarks' small
 network (``[784, 128, 64, 10]``, batch 256, 0.117 GFLOP per step) in 0.12 ms on the
-16-core host of that GPU machine, about 1 TFLOP/s. At that rate the host takes the GPU's
-0.6 ms at about 0.6 GFLOP per step; ``"auto"`` sends a run to the GPU from
+host of that GPU machine (as reported in issue #18), about 1 TFLOP/s. At that rate the
+host takes the GPU's 0.6 ms at about 0.6 GFLOP per step; ``"auto"`` sends a run to the GPU from
 :data:`AUTO_GPU_MIN_GFLOP` = 0.5 GFLOP per step, a little below, where the GPU gains
 more with every size. A host with few cores breaks even sooner (two cores reach about
 120 GFLOP/s on the small network: 0.07 GFLOP in 0.6 ms); the environment variable
