@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from xpnet.workload import step_flops
+
 from . import steps
 
 CONFIGS: dict[str, tuple[list[int], int]] = {
@@ -20,9 +22,9 @@ FIT_BATCHES = 8
 
 
 def flops_per_step(dims: list[int], batch: int) -> float:
-    """Multiply-adds x 2 of one step; the gradient with respect to the input is not computed."""
-    return 6.0 * batch * sum(n_in * n_out for n_in, n_out in zip(dims[:-1], dims[1:])) \
-        - 2.0 * batch * dims[0] * dims[1]
+    """Multiply-adds x 2 of one step; the gradient with respect to the input is not computed
+    (the count ``backend="auto"`` weighs, :func:`xpnet.workload.step_flops`)."""
+    return float(step_flops(dims, batch))
 
 
 GPU_FLOPS = 2e13

@@ -48,7 +48,7 @@ def test_every_module_of_the_package_is_classified():
     # Every module inside an edge package (datasets/: host-side NumPy data; estimators/:
     # scikit-learn-style data handling; io/: the file formats; distributed/: host buffers
     # and the processes' collectives) is edge code.
-    edges = {"__init__", "__main__", "_version", "backend", "errors", "seeding",
+    edges = {"__init__", "__main__", "_version", "backend", "transfers", "workload", "errors", "seeding",
              "precision", "plotting", "training.__init__", "training.checkpoint",
              "training.snapshots", "training.divergence", "training.progress", "model"}
     edge_packages = {"datasets", "estimators", "io", "cli", "distributed"}
@@ -62,7 +62,7 @@ MAX_MODULE_LINES = 400
 # The package's layers, lowest first: a module may import from its own layer and those
 # below it, never from a layer above. Each name is a top-level module or subpackage.
 LAYERS = [
-    {"_version", "errors", "seeding", "backend", "kernels", "precision"},
+    {"_version", "errors", "seeding", "backend", "transfers", "workload", "kernels", "precision"},
     {"activations", "losses", "validation", "parameters", "datasets", "io", "distributed"},
     {"outputs", "gradients"},
     {"network", "evaluation", "gradcheck"},

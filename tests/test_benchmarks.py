@@ -286,3 +286,22 @@ def test_the_revision_timer_measures_the_suites_networks(tmp_path):
         for label, times in (("a", (1.0, 3.0, 2.0)), ("b", (4.0, 4.0))) for seconds in times))
     table = step_time.summarize(out)
     assert "| small | float32 | step | 2000.000 | 4000.000 | 2.000x (2 runs) |" in table
+
+
+def test_the_small_cpu_benchmark_interleaves_xpnet_and_numpy(monkeypatch, tmp_path):
+    from benchmarks import small_cpu
+
+    monkeypatch.setattr(small_cpu, "CONFIGS", {"small": ([16, 8, 4], 8)})
+    monkeypatch.setattr(small_cpu, "fit_epochs", lambda dims, batch: 1)
+    monkeypatch.setattr(small_cpu, "STEP_CALLS", 2)
+    out = tmp_path / "small-cpu.md"
+    assert small_cpu.main(["--rounds", "3", "--dtype", "float32", "--out", str(out),
+                           "--note", "shared machine"]) == 0
+    text = out.read_text()
+    assert "BLAS that ran (threadpoolctl)" in text and "- shared machine" in text
+    rows = [line for line in text.splitlines() if line.startswith("| float32 |")]
+    assert [row.split(" | ")[1] for row in rows] == ["public step vs NumPy step",
+                                                      "`fit` vs NumPy loop"]
+    assert all(float(row.split(" | ")[4].rstrip("x")) > 0 for row in rows)
+    assert small_cpu.summary({"xpnet": [2.0, 3.0, 9.0], "numpy": [1.0, 3.0, 3.0]}) == \
+        (3000.0, 3000.0, 2.0, 1.0)

@@ -25,9 +25,9 @@ from typing import Any, Union
 
 import array_api_compat
 import numpy as np
-from array_api_compat import array_namespace
 
 from .errors import BackendUnavailableError
+from .transfers import contiguous, host_copy, to_device_of, to_numpy  # noqa: F401 (public here)
 
 Backend = Union[str, ModuleType]
 """A backend name from :data:`BACKEND_NAMES`, or an array namespace module."""
@@ -111,7 +111,7 @@ def _array_api_strict() -> ModuleType:
 
 
 def _auto() -> ModuleType:
-    return _cupy() if gpu_available() else _numpy()
+    return _LOADERS["cupy"]() if gpu_available() else _numpy()
 
 
 _LOADERS: dict[str, Callable[[], ModuleType]] = {
@@ -125,6 +125,10 @@ _LOADERS: dict[str, Callable[[], ModuleType]] = {
 BACKEND_NAMES = tuple(_LOADERS)
 
 
+def _canonical(name: str) -> str:
+    return name.strip().lower().replace("-", "_")
+
+
 def resolve_backend(backend: Backend) -> ModuleType:
     """The array-API namespace for a backend name or module.
 
@@ -134,7 +138,7 @@ def resolve_backend(backend: Backend) -> ModuleType:
     when the backend's package or device is missing.
     """
     if isinstance(backend, str):
-        loader = _LOADERS.get(backend.strip().lower().replace("-", "_"))
+        loader = _LOADERS.get(_canonical(backend))
         if loader is None:
             raise ValueError(f"unknown backend {backend!r}; valid names are "
                              f"{', '.join(BACKEND_NAMES)}, or pass an array namespace module")
@@ -172,15 +176,22 @@ def backend_name(xp: ModuleType | None = None) -> str:
     return getattr(xp, "__name__", repr(xp))
 
 
-_process_default: ModuleType | None = None
-_context_backend: contextvars.ContextVar[ModuleType | None] = contextvars.ContextVar(
+# A selection is (namespace, whether it was asked for as "auto"): fit, the estimators and
+# the command line weigh an "auto" selection's work (xpnet.workload) where they know it.
+Selection = tuple[ModuleType, bool]
+_process_default: Selection | None = None
+_context_backend: contextvars.ContextVar[Selection | None] = contextvars.ContextVar(
     "xpnet_backend", default=None)
 
 
-def _backend_from_environment() -> ModuleType:
+def _selection(backend: Backend) -> Selection:
+    return resolve_backend(backend), isinstance(backend, str) and _canonical(backend) == "auto"
+
+
+def _backend_from_environment() -> Selection:
     name = os.environ.get(ENV_VAR, "").strip() or DEFAULT_BACKEND
     try:
-        return resolve_backend(name)
+        return _selection(name)
     except ValueError as exc:
         raise ValueError(f"environment variable {ENV_VAR}={name!r}: {exc}") from exc
     except BackendUnavailableError as exc:
@@ -190,11 +201,12 @@ def _backend_from_environment() -> ModuleType:
 def set_backend(backend: Backend) -> ModuleType:
     """Set the process-wide default backend; returns its namespace.
 
-    ``"auto"`` is resolved now: CuPy when a GPU is usable, else NumPy.
+    ``"auto"`` gives CuPy when a GPU is usable, else NumPy, for arrays made without a
+    training run to weigh; ``fit`` and the estimators weigh each run's work (:func:`wants_auto`).
     """
     global _process_default
-    _process_default = resolve_backend(backend)
-    return _process_default
+    _process_default = _selection(backend)
+    return _process_default[0]
 
 
 def get_backend() -> ModuleType:
@@ -203,23 +215,50 @@ def get_backend() -> ModuleType:
     The process default is ``XPNET_BACKEND`` when set, else NumPy. This returns the module
     itself; ``xpnet.backend_name()`` gives its short name (``'numpy'``, ``'cupy'``, ...).
     """
+    return _selected()[0]
+
+
+def _selected() -> Selection:
     global _process_default
-    xp = _context_backend.get()
-    if xp is not None:
-        return xp
+    selected = _context_backend.get()
+    if selected is not None:
+        return selected
     if _process_default is None:
         _process_default = _backend_from_environment()
     return _process_default
 
 
+def wants_auto(backend: Backend | None) -> bool:
+    """Whether ``backend`` is ``"auto"``, or None while the selected backend was asked for
+    as ``"auto"``: then a training run goes where its work per step runs fastest."""
+    if backend is None:
+        return _selected()[1]
+    return isinstance(backend, str) and _canonical(backend) == "auto"
+
+
 @contextlib.contextmanager
 def use_backend(backend: Backend) -> Iterator[ModuleType]:
     """Create new arrays on ``backend`` inside a ``with`` block (this thread/context only)."""
-    token = _context_backend.set(resolve_backend(backend))
+    token = _context_backend.set(_selection(backend))
     try:
-        yield _context_backend.get()
+        yield get_backend()
     finally:
         _context_backend.reset(token)
+
+
+_NUMPY_NAMESPACE = array_api_compat.array_namespace(np.empty(0))
+
+
+def array_namespace(*arrays: Any) -> ModuleType:
+    """``array_api_compat.array_namespace``, answered at once for NumPy arrays.
+
+    Every layer of every step asks it several times; for arrays that are all exactly
+    ``numpy.ndarray`` the answer is known without the general dispatch.
+    """
+    for a in arrays:
+        if type(a) is not np.ndarray:
+            return array_api_compat.array_namespace(*arrays)
+    return _NUMPY_NAMESPACE if arrays else array_api_compat.array_namespace()
 
 
 # Python's own numbers (NumPy's scalars, which subclass some of them, are arrays here).
@@ -256,51 +295,6 @@ def namespace_of(**arrays: Any) -> ModuleType:
 def is_host_data(x: Any) -> bool:
     """Whether ``x`` is host data (a list, scalar or NumPy array) rather than another library's array."""
     return not array_api_compat.is_array_api_obj(x) or array_api_compat.is_numpy_array(x)
-
-
-def contiguous(x: Any) -> Any:
-    """``x`` laid out row-major (C order): a copy when it is not, else ``x`` itself.
-
-    The array API standard leaves memory layout to each library; this is the one
-    place that asks NumPy, CuPy and PyTorch for it (others get a plain copy).
-    """
-    if array_api_compat.is_numpy_array(x):
-        return np.ascontiguousarray(x)
-    if array_api_compat.is_cupy_array(x):
-        import cupy
-
-        return cupy.ascontiguousarray(x)
-    if array_api_compat.is_torch_array(x):
-        return x.contiguous()
-    return array_namespace(x).asarray(x, copy=True)
-
-
-def to_numpy(x: Any) -> np.ndarray:
-    """A NumPy array with the values of ``x`` (any backend; copies from a GPU).
-
-    NumPy input is returned as is, without a copy.
-    """
-    if array_api_compat.is_cupy_array(x):
-        return x.get()
-    if array_api_compat.is_torch_array(x):
-        return x.detach().cpu().numpy()
-    return np.asarray(x)
-
-
-def host_copy(x: Any) -> np.ndarray:
-    """A NumPy copy of ``x`` in host memory, which later changes to ``x`` do not reach."""
-    host = to_numpy(x)
-    # A GPU array's host array is already a fresh copy, and one that shares an immutable
-    # (JAX) array's memory can never change; a mutable CPU array's may share its memory.
-    fresh = array_api_compat.is_cupy_array(x) or array_api_compat.is_jax_array(x) or (
-        array_api_compat.is_torch_array(x) and x.device.type != "cpu")
-    return host if fresh else np.array(host, copy=True)
-
-
-def to_device_of(host: np.ndarray, like: Any) -> Any:
-    """``host`` (NumPy) as an array of ``like``'s library, on ``like``'s device."""
-    xp = array_namespace(like)
-    return xp.asarray(host, device=array_api_compat.device(like))
 
 
 def dtype_name(dtype: Any) -> str:
@@ -362,6 +356,8 @@ def in_place(owned: Any, op: Callable[[Any, Any], Any], other: Any) -> Any:
     ``owned`` must be an array of the caller's own: it is overwritten. Writing in place
     saves allocating (and touching) one more array of its size.
     """
+    if type(owned) is np.ndarray and owned.flags.writeable:  # the common case, first
+        return _IN_PLACE[op](owned, other)
     return _IN_PLACE[op](owned, other) if is_writeable(owned) else op(owned, other)
 
 

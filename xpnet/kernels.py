@@ -25,8 +25,7 @@ def add_product_into(target: Array, alpha: float, A: Array, B: Array, beta: floa
     on every other backend (the array API has no matrix product into an existing
     array) or when the arrays do not suit (dtype, layout).
     """
-    if not (array_api_compat.is_cupy_array(target) and array_api_compat.is_cupy_array(A)
-            and array_api_compat.is_cupy_array(B)):
+    if not (_is_cupy(target) and _is_cupy(A) and _is_cupy(B)):
         return False
     if not (target.dtype == A.dtype == B.dtype and target.dtype.char in "fd"):
         return False
@@ -99,8 +98,19 @@ __device__ inline double xpnet_mul_rn(double a, double b) { return __dmul_rn(a, 
 def _cupy_floats(a: Array, b: Array) -> bool:
     """Whether ``a`` and ``b`` are CuPy arrays of one float32 or float64 dtype."""
     # Asked on every layer of every step on every backend: the cheapest test first.
-    return (array_api_compat.is_cupy_array(a) and array_api_compat.is_cupy_array(b)
-            and a.dtype == b.dtype and a.dtype.char in "fd")
+    return _is_cupy(a) and _is_cupy(b) and a.dtype == b.dtype and a.dtype.char in "fd"
+
+
+_CUPY_TYPES: dict[type, bool] = {}
+
+
+def _is_cupy(x: Array) -> bool:
+    """``array_api_compat.is_cupy_array(x)``, remembered per type: whether a type is CuPy's
+    array never changes, and the fast paths ask it several times per layer and step."""
+    known = _CUPY_TYPES.get(type(x))
+    if known is None:
+        known = _CUPY_TYPES[type(x)] = array_api_compat.is_cupy_array(x)
+    return known
 
 
 @functools.cache

@@ -144,7 +144,8 @@ def forward(X: Array, params: Mapping[str, Array],
     """:func:`forward_prop` without its checks, for loops that made them once."""
     A, caches = X, []
     for l, activation in enumerate(activations, start=1):
-        W, b = (params[key] for key in layer_keys(l))
+        W_key, b_key = layer_keys(l)
+        W, b = params[W_key], params[b_key]
         A_prev, A = A, activation.forward_with_bias(W @ A, b)
         caches.append(LayerCache(A_prev, W, b, A, activation.name))
     return A, caches

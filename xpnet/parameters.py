@@ -68,7 +68,32 @@ def _check_arrays(params: Mapping[str, Any]) -> None:
 def check_network(params: Mapping[str, Any]) -> tuple[int, Any]:
     """``(L, dtype)`` of a network's ``params``: checked as :func:`n_layers` does, and to
     share one real floating dtype (what computing with them needs)."""
-    return n_layers(params), _check_dtypes(params)
+    # The checks read only the keys and each value's type, shape and dtype: a network that
+    # passed them with the same ones passes again (the public step asks on every call).
+    layout = _layout(params)
+    known = _CHECKED.get(layout) if layout is not None else None
+    if known is None:
+        known = n_layers(params), _check_dtypes(params)
+        if layout is not None:
+            if len(_CHECKED) >= 64:
+                _CHECKED.clear()
+            _CHECKED[layout] = known
+    return known
+
+
+_CHECKED: dict[tuple, tuple[int, Any]] = {}
+
+
+def _layout(params: Any) -> tuple | None:
+    """What the network checks read of ``params``, hashable; None where it cannot be had."""
+    if type(params) is not dict:
+        return None
+    try:
+        layout = tuple((key, type(v), tuple(v.shape), v.dtype) for key, v in params.items())
+        hash(layout)
+    except (AttributeError, TypeError):  # no array, or an unhashable dtype: checked in full
+        return None
+    return layout
 
 
 def _check_dtypes(params: Mapping[str, Any]) -> Any:

@@ -7,10 +7,11 @@ import time
 from typing import Any
 
 from .._version import __version__
-from ..backend import BACKEND_NAMES, backend_name, resolve_backend
+from ..backend import BACKEND_NAMES, backend_name
 from ..datasets import make_moons
 from ..evaluation import accuracy
 from ..training import train
+from ..workload import resolve_for_work
 from .arguments import HIDDEN_ACTIVATIONS, positive_float, positive_int, seed
 
 
@@ -19,8 +20,9 @@ def run(args: argparse.Namespace) -> int:
     X, Y = make_moons(args.samples, noise=0.2, seed=args.seed)
     n_train = int(0.8 * X.shape[1])
     layer_dims = [2, *args.hidden_sizes, 1]
-    xp = resolve_backend(args.backend)
-    print(f"xpnet {__version__}: two-moons demo on the {backend_name(xp)} backend, "
+    xp, choice = resolve_for_work(args.backend, layer_dims, n_train)  # full batch
+    why = "" if choice is None else f" ({choice})"
+    print(f"xpnet {__version__}: two-moons demo on the {backend_name(xp)} backend{why}, "
           f"layers {layer_dims}, {args.hidden} hidden units, {args.epochs} epochs, lr {args.lr}")
     start = time.perf_counter()
     params, costs = train(X[:, :n_train], Y[:, :n_train], layer_dims, args.epochs, args.lr,

@@ -11,6 +11,10 @@ from .._version import __version__
 from ..backend import BACKEND_NAMES, backend_name, gpu_available, resolve_backend
 from ..distributed import mpi_problem, nccl_problem
 from ..errors import BackendUnavailableError
+from ..workload import choose_backend, describe_rule
+
+# What "auto" picks for: xpnet train's default network (the digits), and a wider one.
+AUTO_EXAMPLES = (([64, 64, 10], 32), ([784, 128, 64, 10], 256), ([784, 1024, 1024, 10], 512))
 
 
 def _gpu_line() -> str:
@@ -40,6 +44,10 @@ def run(args: argparse.Namespace) -> int:
         except BackendUnavailableError as exc:
             print(f"  {name:17s} unavailable: {exc}")
     print(_gpu_line())
+    print(describe_rule())
+    for layer_dims, batch_size in AUTO_EXAMPLES:
+        print(f"  {str(layer_dims) + f', batch {batch_size}':30s} "
+              f"{choose_backend(layer_dims, batch_size)}")
     for line in _several_processes_lines():
         print(line)
     return 0

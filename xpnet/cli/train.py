@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._version import __version__
-from ..backend import BACKEND_NAMES, backend_name, resolve_backend
+from ..backend import BACKEND_NAMES, backend_name
 from ..distributed import world
 from ..datasets import (load_digits, load_mnist, make_blobs, make_moons, make_spirals,
                         train_test_split)
@@ -24,6 +24,7 @@ from ..outputs import classifier_output, get_output
 from ..plotting import PLOT_INSTALL_HINT, plot_history
 from ..training import fit, gather_params
 from ..training.optimizers import OPTIMIZERS
+from ..workload import resolve_for_work
 from .arguments import HIDDEN_ACTIVATIONS, positive_float, positive_int, seed
 from .data import TASKS, TrainingData, training_data
 
@@ -95,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
     X_train, Y_train, X_test, Y_test, output = (data.X_train, data.Y_train, data.X_val,
                                                 data.Y_val, data.output)
     layer_dims = [X_train.shape[0], *args.layers, Y_train.shape[0]]
-    xp = resolve_backend(args.backend)
+    xp, choice = resolve_for_work(args.backend, layer_dims, min(args.batch_size, X_train.shape[1]))
+    why = "" if choice is None else f" ({choice})"
     comm = world()  # launched by mpiexec on several processes: train on all of them
     if args.parallel == "tensor" and comm is None:
         raise ValueError("--parallel tensor splits the layers across processes: launch it "
@@ -103,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     say = print if comm is None or comm.Get_rank() == 0 else _silent
     ranks = "" if comm is None else f" x {comm.Get_size()} processes ({args.parallel} parallel)"
     say(f"xpnet {__version__}: {data.name} ({X_train.shape[1]} train / {X_test.shape[1]} test "
-          f"samples) on the {backend_name(xp)} backend{ranks}; layers {layer_dims}, {args.hidden} hidden, "
+          f"samples) on the {backend_name(xp)} backend{why}{ranks}; layers {layer_dims}, {args.hidden} hidden, "
           f"{output} output, {args.optimizer} lr {args.lr}, batch {args.batch_size}", flush=True)
     resumed_at = None
     if args.resume and args.checkpoint.exists():

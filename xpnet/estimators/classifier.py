@@ -29,7 +29,8 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
     ``"lbfgs"``, the last on the NumPy backend with ``max_fun``; ``alpha`` is the L2
     penalty ``alpha/2 * sum(W**2)`` over each batch's sample count or weight sum;
     ``learning_rate`` is ``"constant"``, ``"invscaling"`` or ``"adaptive"``), plus
-    ``backend`` (``"auto"``: a GPU when usable), ``dtype`` (``None``: float64 where
+    ``backend`` (``"auto"``: a GPU when usable and the network's work per step is worth
+    it, :mod:`xpnet.workload`), ``dtype`` (``None``: float64 where
     the backend has it) and ``comm`` (an MPI communicator: train on its ranks together,
     as :func:`xpnet.fit` does; not saved with the model). ``fit``, ``partial_fit`` and
     ``score`` take ``sample_weight``.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import sys
 import warnings
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import is_host_data, to_numpy
+from ..seeding import host_rng
 
 
 def densified(X: Any, estimator: str) -> Any:
@@ -84,3 +86,17 @@ def check_feature_names(estimator: Any, X: Any, reset: bool) -> None:
         raise ValueError("The feature names should match those that were passed during fit; "
                          f"unseen at fit time: {unseen}, seen at fit time, yet now missing: "
                          f"{missing} (same names in another order count as different)")
+
+
+def call_seed(random_state: Any, epochs_done: int) -> int:
+    """The seed of one fit call from scikit-learn's ``random_state``: an int moves on with
+    the epochs done (each partial_fit shuffles differently), a RandomState draws one, None
+    fresh entropy."""
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(2**31))
+    if random_state is None:
+        return int(host_rng(None).randint(2**31))
+    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
+        raise ValueError(f"random_state must be None, an int or a numpy RandomState, "
+                         f"got {random_state!r}")
+    return (int(random_state) + epochs_done) % 2**32

@@ -24,11 +24,11 @@ from ..backend import (
     is_host_data,
     namespace_of,
     resolve_backend,
+    wants_auto,
 )
 from ..errors import XpnetError
 from ..network import forward_prop
 from ..parameters import restore_params
-from ..seeding import host_rng
 from ..training import SGD, Adam, Constant, History, Optimizer
 from ..training import fit as fit_network
 from ..validation import (
@@ -40,7 +40,7 @@ from ..validation import (
     working_dtype,
 )
 from . import files, lbfgs
-from .inputs import check_feature_names, checked_sample_weight, densified
+from .inputs import call_seed, check_feature_names, checked_sample_weight, densified
 from .reals import check_finite_cast, device_reals, host_reals
 from .sklearn_base import BaseEstimator, ConvergenceWarning, NotFittedBase
 from .stopping import (EpochRule, SklearnRate, check_patience, penalty_scale, split_validation,
@@ -190,9 +190,12 @@ class _MLPBase(BaseEstimator):
         rule = EpochRule(self, rate, Xt.shape[1], penalty_scale(Xt.shape[1], batch_size, weights),
                          validation, self._validation_score, incremental, val_weights)
         epochs_before = self.n_iter_
+        # backend="auto": a new model's host data goes where its work per step runs fastest.
+        weigh = reset and is_host_data(X) and wants_auto(self.backend)
         params, history = fit_network(
             Xt, Y, layer_dims, params=self.params_, validation_data=validation, callbacks=[rule],
-            sample_weight=weights, **self._fit_options(batch_size, rate, incremental))
+            sample_weight=weights, backend="auto" if weigh else xp,
+            **self._fit_options(batch_size, rate, incremental))
         if rule.best_params is not None:  # early_stopping: the best validation score's weights
             restore_params(params, rule.best_params)
         self.params_, self.history_ = params, history
@@ -287,28 +290,21 @@ class _MLPBase(BaseEstimator):
     def _seed(self, epochs_done: int) -> int:
         """This call's seed; partial_fit calls move it on, so each epoch shuffles differently.
         With ``comm``, rank 0's: every rank must hold out and shuffle the same samples."""
-        seed = self._own_seed(epochs_done)
+        seed = call_seed(self.random_state, epochs_done)
         return seed if self.comm is None else self.comm.bcast(seed, root=0)
 
     def _verbose_here(self) -> bool:
         """Whether this process prints the verbose lines (with ``comm``, rank 0 alone)."""
         return bool(self.verbose) and (self.comm is None or self.comm.Get_rank() == 0)
 
-    def _own_seed(self, epochs_done: int) -> int:
-        if isinstance(self.random_state, np.random.RandomState):
-            return int(self.random_state.randint(2**31))
-        if self.random_state is None:
-            return int(host_rng(None).randint(2**31))
-        if isinstance(self.random_state, bool) or not isinstance(self.random_state, numbers.Integral):
-            raise ValueError(f"random_state must be None, an int or a numpy RandomState, "
-                             f"got {self.random_state!r}")
-        return (int(self.random_state) + epochs_done) % 2**32
-
     # -- data -----------------------------------------------------------------------------
     def _namespace(self, X: Any, reset: bool) -> Any:
         if not reset and hasattr(self, "params_"):
             return namespace_of(W1=self.params_["W1"])
-        return resolve_backend(self.backend) if is_host_data(X) else namespace_of(X=X)
+        if not is_host_data(X):
+            return namespace_of(X=X)
+        # "auto" prepares the data on the host; fit then weighs where it trains.
+        return resolve_backend("numpy" if wants_auto(self.backend) else self.backend)
 
     def _network_input(self, X: Any, xp: Any, reset: bool) -> Array:
         """``X`` checked and put on ``xp`` in the network layout ``(n_features, n_samples)``."""

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..backend import namespace_of, to_numpy
+from ..backend import asarray, namespace_of, to_numpy
 from ..network import forward_prop
 from ..parameters import host_copy_params
 from ..training import Schedule
@@ -103,6 +103,8 @@ class EpochRule:
     def _score_validation(self, params: Mapping[str, Array]) -> None:
         est = self.estimator
         X_val, y_val = self.validation
+        # Held out on the host when "auto" then sent the training to a GPU: it follows.
+        X_val = asarray(X_val, namespace_of(W=params["W1"]))
         output = forward_prop(X_val, dict(params), hidden=est._hidden_activation(),
                               output=est._output)[0]
         score = self.score(output, y_val, self.validation_weights)

@@ -14,6 +14,7 @@ To add an optimizer, subclass :class:`Optimizer`, list the state arrays it keeps
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from collections.abc import Iterable, Mapping, MutableMapping
@@ -87,8 +88,7 @@ class Optimizer:
     def _takes_whole_steps(self) -> bool:
         """Whether ``step`` is defined below the rule: an optimizer of the older kind, or a
         subclass that changed what a step does (``fit`` must then go through ``step``)."""
-        rule, step = _defined_by(type(self), "update"), _defined_by(type(self), "step")
-        return step is not rule and issubclass(step, rule)
+        return _takes_whole_steps(type(self))
 
     def get_state(self) -> tuple[dict[str, Array], dict[str, Any]]:
         """The state gathered so far: ``(arrays, values)``, arrays named ``SLOT/KEY``
@@ -127,6 +127,13 @@ class Optimizer:
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
         return f"{type(self).__name__}({settings})"
+
+
+@functools.cache
+def _takes_whole_steps(cls: type) -> bool:
+    # Asked every training step: a class's methods are looked up once.
+    rule, step = _defined_by(cls, "update"), _defined_by(cls, "step")
+    return step is not rule and issubclass(step, rule)
 
 
 def _defined_by(cls: type, name: str) -> type:

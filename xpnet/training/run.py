@@ -8,13 +8,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..activations import Activation
-from ..backend import asarray, contiguous, dtype_name, namespace_of, to_numpy
+from ..backend import (asarray, contiguous, dtype_name, is_host_data, namespace_of, to_numpy,
+                       wants_auto)
 from ..network import init_params, layer_activations
 from ..parameters import layer_dims_of, layer_keys
 from ..seeding import host_rng
 from ..validation import check_layer_dims, check_split, prepare_data
+from ..workload import AutoChoice, choose_backend
 from .checkpoint import data_fingerprint
 from .options import FitOptions
+from .progress import announce
 
 Array = Any
 NetworkMaker = Callable[[list[int], "dict[str, Array] | None", Array], "dict[str, Array]"]
@@ -58,6 +61,7 @@ class TrainingRun:
         return self.transport is None or self.transport.rank == 0
     sample_weight: Array | None = None  # (m,) on the data's backend, or None: all samples alike
     host_weights: Any = None  # the same weights on the host, for each batch's weight sum
+    auto_choice: AutoChoice | None = None  # where "auto" put the run, and why
 
 
 def prepare_run(X: Any, Y: Any, layer_dims: Sequence[int], params: dict[str, Array] | None,
@@ -69,7 +73,7 @@ def prepare_run(X: Any, Y: Any, layer_dims: Sequence[int], params: dict[str, Arr
     o = options
     params_given = params
     layer_dims = check_layer_dims(layer_dims)
-    X, Y = prepare_data(X, Y, layer_dims, o.output, o.backend, o.dtype)
+    X, Y, auto_choice = _placed_data(X, Y, layer_dims, params, o)
     xp = namespace_of(X=X)
     rng = host_rng(o.seed)
     X_val = Y_val = None
@@ -104,7 +108,7 @@ def prepare_run(X: Any, Y: Any, layer_dims: Sequence[int], params: dict[str, Arr
                        else o.output.chance_accuracy(Y), fresh=params_given is None,
                        n_validation=0 if X_val is None else int(X_val.shape[1]),
                        layer_dims=layer_dims,
-                       **_sample_weights(o.sample_weight, m, xp, X.dtype))
+                       auto_choice=auto_choice, **_sample_weights(o.sample_weight, m, xp, X.dtype))
 
 
 def describe_run(run: TrainingRun) -> dict[str, Any]:
@@ -136,6 +140,29 @@ def _sample_weights(sample_weight: Any, m: int, xp: Any, dtype: Any) -> dict[str
     if not host.sum() > 0:
         raise ValueError("sample_weight is all zero: at least one sample needs a weight > 0")
     return {"sample_weight": asarray(host, xp, dtype), "host_weights": host}
+
+
+def _placed_data(X: Any, Y: Any, layer_dims: list[int], params: Any,
+                 o: FitOptions) -> tuple[Array, Array, AutoChoice | None]:
+    """``X`` and ``Y`` checked and on their backend. With ``"auto"`` asked for, host data
+    goes where the given ``params`` are, else where the work per step runs fastest
+    (:mod:`xpnet.workload`); the choice is returned, and said when ``verbose``."""
+    if not (wants_auto(o.backend) and is_host_data(X) and is_host_data(Y)):
+        return (*prepare_data(X, Y, layer_dims, o.output, o.backend, o.dtype), None)
+    if params is not None:  # a network to continue: its weights decide
+        try:
+            xp = namespace_of(**params)
+        except TypeError:  # not a dict of arrays of one library: the params check says so
+            xp = "numpy"
+        return (*prepare_data(X, Y, layer_dims, o.output, xp, o.dtype), None)
+    # Checked on the host; then the work per step is known: the batch's size, the layers'.
+    X, Y = prepare_data(X, Y, layer_dims, o.output, "numpy", o.dtype)
+    batch_size = X.shape[1] if o.batch_size is None else min(o.batch_size, X.shape[1])
+    choice = choose_backend(layer_dims, batch_size)
+    announce(str(choice), o.verbose)
+    if choice.backend != "numpy":
+        X, Y = asarray(X, choice.backend), asarray(Y, choice.backend)
+    return X, Y, choice
 
 
 def _batch_shares(m: int, batch_size: int, xp: Any, dtype: Any) -> Array:
