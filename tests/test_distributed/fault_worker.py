@@ -34,14 +34,23 @@ if mode == "exit before fit" and comm.rank == 1:
     sys.exit(4)
 if mode == "different options":
     options["lr"] = 0.5 if comm.rank == 0 else 0.1
+if mode == "different epochs":
+    options["epochs"] = 3 + comm.rank
+if mode == "a logger on rank 0 alone":
+    options["callbacks"] = [print] if comm.rank == 0 else []
+if mode == "warnings are errors, and it does not learn":
+    import warnings
+
+    warnings.simplefilter("error", xpnet.ConvergenceWarning)
+    options.update(lr=1e-9, epochs=6)
 if mode == "different data" and comm.rank == 1:
     X = X + 1.0
 if mode == "bad data on one rank" and comm.rank == 1:
     X = X.copy()
     X[0, 0] = np.nan
 try:
-    xpnet.fit(X, Y, [4, 3, 1], callbacks=[fail_on_rank_1], **options)
-except (ValueError, xpnet.errors.RankFailedError) as exc:
+    xpnet.fit(X, Y, [4, 3, 1], **{"callbacks": [fail_on_rank_1], **options})
+except (ValueError, xpnet.errors.RankFailedError, xpnet.ConvergenceWarning) as exc:
     # Raised on every rank: each says so, and the job ends normally.
     print(f"rank {comm.rank} caught {type(exc).__name__}: {exc}", flush=True)
     sys.exit(0)

@@ -57,6 +57,7 @@ def test_a_failing_rank_ends_the_whole_job_quickly_naming_the_rank(mode, status)
 
 @pytest.mark.parametrize("mode, expected", [
     ("different options", "rank 1 has lr 0.1 where rank 0 has 0.5"),
+    ("different epochs", "rank 1 has epochs 4 where rank 0 has 3"),
     ("different data", "rank 1 has data"),
     ("bad data on one rank", "rank 1 of 2 failed while checking the data")])
 def test_ranks_given_different_training_are_refused_on_every_rank(mode, expected):
@@ -127,3 +128,23 @@ def test_tensor_parallel_fit_on_ranks_equals_the_unsplit_network(ranks, tmp_path
     # bias and the output itself are whole on every rank).
     for ratio in results["memory_ratios"]:
         assert 1 / ranks - 0.01 < ratio < 1 / ranks + 0.02, results["memory_ratios"]
+
+
+@pytest.mark.parametrize("mode, caught", [("a logger on rank 0 alone", 0),
+                                          ("warnings are errors, and it does not learn", 1)])
+def test_what_differs_between_ranks_by_design_neither_hangs_nor_aborts(mode, caught):
+    done, seconds = run_ranks(2, "fault_worker.py", mode, timeout=60)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0 and seconds < 10, output
+    # The warning is rank 0's alone (one per job): raised there, after the last collective.
+    assert output.count("caught ConvergenceWarning") == caught, output
+    assert output.count("finished") == 2 - caught, output
+
+
+def test_a_train_command_that_did_not_learn_still_reports_and_saves(tmp_path):
+    model = tmp_path / "m.npz"
+    done, _ = run_ranks(2, "-m", "xpnet", "train", "--epochs", "6", "--lr", "1e-9", "--layers",
+                        "8", "--save", str(model), timeout=120, module=False)
+    assert done.returncode == 1, done.stdout + done.stderr  # it did not learn: exit status 1
+    assert "final loss" in done.stdout and model.exists(), done.stdout + done.stderr
+    assert "did not learn" in done.stderr

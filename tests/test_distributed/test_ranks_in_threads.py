@@ -179,3 +179,31 @@ def test_sample_weights_on_thread_ranks_equal_fit_alone(xp, size, parallel):
             np.testing.assert_allclose(to_numpy(params[key]), to_numpy(alone[key]), rtol=1e-12,
                                        atol=1e-14)
         np.testing.assert_allclose(ranks_history.loss, history.loss, rtol=1e-12)
+
+
+def test_an_estimator_on_thread_ranks_holds_one_model_and_lbfgs_refuses_comm():
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 3)
+    y = np.where(X[:, 0] > 0, "yes", "no")
+    settings = dict(hidden_layer_sizes=(5,), random_state=None, max_iter=4, batch_size=16,
+                    backend="numpy")
+    ranks = ThreadRanks(2)
+    fitted = [None, None]
+
+    def run(rank):
+        fitted[rank] = xpnet.MLPClassifier(comm=ranks.transport(rank), **settings).fit(X, y)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        threads = [threading.Thread(target=run, args=(r,)) for r in range(2)]
+        [t.start() for t in threads]
+        [t.join(60) for t in threads]
+        # random_state=None: rank 0's seed on both ranks, so both hold the same model
+        for a, b in zip(fitted[0].coefs_, fitted[1].coefs_):
+            np.testing.assert_array_equal(a, b)
+        with pytest.raises(ValueError, match="lbfgs.*comm"):
+            xpnet.MLPClassifier(solver="lbfgs", comm=ranks.transport(0)).fit(X, y)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from .._version import __version__
 from ..distributed import MpiTransport, world
@@ -45,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(argv)
     transport = MpiTransport(comm)
     try:
-        status = _run(argv)
+        status = _run(argv, comm)
     except SystemExit as exc:  # argparse's usage errors
         status = exc.code if isinstance(exc.code, int) else 2
     except BaseException as exc:
@@ -58,9 +59,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
-def _run(argv: Sequence[str] | None) -> int:
+def _run(argv: Sequence[str] | None, comm: Any = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if comm is not None and args.command != "train" and comm.Get_rank() != 0:
+        return 0  # the other commands run once, on rank 0: one output, one file written
     if getattr(args, "resume", False) and args.checkpoint is None:
         parser.error("--resume needs --checkpoint PATH: the checkpoint to continue from")
     try:

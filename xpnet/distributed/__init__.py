@@ -15,10 +15,11 @@ from .faults import (agree_on_flag, failures_end_the_job, on_every_rank,
                      raised_on_every_rank)
 from .mpi import import_mpi
 from .threads import ranks_on_this_machine, share_cores
-from .transport import MpiTransport, NcclTransport, Transport, nccl_problem, transport_for
+from .transport import (MpiTransport, NcclTransport, Transport, nccl_problem, transport_for,
+                        transport_kind)
 
 __all__ = ["Transport", "MpiTransport", "NcclTransport", "transport_for", "import_mpi",
-           "nccl_problem", "on_every_rank", "agree_on_flag", "failures_end_the_job",
+           "nccl_problem", "transport_kind", "on_every_rank", "agree_on_flag", "failures_end_the_job",
            "raised_on_every_rank", "ranks_on_this_machine", "share_cores",
            "launched_by_mpiexec", "world", "as_transport", "check_communicator", "select_local_gpu",
            "mpi_problem"]
@@ -61,15 +62,18 @@ def check_communicator(comm: Any) -> Any:
     return comm
 
 
-def select_local_gpu(transport: Transport) -> int:
-    """Make this rank's GPU current: the one of its rank among the ranks on its machine
-    (ranks beyond the machine's GPU count share them round-robin). Returns its number."""
+def select_local_gpu(local_rank: int, local_size: int) -> int:
+    """Make this rank's GPU current: the one of its rank among the ``local_size`` ranks on
+    its machine. NCCL needs a GPU of its own for each rank: more ranks than GPUs on a
+    machine are refused. Returns the GPU's number."""
     import cupy
 
-    local_rank, _ = transport.ranks_on_this_machine()
-    device = local_rank % cupy.cuda.runtime.getDeviceCount()
-    cupy.cuda.Device(device).use()
-    return device
+    count = cupy.cuda.runtime.getDeviceCount()
+    if local_size > count:
+        raise ValueError(f"{local_size} processes on this machine share {count} GPU(s); each "
+                         f"needs its own: launch at most {count} processes per machine")
+    cupy.cuda.Device(local_rank).use()
+    return local_rank
 
 
 def mpi_problem() -> str | None:

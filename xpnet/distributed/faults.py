@@ -36,10 +36,10 @@ def on_every_rank(transport: Transport, action: Callable[[], T], what: str) -> T
     rank); the others raise :class:`~xpnet.errors.RankFailedError` naming the first
     rank that failed and its error. ``what`` says what was being done.
     """
-    failure: Exception | None = None
+    failure: BaseException | None = None
     try:
         result = action()
-    except Exception as exc:  # noqa: BLE001 - every failure must reach the other ranks
+    except BaseException as exc:  # noqa: BLE001 - every failure (Ctrl-C too) must reach the others
         failure = exc
     outcomes = transport.gather_values(None if failure is None else _describe(failure))
     failed = [(rank, message) for rank, message in enumerate(outcomes) if message is not None]

@@ -117,18 +117,20 @@ class NcclTransport(Transport):
     def allreduce_sum(self, flat: Array) -> Array:
         import cupy
 
-        flat = cupy.ascontiguousarray(flat)
-        stream = cupy.cuda.get_current_stream().ptr
-        self._comm.allReduce(flat.data.ptr, flat.data.ptr, flat.size, self._nccl_dtype(flat),
-                             self._nccl.NCCL_SUM, stream)
+        with flat.device:  # the arrays' GPU and its current stream, whichever is current
+            flat = cupy.ascontiguousarray(flat)
+            stream = cupy.cuda.get_current_stream().ptr
+            self._comm.allReduce(flat.data.ptr, flat.data.ptr, flat.size,
+                                 self._nccl_dtype(flat), self._nccl.NCCL_SUM, stream)
         return flat
 
     def broadcast(self, flat: Array) -> Array:
         import cupy
 
-        flat = cupy.ascontiguousarray(flat)
-        stream = cupy.cuda.get_current_stream().ptr
-        self._comm.bcast(flat.data.ptr, flat.size, self._nccl_dtype(flat), 0, stream)
+        with flat.device:
+            flat = cupy.ascontiguousarray(flat)
+            stream = cupy.cuda.get_current_stream().ptr
+            self._comm.bcast(flat.data.ptr, flat.size, self._nccl_dtype(flat), 0, stream)
         return flat
 
 
@@ -143,12 +145,28 @@ def nccl_problem() -> str | None:
     return None
 
 
-def transport_for(comm: Any, like: Array) -> Transport:
-    """The transport for ``comm``'s ranks and arrays of ``like``'s library: NCCL for CuPy
-    arrays where NCCL is usable, MPI on host memory otherwise."""
+def transport_kind(like: Array) -> str:
+    """``"nccl"`` for CuPy arrays where NCCL is usable, else ``"mpi"`` (on host memory)."""
     import array_api_compat
 
     namespace_of(like=like)  # a clear error for something that is not an array
-    if array_api_compat.is_cupy_array(like) and nccl_problem() is None:
-        return NcclTransport(comm)
-    return MpiTransport(comm)
+    return "nccl" if array_api_compat.is_cupy_array(like) and nccl_problem() is None else "mpi"
+
+
+# One NCCL communicator per MPI communicator and GPU, made once: making one is a
+# collective of every rank (and costly), and so is destroying one, which must not be left
+# to each process's garbage collector at moments that differ from rank to rank.
+_NCCL_TRANSPORTS: dict[tuple[int, int], NcclTransport] = {}
+
+
+def transport_for(comm: Any, like: Array) -> Transport:
+    """The transport for ``comm``'s ranks and arrays of ``like``'s library: NCCL for CuPy
+    arrays where NCCL is usable (on ``like``'s GPU), MPI on host memory otherwise. Every
+    rank must call it, with arrays of the same kind."""
+    if transport_kind(like) == "mpi":
+        return MpiTransport(comm)
+    with like.device:
+        key = (comm.py2f(), like.device.id)
+        if key not in _NCCL_TRANSPORTS:
+            _NCCL_TRANSPORTS[key] = NcclTransport(comm)
+        return _NCCL_TRANSPORTS[key]

@@ -29,8 +29,13 @@ from .sklearn_base import ConvergenceWarning
 Array = Any
 
 
-def check_backend(xp: Any) -> None:
-    """Raise unless ``xp`` is NumPy: SciPy's optimizer takes host arrays."""
+def check_backend(xp: Any, comm: Any = None) -> None:
+    """Raise unless ``xp`` is NumPy (SciPy's optimizer takes host arrays) and the model
+    trains in one process."""
+    if comm is not None:
+        raise ValueError("solver='lbfgs' trains in one process (SciPy's optimizer), so comm "
+                         "does not apply to it; use solver='adam' or 'sgd' with comm, or leave "
+                         "comm out")
     if backend_name(xp) != "numpy":
         raise ValueError(f"solver='lbfgs' runs on the NumPy backend (scipy.optimize works on host "
                          f"arrays), but this model's data is on {backend_name(xp)}; pass "

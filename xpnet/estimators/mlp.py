@@ -26,6 +26,7 @@ from ..backend import (
     resolve_backend,
     wants_auto,
 )
+from ..distributed import as_transport
 from ..errors import XpnetError
 from ..network import forward_prop
 from ..parameters import restore_params
@@ -163,7 +164,7 @@ class _MLPBase(BaseEstimator):
             raise ValueError("partial_fit does not support early_stopping=True")
         xp = self._namespace(X, reset)
         if self.solver == "lbfgs":
-            lbfgs.check_backend(xp)
+            lbfgs.check_backend(xp, self.comm)
         Xt = self._network_input(X, xp, reset)
         Y = self._encode_targets(y, Xt.shape[1], xp, Xt.dtype, reset, classes)
         weights = checked_sample_weight(sample_weight, Xt.shape[1])
@@ -291,11 +292,11 @@ class _MLPBase(BaseEstimator):
         """This call's seed; partial_fit calls move it on, so each epoch shuffles differently.
         With ``comm``, rank 0's: every rank must hold out and shuffle the same samples."""
         seed = call_seed(self.random_state, epochs_done)
-        return seed if self.comm is None else self.comm.bcast(seed, root=0)
+        return seed if self.comm is None else as_transport(self.comm).broadcast_value(seed)
 
     def _verbose_here(self) -> bool:
         """Whether this process prints the verbose lines (with ``comm``, rank 0 alone)."""
-        return bool(self.verbose) and (self.comm is None or self.comm.Get_rank() == 0)
+        return bool(self.verbose) and (self.comm is None or as_transport(self.comm).rank == 0)
 
     # -- data -----------------------------------------------------------------------------
     def _namespace(self, X: Any, reset: bool) -> Any:

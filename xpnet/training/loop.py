@@ -87,22 +87,28 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
     if check_parallel(parallel, comm) == "tensor" or comm is not None:
         run, checkpointer = prepare_run_on_ranks(X, Y, layer_dims, params, given, comm, parallel)
         with failures_end_the_job(run.transport):
-            return run.params, train_run(run, checkpointer)
-    options = fit_options(**given)
-    checkpointer = checkpointer_for(options)
-    run = prepare_run(X, Y, layer_dims, params, options)
-    return run.params, train_run(run, checkpointer)
+            history = train_run(run, checkpointer)
+    else:
+        options = fit_options(**given)
+        checkpointer = checkpointer_for(options)
+        run = prepare_run(X, Y, layer_dims, params, options)
+        history = train_run(run, checkpointer)
+    # After the ranks' last collective: a warning turned into an error on rank 0 alone
+    # (which warns for the job) is an ordinary exception, not a failure mid-training.
+    _judge(run, history)
+    return run.params, history
 
 
 def train_run(run: TrainingRun, checkpointer: Checkpointer | None) -> History:
-    """Run the epochs of a prepared run (resuming from ``checkpointer``'s file if it has one)."""
+    """Run the epochs of a prepared run (resuming from ``checkpointer``'s file if it has one);
+    the caller judges whether it learned."""
     o = run.options
     early_stopping = None if o.early_stopping is None else EarlyStopping(
         o.early_stopping, o.monitor, o.min_delta)
     history = History()
     first, end = o.initial_epoch, o.initial_epoch + o.epochs
     if checkpointer is not None:
-        checkpointer.describe(describe_run(run))
+        checkpointer.describe(run.description or describe_run(run))
         if checkpointer.exists:
             first, history = _on_every_rank(run, lambda: checkpointer.restore(
                 run.params, o.optimizer, run.rng, early_stopping, o.initial_epoch, end),
@@ -114,11 +120,15 @@ def train_run(run: TrainingRun, checkpointer: Checkpointer | None) -> History:
     if early_stopping is not None and early_stopping.best_params is not None:
         restore_params(run.params, early_stopping.best_params)
         history.best_epoch = early_stopping.best_epoch
+    return history
+
+
+def _judge(run: TrainingRun, history: History) -> None:
+    """Whether the run learned (``history.learned``), with the warning when it did not."""
     with warnings.catch_warnings():
         if not run.writes_files:  # one warning for the job, from rank 0
             warnings.simplefilter("ignore", ConvergenceWarning)
         judge_learning(history, None if run.chance is None else float(run.chance))
-    return history
 
 
 def _on_every_rank(run: TrainingRun, action: Callable[[], Any], what: str) -> Any:
@@ -162,7 +172,7 @@ def _run_epochs(run: TrainingRun, epochs: range, history: History,
             history.record(logs)
             show_metrics(bar, logs)
             stop_asked = any([callback(epoch, logs, run.params) for callback in o.callbacks])
-            if run.transport is not None and o.callbacks:  # one rank's stop stops them all
+            if run.transport is not None:  # one rank's stop stops them all (callbacks or not)
                 stop_asked = agree_on_flag(run.transport, stop_asked)
             if early_stopping is not None and early_stopping.should_stop(epoch, logs, run.params):
                 history.stop_reason = "early_stopping"

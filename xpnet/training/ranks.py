@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..backend import backend_name, contiguous, is_host_data, namespace_of
-from ..distributed import (MpiTransport, Transport, check_communicator, on_every_rank,
-                           raised_on_every_rank, select_local_gpu,
-                           share_cores, transport_for)
+from ..distributed import (MpiTransport, Transport, check_communicator, failures_end_the_job,
+                           on_every_rank, raised_on_every_rank, select_local_gpu, share_cores,
+                           transport_for, transport_kind)
 from ..validation import data_namespace
 from .checkpoint import Checkpointer
 from .options import FitOptions, fit_options
@@ -53,31 +53,48 @@ def prepare_run_on_ranks(X: Any, Y: Any, layer_dims: Sequence[int],
     given_transport = comm if isinstance(comm, Transport) else None
     # Small Python values go through MPI until the arrays' library picks their transport.
     values = given_transport or MpiTransport(check_communicator(comm))
+    machine = values.ranks_on_this_machine()  # (a collective: every rank, before anything fails)
     options = on_every_rank(values, lambda: _checked_options(given, parallel, layer_dims, values),
                             "checking fit's options")
     # Every rank must draw the same first weights and sample order: one seed for all.
     seed = values.broadcast_value(secrets.randbits(32) if options.seed is None else None)
     options = dataclasses.replace(options, seed=options.seed if seed is None else seed,
                                   verbose=options.verbose if values.rank == 0 else 0)
-    on_every_rank(values, lambda: _use_this_ranks_gpu(X, Y, options, values), "choosing a GPU")
+    on_every_rank(values, lambda: _use_this_ranks_gpu(X, Y, options, machine), "choosing a GPU")
     checkpointer = on_every_rank(values, lambda: checkpointer_for(options),
                                  "opening the checkpoint")
     layout = tensor_layout(layer_dims, values.rank, values.size) if parallel == "tensor" else None
     network = None if layout is None else _shard_maker(layout, options)
     run = on_every_rank(values, lambda: prepare_run(X, Y, layer_dims, params, options, network),
                         "checking the data and the network")
-    check_same_run(values, {**describe_run(run), "backend": backend_name(namespace_of(X=run.X)),
-                            "checkpoint found": checkpointer is not None and checkpointer.exists,
-                            "parallel": parallel})
-    run.transport = given_transport or transport_for(comm, run.X)
-    if layout is None:
-        broadcast_params(run.transport, run.params)
-        _take_this_ranks_part(run)
-    else:  # every rank sees every sample; the shares were drawn from the same seed
-        run.tensor = TensorParallel(layout, run.transport)
-    if backend_name(namespace_of(X=run.X)) == "numpy":
-        share_cores(values.ranks_on_this_machine()[1])
+    # Taken before each rank keeps its piece of the validation data: a checkpoint's
+    # description is the whole run's, the same on every rank.
+    run.description = describe_run(run)
+    kind = "given" if given_transport else transport_kind(run.X)
+    check_same_run(values, {**run.description, **_loop_settings(options), "transport": kind,
+                            "backend": backend_name(namespace_of(X=run.X)), "parallel": parallel,
+                            "checkpoint found": checkpointer is not None and checkpointer.exists})
+    # Agreed: from here a failure of one rank (out of memory, say) ends the job.
+    with failures_end_the_job(values):
+        run.transport = given_transport or transport_for(comm, run.X)
+        if layout is None:
+            broadcast_params(run.transport, run.params)
+            _take_this_ranks_part(run)
+        else:  # every rank sees every sample; the shares were drawn from the same seed
+            run.tensor = TensorParallel(layout, run.transport)
+        if backend_name(namespace_of(X=run.X)) == "numpy":
+            share_cores(machine[1])
     return run, checkpointer
+
+
+def _loop_settings(options: FitOptions) -> dict[str, Any]:
+    """Settings a checkpoint may change on resuming, but every rank must share: the ranks
+    meet once per epoch until the same end. (Callbacks may differ: logging on rank 0
+    alone is fine, and their stops are agreed every epoch.)"""
+    return {"epochs": options.epochs, "on_nan": options.on_nan,
+            "restore_on_nan": options.restore_on_nan,
+            "checkpoint_every": options.checkpoint_every,
+            "checkpoint": options.checkpoint is not None}
 
 
 def _checked_options(given: dict[str, Any], parallel: str, layer_dims: Sequence[int],
@@ -132,10 +149,11 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:16] + "..."
 
 
-def _use_this_ranks_gpu(X: Any, Y: Any, options: FitOptions, transport: Transport) -> None:
-    """Host data bound for CuPy goes to this rank's own GPU (before any array is made)."""
+def _use_this_ranks_gpu(X: Any, Y: Any, options: FitOptions, machine: tuple[int, int]) -> None:
+    """Host data bound for CuPy goes to this rank's own GPU (before any array is made);
+    ``machine`` is this rank's ``(local_rank, local_size)``."""
     if is_host_data(X) and backend_name(data_namespace(X, Y, options.backend)) == "cupy":
-        select_local_gpu(transport)
+        select_local_gpu(*machine)
 
 
 def _take_this_ranks_part(run: TrainingRun) -> None:

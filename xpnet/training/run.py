@@ -49,6 +49,8 @@ class TrainingRun:
     transport: Any = None
     # Tensor parallel: this rank's share of every hidden layer (xpnet.training.tensor), or None.
     tensor: Any = None
+    # The run's description (describe_run) taken before each rank kept its piece of the data.
+    description: dict[str, Any] | None = None
 
     @property
     def data_parallel(self) -> bool:

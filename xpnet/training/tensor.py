@@ -29,7 +29,7 @@ from ..distributed import Transport
 from ..gradients import Gradient, WeightGradient
 from ..network import LayerCache, bias_gradient, init_scale, weight_rows
 from ..outputs import Output
-from ..parameters import layer_dims_of, layer_keys
+from ..parameters import check_network, layer_dims_of, layer_keys
 from ..seeding import host_rng
 from .optimizers import Optimizer
 from .parallel import piece
@@ -233,6 +233,12 @@ def gather_params(params: Mapping[str, Array], comm: Any) -> dict[str, Array] | 
         axis = sharded_axis(key, L)
         host = shares[0][key] if axis is None else _concat_host([s[key] for s in shares], axis)
         whole[key] = to_device_of(host, like)
+    try:
+        check_network(whole)
+    except ValueError as exc:
+        raise ValueError(f"params are not this rank's share of a tensor-parallel network (the "
+                         f"shares do not join into one: {exc}); pass what fit(..., "
+                         "parallel='tensor') returned on each rank") from exc
     return whole
 
 
