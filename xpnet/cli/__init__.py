@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Launched by ``mpiexec`` on several processes, the commands train on all of them
     together; a rank that ends with an error then ends the whole job (the others would
-    wait for it forever), with its status.
+    wait for it forever), with its status; one whose ranks all finished exits normally.
     """
     try:
         comm = world()
@@ -43,35 +43,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"xpnet: error: {exc}", file=sys.stderr)
         return 1
     if comm is None:
-        return _run(argv)
+        return _run(argv)[0]
     transport = MpiTransport(comm)
+    finished = False
     try:
-        status = _run(argv, comm)
+        status, finished = _run(argv, comm)
     except SystemExit as exc:  # argparse's usage errors
         status = exc.code if isinstance(exc.code, int) else 2
     except BaseException as exc:
         print(f"xpnet: rank {transport.rank} of {transport.size} failed: "
               f"{type(exc).__name__}: {exc}", file=sys.stderr)
         status = 1
-    if status:
+    if status and not finished:  # the others may be waiting for this rank: end them all
         sys.stdout.flush()
         transport.abort(status)
     return status
 
 
-def _run(argv: Sequence[str] | None, comm: Any = None) -> int:
+def _run(argv: Sequence[str] | None, comm: Any = None) -> tuple[int, bool]:
+    """The command's exit status, and whether every rank finished it (met at its end)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if comm is not None and args.command != "train" and comm.Get_rank() != 0:
-        return 0  # the other commands run once, on rank 0: one output, one file written
+        return 0, False  # the other commands run once, on rank 0: one output, one file written
     if getattr(args, "resume", False) and args.checkpoint is None:
         parser.error("--resume needs --checkpoint PATH: the checkpoint to continue from")
     try:
-        return args.run(args)
+        return args.run(args), getattr(args, "ranks_finished", False)
     except (XpnetError, ValueError, TypeError, OSError, ImportError) as exc:
         print(f"xpnet {args.command}: error: {exc}", file=sys.stderr)
-        return 1
+        return 1, False
     except KeyboardInterrupt as exc:
         detail = f"; {exc}" if str(exc) else ""
         print(f"xpnet {args.command}: interrupted{detail}", file=sys.stderr)
-        return 130
+        return 130, False

@@ -134,8 +134,8 @@ def run(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     if args.parallel == "tensor":  # each rank holds a share: the whole network goes to rank 0
         params = gather_params(params, comm)
-    if comm is not None and comm.Get_rank() != 0:  # rank 0 reports, writes and ends the job
-        return 0
+    if comm is not None and comm.Get_rank() != 0:  # rank 0 reports and writes the files
+        return _finished_together(args, comm, 0)
     scores = _scores(params, net, data)
     print(f"final loss {history.loss[-1]:.4g}; {scores['text']}; "
           f"{_epochs_trained(history.epochs, resumed_at)} in {seconds:.1f} s")
@@ -156,7 +156,16 @@ def run(args: argparse.Namespace) -> int:
         else:
             warnings.warn_explicit(warning.message, warning.category, warning.filename,
                                    warning.lineno)
-    return 1 if history.learned is False else 0
+    return _finished_together(args, comm, 1 if history.learned is False else 0)
+
+
+def _finished_together(args: argparse.Namespace, comm: Any, status: int) -> int:
+    """``status``, once every rank is done: they meet here, so that the job ends by each
+    process's exit (rank 0's status is the job's), not by an abort."""
+    if comm is not None:
+        comm.Barrier()
+        args.ranks_finished = True
+    return status
 
 
 def _silent(*args: Any, **kwargs: Any) -> None:
