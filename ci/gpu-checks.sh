@@ -2,7 +2,9 @@
 # The checks that need a CUDA GPU, for a machine that has one, with xpnet's test extra and
 # CuPy installed (PyTorch too, for its CUDA column). CI runs on a CPU and cannot run them.
 #
-#   ci/gpu-checks.sh tests              # the tests marked gpu (skipped everywhere else)
+#   ci/gpu-checks.sh tests              # the tests marked gpu (skipped everywhere else); the
+#                                       # NCCL ones (tests/test_distributed/test_nccl.py) also
+#                                       # need mpi4py and mpich: pip install -e ".[mpi]"
 #   ci/gpu-checks.sh timings            # GPU timings and peak memory -> benchmarks/results/gpu.*
 #   ci/gpu-checks.sh timings-tf32       # the same timings with TF32 on (xpnet.allow_tf32)
 #                                       # -> benchmarks/results/gpu-tf32.*
