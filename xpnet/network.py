@@ -75,8 +75,8 @@ def init_params(layer_dims: Sequence[int], *, seed: int | None = 3, scale: float
     params = {}
     for l in range(1, len(dims)):
         W_key, b_key = layer_keys(l)
-        params[W_key] = _random_weights(rng, dims[l], dims[l - 1],
-                                        init_scale(scale, dims[l - 1], dims[l]), xp, dtype)
+        params[W_key] = random_weights(rng, dims[l], dims[l - 1],
+                                       init_scale(scale, dims[l - 1], dims[l]), xp, dtype)
         params[b_key] = xp.zeros((dims[l], 1), dtype=dtype)
     return params
 
@@ -85,33 +85,40 @@ def init_params(layer_dims: Sequence[int], *, seed: int | None = 3, scale: float
 _DRAW_BLOCK = 1 << 22
 
 
-def _random_weights(rng: Any, n_out: int, n_in: int, scale: float, xp: Any, dtype: Any) -> Array:
-    """``rng.randn(n_out, n_in) * scale`` on ``xp`` in ``dtype``, drawn in blocks of rows.
+def random_weights(rng: Any, n_out: int, n_in: int, scale: float, xp: Any, dtype: Any,
+                   rows: tuple[int, int] | None = None,
+                   columns: tuple[int, int] | None = None) -> Array:
+    """``rng.randn(n_out, n_in) * scale`` on ``xp`` in ``dtype`` (only its part ``rows x
+    columns``, ``[lo, hi)`` ranges, where given: a rank's share), drawn in blocks of rows.
 
     The blocks continue one stream, so the numbers are those of a single draw, but the
-    host never holds more than one block: a layer too big for host memory in float64
-    (a wide one meant for a GPU, in float32) can still be created.
+    host never holds more than one block and the device no more than the part: a layer too
+    big for host memory in float64 (a wide one meant for a GPU, in float32) can still be
+    created. Every block is drawn, kept or not: the next layer's numbers follow in the stream.
     """
-    blocks = (asarray(block, xp, dtype) for _, block in weight_rows(rng, n_out, n_in, scale))
-    if n_out <= _rows_per_block(n_in):
-        return next(blocks)
-    if not is_writeable(xp.empty((0,), dtype=dtype)):  # immutable arrays (JAX)
-        return xp.concat(list(blocks), axis=0)
-    W = xp.empty((n_out, n_in), dtype=dtype)
-    start = 0
-    for block in blocks:
-        W[start:start + block.shape[0], :] = block
-        start += block.shape[0]
-    return W
+    (r0, r1), (c0, c1) = rows or (0, n_out), columns or (0, n_in)
+    writeable = is_writeable(xp.empty((0,), dtype=dtype))
+    W, kept = None, []
+    for start, block in _weight_rows(rng, n_out, n_in, scale):
+        part = block[max(r0 - start, 0):max(r1 - start, 0), c0:c1]
+        if part.shape[0] == 0:
+            continue
+        part = asarray(part, xp, dtype)
+        if W is None and part.shape[0] == r1 - r0:
+            W = part  # the whole part in one block
+        elif writeable:
+            if W is None:
+                W = xp.empty((r1 - r0, c1 - c0), dtype=dtype)
+            at = max(start - r0, 0)
+            W[at:at + part.shape[0], :] = part
+        else:  # immutable arrays (JAX): the parts are joined at the end
+            kept.append(part)
+    return W if W is not None else xp.concat(kept, axis=0)
 
 
-def _rows_per_block(n_in: int) -> int:
-    return max(1, _DRAW_BLOCK // max(n_in, 1))
-
-
-def weight_rows(rng: Any, n_out: int, n_in: int, scale: float) -> Iterator[tuple[int, Any]]:
+def _weight_rows(rng: Any, n_out: int, n_in: int, scale: float) -> Iterator[tuple[int, Any]]:
     """``(first_row, rows)``: the host blocks of ``rng.randn(n_out, n_in) * scale``, in order."""
-    rows = _rows_per_block(n_in)
+    rows = max(1, _DRAW_BLOCK // max(n_in, 1))
     for start in range(0, n_out, rows):
         yield start, rng.randn(min(rows, n_out - start), n_in) * scale
 

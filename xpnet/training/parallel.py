@@ -14,10 +14,12 @@ divergence, callbacks' stop).
 
 from __future__ import annotations
 
+import math
+import operator
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Any
 
-from ..backend import namespace_of
+from ..backend import in_place, namespace_of
 from ..distributed import Transport
 from ..gradients import Gradient
 from ..network import LayerCache, forward, layer_gradients
@@ -56,9 +58,7 @@ def unflatten(flat: Array, params: Mapping[str, Array], keys: list[str]) -> Iter
     offset = 0
     for key in keys:
         shape = tuple(params[key].shape)
-        size = 1
-        for n in shape:
-            size *= n
+        size = math.prod(shape)
         yield key, xp.reshape(flat[offset:offset + size], shape)
         offset += size
 
@@ -78,7 +78,8 @@ def weighted_gradients(AL: Array, Y: Array, caches: list[LayerCache], output: Ou
     for _, _, dW, db in layer_gradients(AL, Y, caches, output, weight_decay=weight_decay,
                                         weights=weights):
         grads += [dW.value(), db.value()]
-    return flatten(grads) * share
+    # The buffer is this step's own: scaled where it lies, no second weight-sized array.
+    return in_place(flatten(grads), operator.mul, share)
 
 
 def train_epoch_on_ranks(run: TrainingRun, epoch: int, before_update: Callable[[], None]

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..activations import Activation, get_activation
-from ..backend import asarray, is_writeable, namespace_of, to_device_of, to_numpy
+from ..backend import namespace_of, to_device_of, to_numpy
 from ..distributed import Transport
 from ..gradients import Gradient, WeightGradient
-from ..network import LayerCache, bias_gradient, init_scale, weight_rows
+from ..network import LayerCache, bias_gradient, init_scale, random_weights
 from ..outputs import Output
 from ..parameters import check_network, layer_dims_of, layer_keys
 from ..seeding import host_rng
@@ -105,35 +105,11 @@ def init_shard(layout: TensorLayout, *, seed: int | None, scale: float | str, dt
         (r0, r1), (c0, c1) = layout.weight_span(l)
         scale_l = init_scale(scale, dims[l - 1], dims[l])
         W_key, b_key = layer_keys(l)
-        params[W_key] = _kept_rows(weight_rows(rng, dims[l], dims[l - 1], scale_l),
-                                   (r0, r1), (c0, c1), xp, dtype)
+        params[W_key] = random_weights(rng, dims[l], dims[l - 1], scale_l, xp, dtype,
+                                       rows=(r0, r1), columns=(c0, c1))
         lo, hi = layout.units(l)
         params[b_key] = xp.zeros((hi - lo, 1), dtype=dtype)
     return params
-
-
-def _kept_rows(blocks: Iterator[tuple[int, Any]], rows: Span, columns: Span, xp: Any,
-               dtype: Any) -> Array:
-    """The part ``rows x columns`` of the matrix whose host blocks of rows are ``blocks``,
-    on ``xp``: each block is cut on the host, so the device never holds more than the part.
-    Every block is drawn, kept or not: the next layer's numbers follow in the stream."""
-    (r0, r1), (c0, c1) = rows, columns
-    if not is_writeable(xp.empty((0,), dtype=dtype)):  # immutable arrays (JAX): join the parts
-        parts = [block[max(r0 - start, 0):max(r1 - start, 0), c0:c1] for start, block in blocks]
-        return xp.concat([asarray(p, xp, dtype) for p in parts if p.shape[0]], axis=0)
-    W = None
-    for start, block in blocks:
-        part = block[max(r0 - start, 0):max(r1 - start, 0), c0:c1]
-        if part.shape[0] == 0:
-            continue
-        if W is None and start <= r0 and start + block.shape[0] >= r1:
-            W = asarray(part, xp, dtype)  # the whole part in one block
-            continue
-        if W is None:
-            W = xp.empty((r1 - r0, c1 - c0), dtype=dtype)
-        at = max(start - r0, 0)
-        W[at:at + part.shape[0], :] = asarray(part, xp, dtype)
-    return W
 
 
 def check_shard(params: Mapping[str, Array], layout: TensorLayout) -> None:
