@@ -31,7 +31,8 @@ from .outputs import OUTPUTS
 from .plotting import plot_history
 from .precision import allow_tf32
 from .training import (SGD, Adam, Constant, ExponentialDecay, History, InverseScaling, Optimizer,
-                    RMSprop, Schedule, StepDecay, fit, gather_params, shard_params, train)
+                       RMSprop, Schedule, StepDecay, fit, gather_params, shard_params,
+                       sharded_forward_prop, train)
 
 __all__ = [
     "ACTIVATIONS", "BACKEND_NAMES", "Adam", "BackendUnavailableError", "Constant", "ConvergenceWarning",
@@ -42,6 +43,6 @@ __all__ = [
     "asarray", "backend_name", "backprop", "cost_function", "datasets", "fit", "forward_prop",
     "gather_params", "get_backend", "gpu_available", "gradient_check", "init_params", "load",
     "load_params", "one_layer_backward", "plot_history", "predict", "save_params", "set_backend",
-    "shard_params", "to_numpy", "train", "update_parameters",
+    "shard_params", "sharded_forward_prop", "to_numpy", "train", "update_parameters",
     "use_backend",
 ]

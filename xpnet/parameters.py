@@ -73,7 +73,7 @@ def check_network(params: Mapping[str, Any]) -> tuple[int, Any]:
     layout = _layout(params)
     known = _CHECKED.get(layout) if layout is not None else None
     if known is None:
-        known = n_layers(params), _check_dtypes(params)
+        known = n_layers(params), check_dtypes(params)
         if layout is not None:
             if len(_CHECKED) >= 64:
                 _CHECKED.clear()
@@ -96,7 +96,8 @@ def _layout(params: Any) -> tuple | None:
     return layout
 
 
-def _check_dtypes(params: Mapping[str, Any]) -> Any:
+def check_dtypes(params: Mapping[str, Any]) -> Any:
+    """The one real floating dtype of every array in ``params``, or a ``TypeError``."""
     # Dtypes only: metadata, so nothing waits for the device.
     dtype = None
     for key, value in params.items():

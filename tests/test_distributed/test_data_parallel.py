@@ -69,13 +69,17 @@ def test_ranks_given_different_training_are_refused_on_every_rank(mode, expected
     assert seconds < 10, (seconds, output)
 
 
-def test_a_paused_run_on_ranks_resumes_from_its_checkpoint(tmp_path):
+@pytest.mark.parametrize("ranks, parallel", [(2, "data"), (2, "tensor"), (3, "tensor")])
+def test_a_paused_run_on_ranks_resumes_from_its_checkpoint(tmp_path, ranks, parallel):
     out = tmp_path / "result.json"
-    done, _ = run_ranks(2, "checkpoint_worker.py", str(tmp_path), str(out), timeout=120)
+    done, _ = run_ranks(ranks, "checkpoint_worker.py", str(tmp_path), str(out), parallel,
+                        timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     result = json.loads(out.read_text())
     assert result["epochs"] == result["epochs_alone"] == 6
     assert result["difference"] < 1e-12, result
+    # The checkpoint holds the whole run: one process resumes it as well.
+    assert result["difference_resumed_alone"] < 1e-12, result
 
 
 @pytest.mark.parametrize("parallel", ["data", "tensor"])
@@ -115,6 +119,8 @@ def test_the_readmes_examples_on_two_ranks(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 ranks: final loss" in done.stdout and (tmp_path / "moons.npz").exists()
     assert (tmp_path / "wide.npz").exists()
+    assert "rank 0 holds W1 (32, 2) of (64, 2)" in done.stdout, done.stdout
+    assert xpnet.load(tmp_path / "moons-clf.npz").params_["W1"].shape == (64, 2)
 
 
 @pytest.mark.parametrize("ranks", [2, 3])

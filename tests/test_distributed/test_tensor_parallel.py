@@ -14,7 +14,7 @@ from xpnet.training.ranks import check_parallel
 from xpnet.training.tensor import (TensorParallel, gather_params, init_shard, shard_params,
                                    tensor_layout)
 
-from .threads import ThreadRanks, fit_on_threads
+from .threads import fit_on_threads, on_threads
 
 DIMS = [5, 7, 6, 3]
 
@@ -24,27 +24,6 @@ def data(xp, m=40):
     X = rng.randn(5, m)
     labels = (X[0] > 0).astype(int) + (X[1] > 0.5).astype(int)
     return xpnet.asarray(X, xp, "float64"), xpnet.asarray(np.eye(3)[labels].T, xp, "float64")
-
-
-def on_threads(size, work):
-    """``work(rank, transport)`` on ``size`` thread ranks; every rank's result."""
-    import threading
-
-    ranks = ThreadRanks(size)
-    results, errors = [None] * size, []
-
-    def run(rank):
-        try:
-            results[rank] = work(rank, ranks.transport(rank))
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(r,)) for r in range(size)]
-    [t.start() for t in threads]
-    [t.join(60) for t in threads]
-    if errors:
-        raise errors[0]
-    return results
 
 
 @pytest.mark.parametrize("size", [2, 3])
@@ -122,10 +101,52 @@ def test_tensor_parallel_refuses_what_it_cannot_split():
         check_parallel(("data", "tensor"), object())
     with pytest.raises(ValueError, match="'data' or 'tensor'"):
         check_parallel("pipeline", object())
-    errors = fit_on_threads(2, X, Y, DIMS, parallel="tensor", output="softmax",
-                            checkpoint="run.ckpt.npz", verbose=0)
+
+
+def test_a_checkpoint_of_shares_resumes_on_other_rank_counts_and_alone(xp, tmp_path):
+    """The file holds the whole network: written by 2 ranks, resumed by 3, by one process;
+    and one process's checkpoint resumed by 2 ranks. Each equals the run never paused."""
+    X, Y = data(xp)
+    options = dict(batch_size=8, seed=6, optimizer="adam", hidden="relu", output="softmax",
+                   lr=0.01, validation_split=0.25, early_stopping=20, verbose=0)
+    alone, history = xpnet.fit(X, Y, DIMS, epochs=6, **options)
+
+    def pause_after_epoch_1(epoch, logs, params):
+        return epoch == 1
+
+    def whole(results):
+        assert not any(isinstance(r, BaseException) for r in results), results
+        return results[0][0]
+
+    def check(params):
+        for key in alone:
+            np.testing.assert_allclose(to_numpy(params[key]), to_numpy(alone[key]),
+                                       rtol=1e-12, atol=1e-14)
+
+    def run(where, **options):
+        """fit alone (None), or on ``(ranks, parallel)``; the whole network it ends with."""
+        if where is None:
+            return xpnet.fit(X, Y, DIMS, **options)[0]
+        size, parallel = where
+        then = (lambda t, r: (gather_params(r[0], t), r[1])) if parallel == "tensor" else None
+        return whole(fit_on_threads(size, X, Y, DIMS, parallel=parallel, then=then, **options))
+
+    tensor_2, tensor_3, data_2 = (2, "tensor"), (3, "tensor"), (2, "data")
+    for first, then in ((tensor_2, tensor_3), (tensor_2, None), (None, tensor_2),
+                        (tensor_2, data_2)):
+        path = tmp_path / f"{first}-{then}.ckpt.npz"
+        run(first, epochs=6, checkpoint=path, callbacks=[pause_after_epoch_1], **options)
+        check(run(then, epochs=6, checkpoint=path, resume=True, **options))
+
+
+def test_a_checkpoint_of_another_network_is_refused_on_every_rank(tmp_path):
+    X, Y = data("numpy")
+    path = tmp_path / "run.ckpt.npz"
+    options = dict(epochs=1, output="softmax", verbose=0, checkpoint=path)
+    xpnet.fit(X, Y, [5, 9, 3], **options)
+    errors = fit_on_threads(2, X, Y, [5, 8, 3], parallel="tensor", resume=True, **options)
     assert all(isinstance(e, (ValueError, xpnet.errors.RankFailedError)) for e in errors)
-    assert "not implemented yet" in str(errors[0])
+    assert "layer_dims" in str(errors[0]) and "other settings" in str(errors[0])
 
 
 @pytest.mark.parametrize("block", [1 << 22, 40])  # one block per layer; a few rows per block

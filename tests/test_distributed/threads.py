@@ -86,3 +86,25 @@ def fit_on_threads(size, *args, then=None, **kwargs):
     if any(errors):
         return errors
     return results
+
+
+def on_threads(size, work):
+    """``work(rank, transport)`` on ``size`` thread ranks; every rank's result, or the
+    first exception a rank raised."""
+    ranks = ThreadRanks(size)
+    results, errors = [None] * size, []
+
+    def run(rank):
+        try:
+            results[rank] = work(rank, ranks.transport(rank))
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(r,)) for r in range(size)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    if errors:
+        raise errors[0]
+    return results

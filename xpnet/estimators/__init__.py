@@ -8,8 +8,9 @@ fitted on CuPy arrays keeps its parameters on CuPy and predicts CuPy arrays;
 writes a fitted estimator to one file and :func:`load` reads it back.
 
 Modules: ``mlp`` (what both share), ``classifier``, ``regressor``, ``stopping`` (scikit-learn's
-rules after each epoch), ``reals`` (data checked into real numbers), ``files``
-(saving and loading), ``sklearn_base`` (scikit-learn's base classes, or a fallback).
+solvers and rules after each epoch), ``reals`` (data checked into real numbers), ``files``
+(saving and loading), ``shares`` (a model trained with ``parallel="tensor"``, each rank a
+share), ``lbfgs``, ``inputs``, ``sklearn_base`` (scikit-learn's base classes, or a fallback).
 """
 
 from .classifier import MLPClassifier

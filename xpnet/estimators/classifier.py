@@ -32,8 +32,10 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
     ``backend`` (``"auto"``: a GPU when usable and the network's work per step is worth
     it, :mod:`xpnet.workload`), ``dtype`` (``None``: float64 where
     the backend has it) and ``comm`` (an MPI communicator: train on its ranks together,
-    as :func:`xpnet.fit` does; not saved with the model). ``fit``, ``partial_fit`` and
-    ``score`` take ``sample_weight``.
+    as :func:`xpnet.fit` does; not saved with the model) with ``parallel`` (``"data"``, or
+    ``"tensor"``: each rank holds a share of every hidden layer in ``params_``, and
+    ``predict``, ``score`` and ``save`` are called on every rank together; ``save`` writes the
+    whole network). ``fit``, ``partial_fit`` and ``score`` take ``sample_weight``.
 
     Fitted attributes: ``classes_``, ``n_features_in_``, ``params_`` (the network's
     ``W1, b1, ...``), ``loss_curve_``, ``n_iter_``, ``history_``, ``out_activation_``.

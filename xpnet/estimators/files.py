@@ -39,18 +39,22 @@ def loadable(cls: type[BaseEstimator]) -> type[BaseEstimator]:
     return cls
 
 
-def save(estimator: Any, path: str | os.PathLike) -> pathlib.Path:
-    """Write the fitted ``estimator``'s parameters, settings and fitted state to ``path``."""
-    # A communicator belongs to the processes that trained: a loaded model has none.
+def save(estimator: Any, path: str | os.PathLike, params: Any = None) -> pathlib.Path:
+    """Write the fitted ``estimator``'s parameters (``params``: the whole network, where
+    ``params_`` is a rank's share), settings and fitted state to ``path``."""
+    # A communicator belongs to the processes that trained, and with it the way they split
+    # the work: a loaded model is one whole network in one process.
     settings = {name: _plain(value) for name, value in estimator.get_params().items()
-                if name != "comm" and not (name in ADDED_LATER and value == ADDED_LATER[name])}
+                if name not in ("comm", "parallel")
+                and not (name in ADDED_LATER and value == ADDED_LATER[name])}
     if not isinstance(settings["backend"], str):
         settings["backend"] = backend_name(settings["backend"])
     if not (settings["random_state"] is None or isinstance(settings["random_state"], int)):
         settings["random_state"] = None  # a RandomState object is not plain data
     if settings["dtype"] is not None:
         settings["dtype"] = dtype_name(settings["dtype"])
-    return write_network(path, estimator.params_, type(estimator).__name__,
+    return write_network(path, estimator.params_ if params is None else params,
+                         type(estimator).__name__,
                          {"settings": settings, "fitted": estimator._fitted_state()})
 
 

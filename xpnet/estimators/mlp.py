@@ -30,22 +30,17 @@ from ..distributed import as_transport
 from ..errors import XpnetError
 from ..network import forward_prop
 from ..parameters import restore_params
-from ..training import SGD, Adam, Constant, History, Optimizer
+from ..training import Constant, History
 from ..training import fit as fit_network
-from ..validation import (
-    check_count,
-    check_flag,
-    check_fraction,
-    check_non_negative,
-    check_positive,
-    working_dtype,
-)
-from . import files, lbfgs
+from ..training.ranks import check_parallel
+from ..training.tensor import sharded_forward_prop
+from ..validation import check_count, check_flag, check_non_negative, check_positive, working_dtype
+from . import files, lbfgs, shares
 from .inputs import call_seed, check_feature_names, checked_sample_weight, densified
 from .reals import check_finite_cast, device_reals, host_reals
 from .sklearn_base import BaseEstimator, ConvergenceWarning, NotFittedBase
-from .stopping import (EpochRule, SklearnRate, check_patience, penalty_scale, split_validation,
-                       start_bookkeeping, verbosity)
+from .stopping import (EpochRule, SklearnRate, check_patience, penalty_scale, sklearn_optimizer,
+                       split_validation, start_bookkeeping, verbosity)
 
 Array = Any
 
@@ -73,7 +68,7 @@ class _MLPBase(BaseEstimator):
                  validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-8, n_iter_no_change: int = 10, backend: Any = "auto",
                  dtype: str | None = None, verbose: int = 0, warm_start: bool = False,
-                 max_fun: int = 15000, comm: Any = None) -> None:
+                 max_fun: int = 15000, comm: Any = None, parallel: str = "data") -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -100,6 +95,7 @@ class _MLPBase(BaseEstimator):
         self.warm_start = warm_start
         self.max_fun = max_fun
         self.comm = comm
+        self.parallel = parallel
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -162,6 +158,7 @@ class _MLPBase(BaseEstimator):
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
         if incremental and check_flag(self.early_stopping, "early_stopping"):
             raise ValueError("partial_fit does not support early_stopping=True")
+        parallel = check_parallel(self.parallel, self.comm)
         xp = self._namespace(X, reset)
         if self.solver == "lbfgs":
             lbfgs.check_backend(xp, self.comm)
@@ -169,14 +166,15 @@ class _MLPBase(BaseEstimator):
         Y = self._encode_targets(y, Xt.shape[1], xp, Xt.dtype, reset, classes)
         weights = checked_sample_weight(sample_weight, Xt.shape[1])
         if reset:
-            self.params_ = None
+            self.params_, self._shares = None, False
             start_bookkeeping(self)
         else:  # new lists: a fit that raises must leave the old ones as they were
             self.loss_curve_ = list(self.loss_curve_)
             if self.validation_scores_ is not None:
                 self.validation_scores_ = list(self.validation_scores_)
         if reset or not incremental:  # scikit-learn: a new optimizer for every fit
-            self.optimizer_ = self._optimizer()
+            self.optimizer_ = sklearn_optimizer(self)
+        shares.hold_shares(self, parallel == "tensor")
         if not incremental:
             self.n_iter_ = 0
         if self.solver == "lbfgs":  # the whole set at once; early_stopping does not apply
@@ -246,23 +244,8 @@ class _MLPBase(BaseEstimator):
             hidden=hidden,
             output=self._output, seed=self._seed(self.n_iter_),
             scale=ACTIVATIONS[hidden].init_scale,
-            initial_epoch=self.n_iter_, verbose=verbosity(self.verbose), comm=self.comm)
-
-    def _optimizer(self) -> Optimizer | None:
-        if self.solver == "lbfgs":  # SciPy keeps its own state, for one fit
-            return None
-        if self.solver == "adam":
-            return Adam(check_fraction(self.beta_1, "beta_1"), check_fraction(self.beta_2, "beta_2"),
-                        self.epsilon)
-        if self.solver == "sgd":
-            momentum = self.momentum
-            if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) \
-                    or not 0 <= momentum <= 1:
-                raise ValueError(f"momentum must be a number in [0, 1], got {momentum!r}")
-            nesterov = check_flag(self.nesterovs_momentum, "nesterovs_momentum")
-            return SGD(float(momentum), nesterov=nesterov and momentum > 0)
-        raise ValueError(f"solver must be 'adam', 'sgd' or 'lbfgs', got {self.solver!r}")
-
+            initial_epoch=self.n_iter_, verbose=verbosity(self.verbose), comm=self.comm,
+            parallel=self.parallel)
 
     def _hidden_sizes(self) -> list[int]:
         sizes = self.hidden_layer_sizes
@@ -353,8 +336,22 @@ class _MLPBase(BaseEstimator):
                             f"{backend_name(namespace_of(X=X))} array; move X with "
                             f"xpnet.asarray(X, backend='{backend_name(xp)}')")
         Xt = self._network_input(X, xp, reset=False)
-        return forward_prop(Xt, self.params_, hidden=self._hidden_activation(),
-                            output=self.out_activation_)[0]
+        return self.forward(Xt, self.params_)
+
+    def forward(self, Xt: Array, params: dict[str, Array]) -> Array:
+        """The network's output for ``Xt`` ``(n_features, n_samples)`` with weights
+        ``params``; from every rank's share together when they are shares (every rank
+        of ``comm`` must call it then, with the same ``Xt``)."""
+        hidden = self._hidden_activation()
+        if not self._holds_shares:
+            return forward_prop(Xt, params, hidden=hidden, output=self._output)[0]
+        return sharded_forward_prop(Xt, params, shares.comm_of(self), hidden=hidden,
+                                    output=self._output)
+
+    @property
+    def _holds_shares(self) -> bool:
+        """Whether ``params_`` is this rank's share of a network (``parallel="tensor"``)."""
+        return getattr(self, "_shares", False)
 
     def _encode_targets(self, y: Any, n_samples: int, xp: Any, dtype: Any, reset: bool,
                         classes: Any) -> Array:
@@ -369,7 +366,7 @@ class _MLPBase(BaseEstimator):
         starts its optimizer afresh.
         """
         self._check_fitted()
-        return files.save(self, path)
+        return files.save(self, path) if not self._holds_shares else shares.save(self, path)
 
     def _fitted_state(self) -> dict[str, Any]:
         """What ``predict`` needs besides the parameters, as plain data for the model file."""
@@ -393,5 +390,5 @@ class _MLPBase(BaseEstimator):
         self.best_loss_ = min(self.loss_curve_, default=np.inf)
         self.validation_scores_ = self.best_validation_score_ = None
         self.history_ = History(**fitted["history_"])
-        self.params_, self.optimizer_ = params, self._optimizer()
+        self.params_, self.optimizer_, self._shares = params, sklearn_optimizer(self), False
 

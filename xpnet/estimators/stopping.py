@@ -21,10 +21,10 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..backend import asarray, namespace_of, to_numpy
-from ..network import forward_prop
+from ..distributed import as_transport
 from ..parameters import host_copy_params
-from ..training import Schedule
-from ..validation import check_count, check_split
+from ..training import SGD, Adam, Optimizer, Schedule
+from ..validation import check_count, check_flag, check_fraction, check_split
 
 Array = Any
 
@@ -97,16 +97,17 @@ class EpochRule:
             return 0.0
         weights = [value for key, value in params.items() if key.startswith("W")]
         xp = namespace_of(W=weights[0])
-        total = xp.sum(xp.stack([xp.sum(W * W) for W in weights]))
-        return 0.5 * self.estimator.alpha * float(to_numpy(total)) * self.penalty_scale
+        total = float(to_numpy(xp.sum(xp.stack([xp.sum(W * W) for W in weights]))))
+        if self.estimator._holds_shares:  # every weight is in one rank's share: their sum
+            total = sum(as_transport(self.estimator.comm).gather_values(total))
+        return 0.5 * self.estimator.alpha * total * self.penalty_scale
 
     def _score_validation(self, params: Mapping[str, Array]) -> None:
         est = self.estimator
         X_val, y_val = self.validation
         # Held out on the host when "auto" then sent the training to a GPU: it follows.
         X_val = asarray(X_val, namespace_of(W=params["W1"]))
-        output = forward_prop(X_val, dict(params), hidden=est._hidden_activation(),
-                              output=est._output)[0]
+        output = est.forward(X_val, dict(params))
         score = self.score(output, y_val, self.validation_weights)
         est.validation_scores_.append(score)
         if est._verbose_here():
@@ -137,6 +138,24 @@ class EpochRule:
         if est._verbose_here():
             say(message + " Setting learning rate to %f" % (est.learning_rate_init / self.rate.divided))
         return False
+
+
+def sklearn_optimizer(est: Any) -> Optimizer | None:
+    """The optimizer of the estimator's ``solver`` and its settings (None: ``"lbfgs"``,
+    whose state SciPy keeps, for one fit)."""
+    if est.solver == "lbfgs":
+        return None
+    if est.solver == "adam":
+        return Adam(check_fraction(est.beta_1, "beta_1"), check_fraction(est.beta_2, "beta_2"),
+                    est.epsilon)
+    if est.solver == "sgd":
+        momentum = est.momentum
+        if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) \
+                or not 0 <= momentum <= 1:
+            raise ValueError(f"momentum must be a number in [0, 1], got {momentum!r}")
+        nesterov = check_flag(est.nesterovs_momentum, "nesterovs_momentum")
+        return SGD(float(momentum), nesterov=nesterov and momentum > 0)
+    raise ValueError(f"solver must be 'adam', 'sgd' or 'lbfgs', got {est.solver!r}")
 
 
 def penalty_scale(n_samples: int, batch_size: int, weights: np.ndarray | None) -> float:

@@ -21,8 +21,8 @@ from .history import EarlyStopping, History
 from .loop import fit, train
 from .optimizers import SGD, Adam, Optimizer, RMSprop
 from .schedules import Constant, ExponentialDecay, InverseScaling, Schedule, StepDecay
-from .tensor import gather_params, shard_params
+from .tensor import gather_params, shard_params, sharded_forward_prop
 
 __all__ = ["SGD", "Adam", "Constant", "EarlyStopping", "ExponentialDecay", "History",
            "InverseScaling", "Optimizer", "RMSprop", "Schedule", "StepDecay", "fit",
-           "gather_params", "shard_params", "train"]
+           "gather_params", "shard_params", "sharded_forward_prop", "train"]

@@ -7,6 +7,7 @@ holds, and the checks on reading it) is :mod:`xpnet.io.checkpoint_file`.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -19,6 +20,7 @@ import numpy as np
 from ..backend import array_namespace, to_numpy
 from ..io import TrainingState, read_checkpoint, write_checkpoint
 from ..io.checkpoint_file import damaged_checkpoint as _damaged
+from ..parameters import layer_dims_of
 from .history import History
 
 Array = Any
@@ -40,6 +42,11 @@ class Checkpointer:
         self.path = Path(path)
         self.every = every
         self.description: dict[str, Any] = {}
+        # Tensor parallel: the run's TensorParallel. Each rank holds a share of the
+        # weights; the file holds the whole network (the file one process writes, so the
+        # run may resume on any number of ranks, or alone), joined on rank 0, which writes
+        # it, and each rank reads back its share. None: the weights here are whole.
+        self.shards: Any = None
         if self.path.is_dir():
             raise IsADirectoryError(f"checkpoint {self.path} is a directory; pass a file path "
                                     "such as run.ckpt.npz")
@@ -72,6 +79,16 @@ class Checkpointer:
         optimizer_arrays, optimizer_values = optimizer.get_state()
         stopper_values, best_params = (None, {}) if early_stopping is None \
             else early_stopping.get_state()
+        if self.shards is not None:  # every rank sends its shares; rank 0 writes the whole
+            joined = self.shards.joined_on_root({
+                **{f"params/{k}": a for k, a in params.items()},
+                **{f"optimizer/{k}": a for k, a in optimizer_arrays.items()},
+                **{f"best/{k}": a for k, a in best_params.items()}})
+            if joined is None:
+                self.exists = True
+                return
+            params, optimizer_arrays, best_params = (_group(joined, group) for group in
+                                                     ("params", "optimizer", "best"))
         write_checkpoint(self.path, TrainingState(
             epoch=next_epoch, run=self.description, params=dict(params),
             optimizer_arrays=optimizer_arrays, optimizer_values=optimizer_values,
@@ -86,8 +103,11 @@ class Checkpointer:
         ``params`` (freshly initialised, so of the right shapes and dtype) are replaced in
         place. The run started at ``first_epoch`` and is asked to end at ``end_epoch``.
         """
-        state = read_checkpoint(self.path, array_namespace(*params.values()))
+        xp = array_namespace(*params.values())
+        state = read_checkpoint(self.path, xp if self.shards is None else "numpy")
         self._check_same_run(state.run)
+        if self.shards is not None:
+            state = self._share_of(state, next(iter(params.values())))
         self._check_arrays("params", state.params, params, exact=True)
         self._check_arrays("optimizer", state.optimizer_arrays, params)
         self._check_arrays("best", state.best_params, params, exact=bool(state.best_params))
@@ -106,6 +126,17 @@ class Checkpointer:
         rng.set_state(state.rng_state)
         params.update(state.params)
         return state.epoch, history
+
+    def _share_of(self, state: TrainingState, like: Array) -> TrainingState:
+        """This rank's share of a checkpoint's whole network (read on the host)."""
+        dims = layer_dims_of(state.params)
+        if dims != list(self.shards.layout.layer_dims):
+            raise _damaged(self.path, f"its params are a network of layer_dims {dims}, not "
+                                      f"{list(self.shards.layout.layer_dims)} as its header says")
+        share = self.shards.share_of
+        return dataclasses.replace(state, params=share(state.params, like),
+                                   optimizer_arrays=share(state.optimizer_arrays, like),
+                                   best_params=share(state.best_params, like))
 
     def _check_same_run(self, saved: Mapping[str, Any]) -> None:
         different = [f"{key}={repr(saved.get(key))[:80]} there, {repr(value)[:80]} here"
@@ -127,6 +158,12 @@ class Checkpointer:
         if wrong:
             raise _damaged(self.path, f"its {group} arrays {wrong[:10]} do not match the "
                                       "network's parameters")
+
+
+def _group(arrays: Mapping[str, Any], group: str) -> dict[str, Any]:
+    """The arrays named ``GROUP/NAME`` of ``group``, by ``NAME``."""
+    prefix = group + "/"
+    return {name[len(prefix):]: a for name, a in arrays.items() if name.startswith(prefix)}
 
 
 def _check_progress(epoch: int, history: History, first_epoch: int,

@@ -179,7 +179,9 @@ def _run_epochs(run: TrainingRun, epochs: range, history: History,
             elif stop_asked:
                 history.stop_reason = "callback"
             stopping = history.stop_reason != "completed"
-            if checkpointer is not None and run.writes_files and checkpointer.due(epoch, last=stopping or epoch == epochs[-1]):
+            # Rank 0 writes; a tensor-parallel run's every rank sends its share of the weights.
+            saves_here = run.writes_files or run.tensor is not None
+            if checkpointer is not None and saves_here and checkpointer.due(epoch, last=stopping or epoch == epochs[-1]):
                 checkpointer.save(epoch + 1, run.params, o.optimizer, run.rng, history, early_stopping)
             if stopping:
                 return

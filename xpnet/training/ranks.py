@@ -82,6 +82,8 @@ def prepare_run_on_ranks(X: Any, Y: Any, layer_dims: Sequence[int],
             _take_this_ranks_part(run)
         else:  # every rank sees every sample; the shares were drawn from the same seed
             run.tensor = TensorParallel(layout, run.transport)
+            if checkpointer is not None:
+                checkpointer.shards = run.tensor
         if backend_name(namespace_of(X=run.X)) == "numpy":
             share_cores(machine[1])
     return run, checkpointer
@@ -102,9 +104,6 @@ def _checked_options(given: dict[str, Any], parallel: str, layer_dims: Sequence[
     options = fit_options(**given)
     if parallel == "tensor":
         tensor_layout(layer_dims, transport.rank, transport.size)  # splittable?
-        if options.checkpoint is not None:
-            raise ValueError("checkpoints of a tensor-parallel run are not implemented yet; "
-                             "use parallel='data', or save with xpnet.gather_params after fit")
     return options
 
 

@@ -24,13 +24,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..activations import Activation, get_activation
-from ..backend import namespace_of, to_device_of, to_numpy
+from ..backend import dtype_name, namespace_of, to_device_of, to_numpy
 from ..distributed import Transport
 from ..gradients import Gradient, WeightGradient
-from ..network import LayerCache, bias_gradient, init_scale, random_weights
+from ..network import LayerCache, bias_gradient, init_scale, layer_activations, random_weights
 from ..outputs import Output
-from ..parameters import check_network, layer_dims_of, layer_keys
+from ..parameters import check_dtypes, check_network, layer_dims_of, layer_keys
 from ..seeding import host_rng
+from ..validation import check_input
 from .optimizers import Optimizer
 from .parallel import piece
 
@@ -186,6 +187,14 @@ class TensorParallel:
         optimizer.step_each(params, self.gradients(AL, Y, caches, output, weight_decay, weights),
                             learning_rate)
 
+    def joined_on_root(self, arrays: Mapping[str, Array]) -> dict[str, Any] | None:
+        """:func:`joined_on_root` of this rank's ``arrays`` (every rank must call it)."""
+        return joined_on_root(self.transport, arrays, self.layout.L)
+
+    def share_of(self, arrays: Mapping[str, Any], like: Array) -> dict[str, Array]:
+        """:func:`share_of` whole host ``arrays`` for this rank."""
+        return share_of(self.layout, arrays, like)
+
     def all_ranks(self, flag: bool) -> bool:
         """Whether ``flag`` holds on every rank (each checks its own weights)."""
         return all(self.transport.gather_values(bool(flag)))
@@ -197,18 +206,12 @@ def gather_params(params: Mapping[str, Array], comm: Any) -> dict[str, Array] | 
     The whole network is the one a single process trains: save it, or predict with it."""
     from ..distributed import as_transport
 
-    transport = as_transport(comm)
     keys = _share_keys(params)
-    L = len(keys) // 2
-    shares = transport.gather_to_root({key: to_numpy(params[key]) for key in keys})
-    if shares is None:
+    whole = joined_on_root(as_transport(comm), {key: params[key] for key in keys}, len(keys) // 2)
+    if whole is None:
         return None
     like = params[layer_keys(1)[0]]
-    whole = {}
-    for key in keys:
-        axis = sharded_axis(key, L)
-        host = shares[0][key] if axis is None else _concat_host([s[key] for s in shares], axis)
-        whole[key] = to_device_of(host, like)
+    whole = {key: to_device_of(host, like) for key, host in whole.items()}
     try:
         check_network(whole)
     except ValueError as exc:
@@ -216,6 +219,82 @@ def gather_params(params: Mapping[str, Array], comm: Any) -> dict[str, Array] | 
                          f"shares do not join into one: {exc}); pass what fit(..., "
                          "parallel='tensor') returned on each rank") from exc
     return whole
+
+
+def sharded_forward_prop(X: Array, params: Mapping[str, Array], comm: Any, *,
+                         hidden: str = "sigmoid", output: str = "sigmoid") -> Array:
+    """The whole network's output for ``X`` ``(n_features, n_samples)`` on every rank, from
+    each rank's share ``params`` (as a tensor-parallel ``fit`` returned them): what
+    ``forward_prop(X, gather_params(...))[0]`` gives, without the whole network on any
+    rank. Every rank must call it, with the same ``X``."""
+    from ..distributed import as_transport, on_every_rank
+
+    transport = as_transport(comm)
+    layout = on_every_rank(transport, lambda: _layout_of_share(params, X, transport),
+                           "checking the shares and X")
+    L = layout.L
+    activations = layer_activations(L, hidden, output)
+    return TensorParallel(layout, transport).forward(X, params, activations)[0]
+
+
+def _layout_of_share(params: Mapping[str, Array], X: Array, transport: Transport) -> TensorLayout:
+    """The layout of which ``params`` are this rank's share (the hidden widths are the sums
+    of every rank's units), with ``X`` checked to fit it and to be every rank's shape."""
+    keys = _share_keys(params)
+    L = len(keys) // 2
+    units = [int(params[layer_keys(l)[1]].shape[0]) for l in range(1, L)]
+    shape = tuple(int(n) for n in getattr(X, "shape", ()))
+    seen = transport.gather_values((units, shape))
+    if any(other[1] != seen[0][1] for other in seen):
+        raise ValueError(f"every rank must pass the same X: shapes {[s for _, s in seen]}")
+    dims = [int(params["W1"].shape[1]), *(sum(u[i] for u, _ in seen) for i in range(L - 1)),
+            int(params[layer_keys(L)[0]].shape[0])]
+    layout = tensor_layout(dims, transport.rank, transport.size)
+    check_shard(params, layout)
+    dtype = check_dtypes(params)
+    xp = namespace_of(X=X, **params)
+    check_input(X, dims[0], xp)
+    if X.dtype != dtype:
+        raise TypeError(f"X has dtype {X.dtype} but the network's parameters are {dtype}; "
+                        f"convert X, e.g. xpnet.asarray(X, dtype='{dtype_name(dtype)}')")
+    return layout
+
+
+def joined_on_root(transport: Transport, arrays: Mapping[str, Array], L: int
+                   ) -> dict[str, Any] | None:
+    """Every rank's share of ``arrays`` joined into whole host arrays on rank 0 (None on the
+    others). A name is a parameter key (``W2``) or ends in one (``velocity/W2``): the array
+    is split as that parameter is."""
+    shares = transport.gather_to_root({name: to_numpy(a) for name, a in arrays.items()})
+    if shares is None:
+        return None
+    whole = {}
+    for name in arrays:
+        axis = sharded_axis(_parameter_key(name), L)
+        whole[name] = (shares[0][name] if axis is None
+                       else _concat_host([share[name] for share in shares], axis))
+    return whole
+
+
+def share_of(layout: TensorLayout, arrays: Mapping[str, Any], like: Array) -> dict[str, Array]:
+    """This rank's share of whole (host) ``arrays`` named as in :func:`joined_on_root`,
+    as arrays of ``like``'s library and device."""
+    share = {}
+    for name, whole in arrays.items():
+        key = _parameter_key(name)
+        l = int(key[1:])
+        if key[0] == "W":
+            (r0, r1), (c0, c1) = layout.weight_span(l)
+            part = whole[r0:r1, c0:c1]
+        else:
+            lo, hi = layout.units(l)
+            part = whole[lo:hi, :]
+        share[name] = to_device_of(part.copy(), like)  # a copy: not a view of the whole
+    return share
+
+
+def _parameter_key(name: str) -> str:
+    return name.rsplit("/", 1)[-1]
 
 
 def shard_params(params: Mapping[str, Array], comm: Any) -> dict[str, Array]:
