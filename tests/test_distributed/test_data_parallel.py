@@ -98,6 +98,22 @@ def test_the_train_command_under_mpiexec_trains_as_one_process(tmp_path, paralle
     assert xpnet.load(model).predict(np.zeros((64, 1))).shape[-1] == 1  # the whole network
 
 
+def test_a_tensor_parallel_train_command_checkpoints_what_one_process_resumes(tmp_path):
+    checkpoint = str(tmp_path / "run.ckpt.npz")
+    command = ["-m", "xpnet", "train", "--layers", "32", "16", "--epochs"]
+    done, _ = run_ranks(2, *command, "2", "--parallel", "tensor", "--checkpoint", checkpoint,
+                        timeout=120, module=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    resumed, alone = (subprocess.run([sys.executable, *command, "3", *more], capture_output=True,
+                                     text=True, timeout=120, env=env)
+                      for more in (["--checkpoint", checkpoint, "--resume"], []))
+    assert "resuming from" in resumed.stdout and "at epoch 2" in resumed.stdout, resumed.stdout
+    final = [[line.split(";")[:2] for line in run.stdout.splitlines() if line.startswith("final")]
+             for run in (resumed, alone)]
+    assert final[0] == final[1] != [], (resumed.stdout, alone.stdout)
+
+
 def test_a_train_command_failing_on_every_rank_ends_with_its_error(tmp_path):
     done, seconds = run_ranks(2, "-m", "xpnet", "train", "--data", str(tmp_path / "none.csv"),
                               timeout=60, module=False)
