@@ -69,6 +69,19 @@ def test_ranks_given_different_training_are_refused_on_every_rank(mode, expected
     assert seconds < 10, (seconds, output)
 
 
+@pytest.mark.parametrize("mode, caught", [
+    ("the whole network on rank 0, None on rank 1", 2),
+    ("an estimator saves where rank 0 cannot write", 2),
+    ("a rank fails in the middle of the forward pass", 0)])
+def test_ranks_holding_shares_never_wait_for_a_failed_one(mode, caught):
+    done, seconds = run_ranks(2, "shares_fault_worker.py", mode, timeout=60)
+    output = done.stdout + done.stderr
+    assert seconds < 15, (seconds, output)
+    assert output.count("caught") == caught and "finished" not in output, output
+    # Refused on both ranks, the job ends normally; a failure of one ends the job.
+    assert (done.returncode == 0) == (caught == 2), output
+
+
 @pytest.mark.parametrize("ranks, parallel", [(2, "data"), (2, "tensor"), (3, "tensor")])
 def test_a_paused_run_on_ranks_resumes_from_its_checkpoint(tmp_path, ranks, parallel):
     out = tmp_path / "result.json"

@@ -123,3 +123,19 @@ def test_shares_need_their_ranks_and_say_so():
         xpnet.MLPClassifier(parallel="pipeline").fit(X, y)
     with pytest.raises(ValueError, match="pass comm"):
         xpnet.MLPClassifier(parallel="tensor").fit(X, y)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_partial_fit_splits_the_optimizers_state_with_the_weights(solver):
+    import copy
+
+    X, y = data()
+    trained = fitted(xpnet.MLPClassifier(**{**SETTINGS, "solver": solver, "momentum": 0.9}), X, y)
+    reference = copy.deepcopy(trained).partial_fit(X, y)  # with the Adam moments / velocity
+
+    def work(rank, transport):
+        est = copy.deepcopy(trained).set_params(comm=transport, parallel="tensor")
+        return est.partial_fit(X, y).predict_proba(X)
+
+    for proba in on_threads(2, work):
+        assert_close(proba, reference.predict_proba(X))

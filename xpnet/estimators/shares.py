@@ -12,7 +12,7 @@ from typing import Any
 from ..backend import to_numpy
 from ..distributed import as_transport, on_every_rank
 from ..parameters import layer_dims_of
-from ..training.tensor import gather_params, share_of, tensor_layout
+from ..training.tensor import gather_to_host, share_of, tensor_layout
 from . import files
 
 
@@ -51,6 +51,6 @@ def save(est: Any, path: str | os.PathLike) -> pathlib.Path:
     """Every rank sends its share; rank 0 writes the whole network, the file one process
     writes. Every rank must call it; each returns the path."""
     transport = as_transport(comm_of(est))
-    whole = gather_params(est.params_, transport)
+    whole = gather_to_host(est.params_, transport)  # the whole need not fit rank 0's device
     return on_every_rank(transport, lambda: pathlib.Path(path) if whole is None
                          else files.save(est, path, whole), "saving the model")

@@ -204,21 +204,33 @@ def gather_params(params: Mapping[str, Array], comm: Any) -> dict[str, Array] | 
     """The whole network on rank 0 from every rank's share (``params`` as a tensor-parallel
     ``fit`` returned them on each rank); None on the other ranks. Every rank must call it.
     The whole network is the one a single process trains: save it, or predict with it."""
-    from ..distributed import as_transport
-
-    keys = _share_keys(params)
-    whole = joined_on_root(as_transport(comm), {key: params[key] for key in keys}, len(keys) // 2)
+    whole = gather_to_host(params, comm)
     if whole is None:
         return None
     like = params[layer_keys(1)[0]]
-    whole = {key: to_device_of(host, like) for key, host in whole.items()}
+    return {key: to_device_of(host, like) for key, host in whole.items()}
+
+
+def gather_to_host(params: Mapping[str, Array], comm: Any) -> dict[str, Any] | None:
+    """:func:`gather_params` in host memory (NumPy arrays): the whole network need not fit
+    rank 0's device. A failure of one rank while the shares travel ends the job."""
+    from ..distributed import as_transport, failures_end_the_job, on_every_rank
+
+    transport = as_transport(comm)
+    keys = on_every_rank(transport, lambda: _share_keys(params), "checking the shares")
+    with failures_end_the_job(transport):
+        whole = joined_on_root(transport, {key: params[key] for key in keys}, len(keys) // 2)
+    on_every_rank(transport, lambda: whole is None or _check_joined(whole), "joining the shares")
+    return whole
+
+
+def _check_joined(whole: Mapping[str, Any]) -> None:
     try:
         check_network(whole)
     except ValueError as exc:
         raise ValueError(f"params are not this rank's share of a tensor-parallel network (the "
                          f"shares do not join into one: {exc}); pass what fit(..., "
                          "parallel='tensor') returned on each rank") from exc
-    return whole
 
 
 def sharded_forward_prop(X: Array, params: Mapping[str, Array], comm: Any, *,
@@ -226,27 +238,38 @@ def sharded_forward_prop(X: Array, params: Mapping[str, Array], comm: Any, *,
     """The whole network's output for ``X`` ``(n_features, n_samples)`` on every rank, from
     each rank's share ``params`` (as a tensor-parallel ``fit`` returned them): what
     ``forward_prop(X, gather_params(...))[0]`` gives, without the whole network on any
-    rank. Every rank must call it, with the same ``X``."""
-    from ..distributed import as_transport, on_every_rank
+    rank. Every rank must call it, with the same ``X``; a rank that fails in the middle
+    (out of memory, say) ends the job rather than leave the others waiting."""
+    from ..distributed import as_transport, failures_end_the_job, on_every_rank
 
     transport = as_transport(comm)
-    layout = on_every_rank(transport, lambda: _layout_of_share(params, X, transport),
+    # Each rank's facts, then all of them checked alike: no collective inside a check.
+    facts = on_every_rank(transport, lambda: _share_facts(params, X), "checking the shares and X")
+    seen = transport.gather_values(facts)
+    layout = on_every_rank(transport, lambda: _checked_layout(params, X, seen, transport),
                            "checking the shares and X")
-    L = layout.L
-    activations = layer_activations(L, hidden, output)
-    return TensorParallel(layout, transport).forward(X, params, activations)[0]
+    activations = layer_activations(layout.L, hidden, output)
+    with failures_end_the_job(transport):
+        return TensorParallel(layout, transport).forward(X, params, activations)[0]
 
 
-def _layout_of_share(params: Mapping[str, Array], X: Array, transport: Transport) -> TensorLayout:
-    """The layout of which ``params`` are this rank's share (the hidden widths are the sums
-    of every rank's units), with ``X`` checked to fit it and to be every rank's shape."""
+def _share_facts(params: Mapping[str, Array], X: Array) -> tuple[list[int], tuple[int, ...]]:
+    """This rank's units of each hidden layer and the shape of its ``X``."""
     keys = _share_keys(params)
-    L = len(keys) // 2
-    units = [int(params[layer_keys(l)[1]].shape[0]) for l in range(1, L)]
-    shape = tuple(int(n) for n in getattr(X, "shape", ()))
-    seen = transport.gather_values((units, shape))
-    if any(other[1] != seen[0][1] for other in seen):
+    units = [int(params[layer_keys(l)[1]].shape[0]) for l in range(1, len(keys) // 2)]
+    return units, tuple(int(n) for n in getattr(X, "shape", ()))
+
+
+def _checked_layout(params: Mapping[str, Array], X: Array, seen: list[Any],
+                    transport: Transport) -> TensorLayout:
+    """The layout of which ``params`` are this rank's share (the hidden widths are the sums
+    of every rank's units, ``seen``), with ``X`` checked to fit it and to be every rank's."""
+    if any(other != seen[0][1] for _, other in seen):
         raise ValueError(f"every rank must pass the same X: shapes {[s for _, s in seen]}")
+    L = len(seen[0][0]) + 1
+    if any(len(units) != L - 1 for units, _ in seen):
+        raise ValueError(f"the ranks' shares have different numbers of layers: "
+                         f"{[len(units) + 1 for units, _ in seen]}")
     dims = [int(params["W1"].shape[1]), *(sum(u[i] for u, _ in seen) for i in range(L - 1)),
             int(params[layer_keys(L)[0]].shape[0])]
     layout = tensor_layout(dims, transport.rank, transport.size)
@@ -264,16 +287,16 @@ def joined_on_root(transport: Transport, arrays: Mapping[str, Array], L: int
                    ) -> dict[str, Any] | None:
     """Every rank's share of ``arrays`` joined into whole host arrays on rank 0 (None on the
     others). A name is a parameter key (``W2``) or ends in one (``velocity/W2``): the array
-    is split as that parameter is."""
-    shares = transport.gather_to_root({name: to_numpy(a) for name, a in arrays.items()})
-    if shares is None:
-        return None
+    is split as that parameter is. One array at a time, so that rank 0 holds the joined
+    arrays and the shares of one array at most."""
     whole = {}
-    for name in arrays:
-        axis = sharded_axis(_parameter_key(name), L)
-        whole[name] = (shares[0][name] if axis is None
-                       else _concat_host([share[name] for share in shares], axis))
-    return whole
+    for name, a in arrays.items():
+        shares = transport.gather_to_root(to_numpy(a))
+        if shares is not None:
+            axis = sharded_axis(_parameter_key(name), L)
+            whole[name] = shares[0] if axis is None else _concat_host(shares, axis)
+        del shares
+    return whole if transport.rank == 0 else None
 
 
 def share_of(layout: TensorLayout, arrays: Mapping[str, Any], like: Array) -> dict[str, Array]:
