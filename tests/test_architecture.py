@@ -7,7 +7,8 @@ import pytest
 
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "xpnet"
 MATH_MODULES = ["activations", "losses", "outputs", "gradients", "network", "parameters",
-                "evaluation", "gradcheck", "validation", "kernels", "training.loop", "training.options",
+                "evaluation", "gradcheck", "validation", "kernels", "memo", "training.loop",
+                "training.options",
                 "training.run", "training.epoch", "training.step", "training.optimizers",
                 "training.schedules", "training.history", "training.convergence",
                 "training.parallel", "training.ranks", "training.tensor"]
@@ -62,7 +63,8 @@ MAX_MODULE_LINES = 400
 # The package's layers, lowest first: a module may import from its own layer and those
 # below it, never from a layer above. Each name is a top-level module or subpackage.
 LAYERS = [
-    {"_version", "errors", "seeding", "backend", "transfers", "workload", "kernels", "precision"},
+    {"_version", "errors", "seeding", "backend", "transfers", "workload", "kernels", "precision",
+     "memo"},
     {"activations", "losses", "validation", "parameters", "datasets", "io", "distributed"},
     {"outputs", "gradients"},
     {"network", "evaluation", "gradcheck"},

@@ -101,3 +101,25 @@ def test_the_quick_namespace_still_refuses_mixed_libraries():
 def test_the_remembered_cupy_test_answers_as_array_api_compat():
     for x in (np.zeros(2), np.float32(1.0), 3.0, [1.0]):
         assert kernels._is_cupy(x) is array_api_compat.is_cupy_array(x)
+
+
+def test_the_remembered_door_checks_still_refuse_what_changed_after_a_pass():
+    X, Y = _data("float64")
+    params = xpnet.init_params(DIMS, seed=0, scale="he", backend="numpy")
+    for _ in range(2):  # the second call answers from what the first remembered
+        AL, caches = xpnet.forward_prop(X, params, hidden="relu", output="softmax")
+        grads = xpnet.backprop(AL, Y, caches, input_gradient=False)
+        xpnet.update_parameters(params, grads, 0.1)
+    with pytest.raises(TypeError, match="dtype float32"):
+        xpnet.forward_prop(X.astype("float32"), params, hidden="relu", output="softmax")
+    with pytest.raises(ValueError, match="unknown hidden activation"):
+        xpnet.forward_prop(X, params, hidden="rel", output="softmax")
+    with pytest.raises(ValueError, match="Y has shape"):
+        xpnet.backprop(AL, Y[:, :-1], caches)
+    with pytest.raises(ValueError, match="grads\\['dW2'\\]"):
+        xpnet.update_parameters(params, {**grads, "dW2": grads["dW2"][:, :-1]}, 0.1)
+    with pytest.raises(ValueError, match="grads has no db3"):
+        xpnet.update_parameters(params, {k: v for k, v in grads.items() if k != "db3"}, 0.1)
+    with pytest.raises(ValueError, match="beyond the range"):
+        xpnet.update_parameters({k: v.astype("float32") for k, v in params.items()},
+                                {k: v.astype("float32") for k, v in grads.items()}, 1e39)

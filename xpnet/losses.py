@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 from .backend import array_namespace, machine_epsilon, namespace_of
+from .memo import array_layout, remembered
 
 Array = Any
 
@@ -84,6 +86,22 @@ def one_hot_hint(Y_shape: tuple[int, ...], n_outputs: int, name: str = "Y") -> s
 
 def match_labels(AL: Array, Y: Array) -> Array:
     """``Y`` shaped and typed like ``AL``; a 1-D ``Y`` of length m fits a ``(1, m)`` ``AL``."""
+    try:
+        layout = (*array_layout(AL), *array_layout(Y))
+    except AttributeError:  # not arrays: the checks say so
+        layout = None
+    xp, reshape, cast = remembered(_LABELS_CHECKED, layout, lambda: _check_labels(AL, Y))
+    if reshape:
+        Y = xp.reshape(Y, AL.shape)
+    return xp.astype(Y, AL.dtype) if cast else Y
+
+
+# The label checks read the types, shapes and dtypes of AL and Y, nothing else.
+_LABELS_CHECKED: dict[tuple, tuple[ModuleType, bool, bool]] = {}
+
+
+def _check_labels(AL: Array, Y: Array) -> tuple[ModuleType, bool, bool]:
+    """The namespace of ``AL`` and ``Y``, and whether ``Y`` needs a reshape and a cast to fit."""
     xp = namespace_of(AL=AL, Y=Y)
     if not xp.isdtype(AL.dtype, "real floating"):
         raise TypeError(f"AL has dtype {AL.dtype}; it must be the real floating output of forward_prop")
@@ -95,10 +113,10 @@ def match_labels(AL: Array, Y: Array) -> Array:
     if AL.shape[1] == 0:
         raise ValueError("AL has 0 samples (columns); the cost and its gradients are means over "
                          "the samples and need at least one")
-    if Y.ndim == 1 and AL.shape[0] == 1 and Y.shape[0] == AL.shape[1]:
-        Y = xp.reshape(Y, AL.shape)
-    if Y.shape != AL.shape:
+    reshape = Y.ndim == 1 and AL.shape[0] == 1 and Y.shape[0] == AL.shape[1]
+    shape = tuple(AL.shape) if reshape else tuple(Y.shape)
+    if shape != tuple(AL.shape):
         raise ValueError(f"Y has shape {tuple(Y.shape)} but AL has shape {tuple(AL.shape)}; Y must be "
                          "shaped (n_outputs, n_samples) like AL (one-hot columns for a softmax output)"
                          + one_hot_hint(tuple(Y.shape), AL.shape[0]))
-    return Y if Y.dtype == AL.dtype else xp.astype(Y, AL.dtype)
+    return xp, reshape, Y.dtype != AL.dtype

@@ -21,7 +21,9 @@ from .backend import (Backend, array_namespace, asarray, default_float_dtype, ge
 from .gradients import Gradient, WeightGradient, add_scaled
 from .losses import match_labels
 from .outputs import Output, get_output
-from .parameters import check_network, gradient_key, gradient_keys, layer_keys
+from .memo import array_layout, remembered
+from .parameters import (check_network, gradient_key, gradient_keys, layer_keys,
+                         network_layout)
 from .seeding import host_rng
 from .validation import check_input, check_layer_dims, check_positive, float_dtype
 
@@ -130,6 +132,23 @@ def forward_prop(X: Array, params: Mapping[str, Array], *, hidden: str = "sigmoi
     Hidden layers use the ``hidden`` activation, the last layer ``output``. Returns
     the output ``AL`` and one :class:`LayerCache` per layer for :func:`backprop`.
     """
+    try:
+        layout = network_layout(params)
+        layout = layout and (layout, hidden, output, array_layout(X))
+    except AttributeError:  # X is not an array: the checks say so
+        layout = None
+    activations = remembered(_FORWARD_CHECKED, layout,
+                             lambda: _check_forward(X, params, hidden, output))
+    return forward(X, params, activations)
+
+
+# The checks of forward_prop read the network's and X's metadata and the activations' names.
+_FORWARD_CHECKED: dict[tuple, list[Activation]] = {}
+
+
+def _check_forward(X: Array, params: Mapping[str, Array], hidden: str,
+                   output: str | Output) -> list[Activation]:
+    """The layers' activations, once ``params`` are checked and ``X`` fits them."""
     L, dtype = check_network(params)
     activations = layer_activations(L, hidden, output)
     xp = namespace_of(X=X, **params)
@@ -138,7 +157,7 @@ def forward_prop(X: Array, params: Mapping[str, Array], *, hidden: str = "sigmoi
     if X.dtype != dtype:
         raise TypeError(f"X has dtype {X.dtype} but the parameters have {dtype}; convert X "
                         f"with xpnet.asarray(X, dtype=...) to the parameters' dtype")
-    return forward(X, params, activations)
+    return activations
 
 
 def layer_activations(L: int, hidden: str, output: str | Output) -> list[Activation]:
@@ -265,14 +284,42 @@ def update_parameters(params: MutableMapping[str, Array], grads: Mapping[str, Ar
 
 
 def _checked_keys(params: Mapping[str, Array], grads: Mapping[str, Array],
-                  learning_rate: float) -> list[str]:
+                  learning_rate: float) -> tuple[str, ...]:
     """The parameter keys, once ``grads`` are checked to fit ``params`` (shapes, dtypes and
     libraries: metadata, so nothing waits for the device) and ``learning_rate`` their dtype."""
     if not isinstance(grads, Mapping):
         raise TypeError(f"grads must be the dict returned by backprop (dW1, db1, ...), "
                         f"not {type(grads).__name__}")
+    keys, dtype, largest = remembered(_GRADIENTS_CHECKED, _gradients_layout(params, grads),
+                                      lambda: _check_gradients(params, grads))
+    if learning_rate > largest:
+        # It would become inf in the parameters' dtype, and inf * 0 is NaN.
+        raise ValueError(f"learning_rate={learning_rate} is beyond the range of the parameters' "
+                         f"dtype {dtype}; use a smaller learning rate")
+    return keys
+
+
+# The checks of the network and of its gradients read the metadata of both, nothing else.
+_GRADIENTS_CHECKED: dict[tuple, tuple[tuple[str, ...], Any, float]] = {}
+
+
+def _gradients_layout(params: Mapping[str, Array], grads: Mapping[str, Array]) -> tuple | None:
+    """What :func:`_check_gradients` reads, as a key; None where it cannot be had."""
+    layout = network_layout(params)
+    if layout is None:
+        return None
+    try:
+        return layout + tuple([array_layout(grads[gradient_key(entry[0])]) for entry in layout])
+    except (KeyError, AttributeError):  # a gradient missing or not an array: checked in full
+        return None
+
+
+def _check_gradients(params: Mapping[str, Array], grads: Mapping[str, Array]
+                     ) -> tuple[tuple[str, ...], Any, float]:
+    """The parameter keys, their dtype and its largest number, once ``params`` are checked
+    and ``grads`` fit them."""
     L, dtype = check_network(params)
-    keys = [key for l in range(1, L + 1) for key in layer_keys(l)]
+    keys = tuple(key for l in range(1, L + 1) for key in layer_keys(l))
     missing = [gradient_key(key) for key in keys if gradient_key(key) not in grads]
     if missing:
         raise ValueError(f"grads has no {', '.join(missing)}; pass the dict returned by backprop")
@@ -282,8 +329,4 @@ def _checked_keys(params: Mapping[str, Array], grads: Mapping[str, Array],
         if tuple(g.shape) != tuple(p.shape) or g.dtype != p.dtype:
             raise ValueError(f"grads[{gradient_key(key)!r}] is {tuple(g.shape)} {g.dtype} but "
                              f"params[{key!r}] is {tuple(p.shape)} {p.dtype}; they must match")
-    if learning_rate > float(array_namespace(params[keys[0]]).finfo(dtype).max):
-        # It would become inf in the parameters' dtype, and inf * 0 is NaN.
-        raise ValueError(f"learning_rate={learning_rate} is beyond the range of the parameters' "
-                         f"dtype {dtype}; use a smaller learning rate")
-    return keys
+    return keys, dtype, float(array_namespace(params[keys[0]]).finfo(dtype).max)

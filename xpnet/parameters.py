@@ -14,6 +14,7 @@ from typing import Any
 from array_api_compat import is_array_api_obj
 
 from .backend import array_namespace, host_copy, to_device_of, to_numpy
+from .memo import array_layout, remembered
 
 
 def layer_keys(l: int) -> tuple[str, str]:
@@ -70,30 +71,22 @@ def check_network(params: Mapping[str, Any]) -> tuple[int, Any]:
     share one real floating dtype (what computing with them needs)."""
     # The checks read only the keys and each value's type, shape and dtype: a network that
     # passed them with the same ones passes again (the public step asks on every call).
-    layout = _layout(params)
-    known = _CHECKED.get(layout) if layout is not None else None
-    if known is None:
-        known = n_layers(params), check_dtypes(params)
-        if layout is not None:
-            if len(_CHECKED) >= 64:
-                _CHECKED.clear()
-            _CHECKED[layout] = known
-    return known
+    return remembered(_CHECKED, network_layout(params),
+                      lambda: (n_layers(params), check_dtypes(params)))
 
 
 _CHECKED: dict[tuple, tuple[int, Any]] = {}
 
 
-def _layout(params: Any) -> tuple | None:
-    """What the network checks read of ``params``, hashable; None where it cannot be had."""
+def network_layout(params: Any) -> tuple | None:
+    """What the network checks read of ``params``, as a key of :func:`~xpnet.memo.remembered`;
+    None where it cannot be had (not a dict, or not of arrays)."""
     if type(params) is not dict:
         return None
     try:
-        layout = tuple((key, type(v), tuple(v.shape), v.dtype) for key, v in params.items())
-        hash(layout)
-    except (AttributeError, TypeError):  # no array, or an unhashable dtype: checked in full
+        return tuple((key, *array_layout(v)) for key, v in params.items())
+    except AttributeError:  # not an array: checked in full
         return None
-    return layout
 
 
 def check_dtypes(params: Mapping[str, Any]) -> Any:

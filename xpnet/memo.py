@@ -1,0 +1,41 @@
+"""Door checks remembered per layout: what a check reads of its arguments, as a dict key.
+
+The public step's checks read only metadata (the arrays' types, shapes and dtypes, a
+dict's keys, names), never values, so arguments with the same metadata pass or fail
+alike. Each check keeps its answers for the layouts that passed: a training loop that
+calls the public functions with arrays of the same layout every step pays a dict lookup
+instead of the check. A check that fails raises before anything is remembered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+LIMIT = 64
+"""Layouts kept per check; past it the check starts afresh (a loop uses a handful)."""
+
+
+def array_layout(a: Any) -> tuple:
+    """What the checks read of one array; raises AttributeError for what is not one."""
+    return type(a), a.shape, a.dtype
+
+
+def remembered(cache: dict, key: tuple | None, check: Callable[[], T]) -> T:
+    """``check()``'s answer (not None), kept in ``cache`` under ``key``, a tuple of
+    everything ``check`` reads; ``key`` None, or one that cannot be hashed (a dtype of
+    some library): checked every time."""
+    if key is not None:
+        try:
+            known = cache.get(key)
+        except TypeError:
+            return check()
+        if known is not None:
+            return known
+    known = check()
+    if key is not None:
+        if len(cache) >= LIMIT:
+            cache.clear()
+        cache[key] = known
+    return known
