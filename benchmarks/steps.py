@@ -82,8 +82,12 @@ def xpnet_fit_step(dims, batch, dtype, backend, batches_per_epoch: int = 8, epoc
     after a divergence (for the widest networks, whose weights would not fit the host twice).
     """
     xp = xpnet.backend.resolve_backend(backend)
-    X, Y = (xpnet.asarray(np.concatenate([a] * batches_per_epoch, axis=1), xp)
-            for a in batch_data(dims, batch, dtype))
+    # The samples as rows, as the NumPy loop keeps them (made before the timing, as its
+    # are), handed over as the (n_features, n_samples) view that the estimators pass: fit
+    # gathers its batches from the rows as they are. A C-ordered X would cost fit one
+    # transpose per call (README, "Performance").
+    X, Y = (xpnet.asarray(np.ascontiguousarray(np.concatenate([a] * batches_per_epoch, axis=1).T),
+                          xp).T for a in batch_data(dims, batch, dtype))
     params = initial_params(dims, dtype, xp)
     # One instance for every call: its state (velocities, moments) persists, as in a long run.
     optimizer = get_optimizer(optimizer)

@@ -17,6 +17,11 @@ import xpnet
 
 from .conftest import mpiexec, needs_mpi, run_ranks, worker_results
 
+# A job that ends by itself ends within a few seconds, its processes' start included; one
+# that hangs is killed at its time limit (60 s). The margin is for a loaded machine, where
+# starting three interpreters alone has taken over 10 s.
+QUICK = 30
+
 pytestmark = [needs_mpi, pytest.mark.timeout(180)]
 
 
@@ -43,7 +48,7 @@ def test_a_failing_rank_ends_the_whole_job_quickly_naming_the_rank(mode, status)
     assert done.returncode != 0, output
     if status is not None:
         assert done.returncode == status, output
-    assert seconds < 10, (seconds, output)
+    assert seconds < QUICK, (seconds, output)
     assert "finished" not in done.stdout, output
     if mode == "killed in training":
         # A killed process cannot speak for itself: mpiexec reports a process of the job by
@@ -66,7 +71,7 @@ def test_ranks_given_different_training_are_refused_on_every_rank(mode, expected
     assert done.returncode == 0, output
     assert output.count("caught") == 2, output  # raised on both ranks: neither waits
     assert expected in output, output
-    assert seconds < 10, (seconds, output)
+    assert seconds < QUICK, (seconds, output)
 
 
 @pytest.mark.parametrize("mode, caught", [
@@ -76,7 +81,7 @@ def test_ranks_given_different_training_are_refused_on_every_rank(mode, expected
 def test_ranks_holding_shares_never_wait_for_a_failed_one(mode, caught):
     done, seconds = run_ranks(2, "shares_fault_worker.py", mode, timeout=60)
     output = done.stdout + done.stderr
-    assert seconds < 15, (seconds, output)
+    assert seconds < QUICK, (seconds, output)
     assert output.count("caught") == caught and "finished" not in output, output
     # Refused on both ranks, the job ends normally; a failure of one ends the job.
     assert (done.returncode == 0) == (caught == 2), output
@@ -131,7 +136,7 @@ def test_a_train_command_failing_on_every_rank_ends_with_its_error(tmp_path):
     done, seconds = run_ranks(2, "-m", "xpnet", "train", "--data", str(tmp_path / "none.csv"),
                               timeout=60, module=False)
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "none.csv" in done.stderr and seconds < 10
+    assert "none.csv" in done.stderr and seconds < QUICK
 
 
 def test_the_readmes_examples_on_two_ranks(tmp_path):
@@ -170,7 +175,7 @@ def test_tensor_parallel_fit_on_ranks_equals_the_unsplit_network(ranks, tmp_path
 def test_what_differs_between_ranks_by_design_neither_hangs_nor_aborts(mode, caught):
     done, seconds = run_ranks(2, "fault_worker.py", mode, timeout=60)
     output = done.stdout + done.stderr
-    assert done.returncode == 0 and seconds < 10, output
+    assert done.returncode == 0 and seconds < QUICK, output
     # The warning is rank 0's alone (one per job): raised there, after the last collective.
     assert output.count("caught ConvergenceWarning") == caught, output
     assert output.count("finished") == 2 - caught, output
