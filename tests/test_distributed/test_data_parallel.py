@@ -188,3 +188,20 @@ def test_a_train_command_that_did_not_learn_still_reports_and_saves(tmp_path):
     assert done.returncode == 1, done.stdout + done.stderr  # it did not learn: exit status 1
     assert "final loss" in done.stdout and model.exists(), done.stdout + done.stderr
     assert "did not learn" in done.stderr
+
+
+@pytest.mark.timeout(60)
+def test_a_grid_on_four_processes_trains_and_checkpoints_as_one_process(tmp_path):
+    """mesh=(2, 2) under mpiexec: every rank's share of the network, the whole network
+    each tensor group's shares join into, the history, and a paused grid's checkpoint
+    resumed on the grid or alone equal one process's run."""
+    out = tmp_path / "result.json"
+    done, seconds = run_ranks(4, "grid_worker.py", str(tmp_path), str(out), timeout=45)
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(out.read_text())
+    assert len(result["differences"]) == 4 and max(result["differences"]) < 1e-12, result
+    # Each tensor group (ranks 0-1, 2-3) joins the whole network on its first rank.
+    assert result["joined"][1::2] == [None, None] and max(result["joined"][::2]) < 1e-12, result
+    assert result["difference_resumed_alone"] < 1e-12, result
+    assert result["loss_difference"] < 1e-12, result
+    assert result["epochs"] == [5, 5], result

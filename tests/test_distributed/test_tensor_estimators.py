@@ -119,7 +119,7 @@ def test_shares_need_their_ranks_and_say_so():
     with pytest.raises(ValueError, match="share of a network.*parallel='tensor'"):
         est.set_params(warm_start=True, max_iter=1, parallel="data").fit(X, y)
     assert est.params_["W1"].shape[0] == 4  # the failed fit left the share as it was
-    with pytest.raises(ValueError, match="parallel must be 'data' or 'tensor'"):
+    with pytest.raises(ValueError, match="parallel must be 'data', 'tensor' or"):
         xpnet.MLPClassifier(parallel="pipeline").fit(X, y)
     with pytest.raises(ValueError, match="pass comm"):
         xpnet.MLPClassifier(parallel="tensor").fit(X, y)

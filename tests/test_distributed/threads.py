@@ -59,21 +59,33 @@ class ThreadTransport(Transport):
     def ranks_on_this_machine(self):
         return self.rank, self.size
 
+    def split(self, color, key):
+        """MPI's Comm.Split: the ranks of each color, ordered by (key, rank), get a new
+        ThreadRanks of their own, made by the group's first rank and handed to the rest."""
+        wishes = self.gather_values((color, key))
+        group = sorted((k, r) for r, (c, k) in enumerate(wishes) if c == color)
+        members = [r for _, r in group]
+        made = ThreadRanks(len(members)) if members[0] == self.rank else None
+        shared = self.gather_values(made)[members[0]]
+        return ThreadTransport(shared, members.index(self.rank))
+
     def abort(self, status=1):
         self.aborted = status
 
 
-def fit_on_threads(size, *args, then=None, **kwargs):
-    """``xpnet.fit(*args, comm=<rank's transport>, **kwargs)`` on ``size`` thread ranks;
-    returns each rank's result (``then(transport, result)`` of it where given), or every
-    rank's exception where any rank raised one."""
+def fit_on_threads(size, *args, then=None, per_rank=None, **kwargs):
+    """``xpnet.fit(*args, comm=<rank's transport>, **kwargs)`` on ``size`` thread ranks
+    (with ``**per_rank(rank)`` too where given); returns each rank's result
+    (``then(transport, result)`` of it where given), or every rank's exception where any
+    rank raised one."""
     ranks = ThreadRanks(size)
     results, errors = [None] * size, [None] * size
 
     def run(rank):
         try:
             transport = ranks.transport(rank)
-            result = xpnet.fit(*args, comm=transport, **kwargs)
+            own = {} if per_rank is None else per_rank(rank)
+            result = xpnet.fit(*args, comm=transport, **kwargs, **own)
             results[rank] = result if then is None else then(transport, result)
         except BaseException as exc:  # noqa: BLE001 - handed to the test below
             errors[rank] = exc

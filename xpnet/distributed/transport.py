@@ -58,6 +58,11 @@ class Transport:
         """Rank 0's small Python ``value`` on every rank."""
         return self.comm.bcast(value, root=0)
 
+    def split(self, color: int, key: int) -> Transport:
+        """The transport of the ranks that passed the same ``color``, ranked by ``key`` (a
+        collective: every rank calls it): MPI's ``Comm.Split``, over host memory."""
+        return MpiTransport(split_comm(self.comm, color, key))
+
     def ranks_on_this_machine(self) -> tuple[int, int]:
         """``(local_rank, local_size)``: this rank's place among the ranks on its machine."""
         return ranks_on_this_machine(self.comm)
@@ -107,8 +112,13 @@ class NcclTransport(Transport):
         from cupy.cuda import nccl
 
         self._nccl = nccl
+        self.device_id = cupy_current_device()
         unique_id = comm.bcast(nccl.get_unique_id() if self.rank == 0 else None, root=0)
         self._comm = nccl.NcclCommunicator(self.size, unique_id, self.rank)
+
+    def split(self, color: int, key: int) -> Transport:
+        """:meth:`Transport.split`, the new group's sums on this GPU through NCCL too."""
+        return _nccl_transport(split_comm(self.comm, color, key), self.device_id)
 
     def _nccl_dtype(self, flat: Array) -> int:
         types = {"float32": self._nccl.NCCL_FLOAT32, "float64": self._nccl.NCCL_FLOAT64}
@@ -157,6 +167,38 @@ def transport_kind(like: Array) -> str:
 # collective of every rank (and costly), and so is destroying one, which must not be left
 # to each process's garbage collector at moments that differ from rank to rank.
 _NCCL_TRANSPORTS: dict[tuple[int, int], NcclTransport] = {}
+# Split communicators, made once for the same reason (and so that a run repeated in one
+# process finds its NCCL communicators above instead of making new ones each time).
+_SPLITS: dict[tuple[int, tuple[tuple[int, int], ...]], Any] = {}
+
+
+def split_comm(comm: Any, color: int, key: int) -> Any:
+    """``comm.Split(color, key)``, made once per process for each way of splitting
+    ``comm``. Every rank of ``comm`` must call it."""
+    # Cached by every rank's (color, key): the same on every rank, so either all ranks
+    # find the split made or all make it (a rank's own pair could repeat across splits).
+    split = (comm.py2f(), tuple(comm.allgather((int(color), int(key)))))
+    if split not in _SPLITS:
+        _SPLITS[split] = comm.Split(int(color), int(key))
+    return _SPLITS[split]
+
+
+def cupy_current_device() -> int:
+    """The number of CuPy's current GPU."""
+    import cupy
+
+    return cupy.cuda.Device().id
+
+
+def _nccl_transport(comm: Any, device_id: int) -> NcclTransport:
+    """The one NCCL transport of ``comm``'s ranks on GPU ``device_id``."""
+    import cupy
+
+    with cupy.cuda.Device(device_id):
+        key = (comm.py2f(), device_id)
+        if key not in _NCCL_TRANSPORTS:
+            _NCCL_TRANSPORTS[key] = NcclTransport(comm)
+        return _NCCL_TRANSPORTS[key]
 
 
 def transport_for(comm: Any, like: Array) -> Transport:
@@ -165,8 +207,4 @@ def transport_for(comm: Any, like: Array) -> Transport:
     rank must call it, with arrays of the same kind."""
     if transport_kind(like) == "mpi":
         return MpiTransport(comm)
-    with like.device:
-        key = (comm.py2f(), like.device.id)
-        if key not in _NCCL_TRANSPORTS:
-            _NCCL_TRANSPORTS[key] = NcclTransport(comm)
-        return _NCCL_TRANSPORTS[key]
+    return _nccl_transport(comm, like.device.id)

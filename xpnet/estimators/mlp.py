@@ -159,6 +159,10 @@ class _MLPBase(BaseEstimator):
         if incremental and check_flag(self.early_stopping, "early_stopping"):
             raise ValueError("partial_fit does not support early_stopping=True")
         parallel = check_parallel(self.parallel, self.comm)
+        if parallel == "grid":  # its shares and groups would reach predict, save and lbfgs
+            raise NotImplementedError("the estimators train with parallel='data' or 'tensor', "
+                                      "not on a grid of both; train a grid with xpnet.fit(..., "
+                                      "parallel=('data', 'tensor'), mesh=(n_data, n_tensor))")
         xp = self._namespace(X, reset)
         if self.solver == "lbfgs":
             lbfgs.check_backend(xp, self.comm)

@@ -8,6 +8,7 @@ schedules, the history and early stopping, the weights' host snapshots and check
     step.py        the training step: backward, each layer updated as soon as it can be
     parallel.py    data parallel: each rank's share of a batch, one sum of the gradients
     ranks.py       a run on several processes made ready and agreed by every rank
+                   (a grid of both kinds: its tensor and data groups)
     tensor.py      tensor parallel: each rank a share of every hidden layer
     optimizers.py  SGD (momentum, Nesterov), Adam, RMSprop: one rule each
     schedules.py   learning-rate schedules

@@ -42,7 +42,8 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
         initial_epoch: int = 0,
         checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 1,
         resume: bool = False, restart: bool = False, verbose: int = 1,
-        comm: Any = None, parallel: str = "data") -> tuple[dict[str, Array], History]:
+        comm: Any = None, parallel: str | tuple[str, str] = "data",
+        mesh: tuple[int, int] | None = None) -> tuple[dict[str, Array], History]:
     """Train a network; returns ``(params, history)``.
 
     ``X`` is ``(n_features, n_samples)``, ``Y`` ``(n_outputs, n_samples)``; they move to
@@ -73,7 +74,11 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
       alone prints and writes checkpoints). None: this process alone;
     - ``parallel``: with ``comm``, ``"data"`` (above) or ``"tensor"``: each rank holds its
       share of every hidden layer's units and weights (layers too wide for one device) and
-      returns that share; :func:`xpnet.gather_params` assembles the whole network.
+      returns that share; :func:`xpnet.gather_params` assembles the whole network; or
+      ``("data", "tensor")`` with ``mesh=(n_data, n_tensor)``: a grid of both, tensor
+      groups of ``n_tensor`` consecutive ranks each holding one copy of the network in
+      shares, the ``n_data`` groups each a piece of every mini-batch (every rank returns
+      its share, the same in every group).
     """
     given = dict(
         epochs=epochs, lr=lr, batch_size=batch_size, shuffle=shuffle, optimizer=optimizer,
@@ -84,8 +89,10 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
         callbacks=callbacks, on_nan=on_nan, restore_on_nan=restore_on_nan,
         initial_epoch=initial_epoch, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
         resume=resume, restart=restart, verbose=verbose)
-    if check_parallel(parallel, comm) == "tensor" or comm is not None:
-        run, checkpointer = prepare_run_on_ranks(X, Y, layer_dims, params, given, comm, parallel)
+    kind = check_parallel(parallel, comm, mesh)
+    if comm is not None:
+        run, checkpointer = prepare_run_on_ranks(X, Y, layer_dims, params, given, comm, kind,
+                                                 mesh)
         with failures_end_the_job(run.transport):
             history = train_run(run, checkpointer)
     else:
@@ -179,9 +186,8 @@ def _run_epochs(run: TrainingRun, epochs: range, history: History,
             elif stop_asked:
                 history.stop_reason = "callback"
             stopping = history.stop_reason != "completed"
-            # Rank 0 writes; a tensor-parallel run's every rank sends its share of the weights.
-            saves_here = run.writes_files or run.tensor is not None
-            if checkpointer is not None and saves_here and checkpointer.due(epoch, last=stopping or epoch == epochs[-1]):
+            if checkpointer is not None and run.saves_checkpoints and checkpointer.due(
+                    epoch, last=stopping or epoch == epochs[-1]):
                 checkpointer.save(epoch + 1, run.params, o.optimizer, run.rng, history, early_stopping)
             if stopping:
                 return

@@ -10,6 +10,11 @@ Allreduce per step), and every rank then applies the same update to the same wei
 The epoch's metrics (each batch's loss, the hits, the validation loss) are summed the
 same way once per epoch, so every rank takes the same decisions (early stopping,
 divergence, callbacks' stop).
+
+In a grid of both kinds (``parallel=("data", "tensor")``) the same epoch runs over each
+rank's data group (the ranks holding the same share of the network, one in each tensor
+group), with the forward and backward passes of :mod:`xpnet.training.tensor` inside
+its tensor group: the flat buffer then holds this rank's share's gradients.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from ..distributed import Transport
 from ..gradients import Gradient
 from ..network import LayerCache, forward, layer_gradients
 from ..outputs import Output
-from ..parameters import layer_keys, n_layers, restore_params
+from ..parameters import layer_keys, restore_params
 from .epoch import batch_rows, batch_weights, epoch_logs, epoch_order
 from .run import TrainingRun
 
@@ -42,8 +47,9 @@ def piece(start: int, stop: int, rank: int, size: int) -> tuple[int, int]:
 
 def update_order(params: Mapping[str, Array]) -> list[str]:
     """The parameters in the order the backward pass makes their gradients (output layer
-    first, ``W`` before ``b``): the layout of the flat gradient buffer."""
-    return [key for l in reversed(range(1, n_layers(params) + 1)) for key in layer_keys(l)]
+    first, ``W`` before ``b``): the layout of the flat gradient buffer. ``params`` may be
+    a rank's share of a tensor-parallel network, whose shapes do not chain."""
+    return [key for l in reversed(range(1, len(params) // 2 + 1)) for key in layer_keys(l)]
 
 
 def flatten(arrays: list[Array]) -> Array:
@@ -71,13 +77,20 @@ def broadcast_params(transport: Transport, params: MutableMapping[str, Array]) -
 
 
 def weighted_gradients(AL: Array, Y: Array, caches: list[LayerCache], output: Output,
-                       weight_decay: float, share: float, weights: Array | None = None) -> Array:
+                       weight_decay: float, share: float, weights: Array | None = None,
+                       tensor: Any = None) -> Array:
     """This rank's gradients (of its piece's mean cost, or weighted mean with ``weights``)
-    times its ``share`` of the batch, as one flat buffer."""
+    times its ``share`` of the batch, as one flat buffer; with ``tensor`` (a grid's
+    :class:`~xpnet.training.tensor.TensorParallel`) those of this rank's share of the
+    network, in the same order."""
     grads = []
-    for _, _, dW, db in layer_gradients(AL, Y, caches, output, weight_decay=weight_decay,
-                                        weights=weights):
-        grads += [dW.value(), db.value()]
+    if tensor is None:
+        for _, _, dW, db in layer_gradients(AL, Y, caches, output, weight_decay=weight_decay,
+                                            weights=weights):
+            grads += [dW.value(), db.value()]
+    else:  # each taken as it comes: the generator's sums run in step on the group's ranks
+        grads = [g.value() for _, g in tensor.gradients(AL, Y, caches, output, weight_decay,
+                                                         weights)]
     # The buffer is this step's own: scaled where it lies, no second weight-sized array.
     return in_place(flatten(grads), operator.mul, share)
 
@@ -85,8 +98,12 @@ def weighted_gradients(AL: Array, Y: Array, caches: list[LayerCache], output: Ou
 def train_epoch_on_ranks(run: TrainingRun, epoch: int, before_update: Callable[[], None]
                          ) -> tuple[dict[str, float], list[float], bool]:
     """:func:`~xpnet.training.epoch.train_epoch` with each mini-batch shared by the ranks
-    of ``run.transport``; returns the same, the same on every rank."""
-    o, transport = run.options, run.transport
+    of ``run.data_transport``; returns the same, the same on every rank. In a grid each
+    piece goes through the network's shares of this rank's tensor group (all of whose
+    ranks take the same piece), and the sums over the data group add up the copies of
+    this rank's share."""
+    o, transport = run.options, run.data_transport
+    forward_pass = forward if run.tensor is None else run.tensor.forward
     xp = namespace_of(X=run.X)
     dtype = run.X.dtype
     lr = o.schedule(o.lr, epoch)
@@ -102,11 +119,12 @@ def train_epoch_on_ranks(run: TrainingRun, epoch: int, before_update: Callable[[
         weights, decay, share = batch_weights(run, host_order, order, (start, stop), (lo, hi), xp)
         if hi > lo:
             Xb, Yb = batch_rows(run, order, lo, hi, xp)
-            AL, caches = forward(Xb, run.params, run.activations)
+            AL, caches = forward_pass(Xb, run.params, run.activations)
             weighted_losses.append(o.output.cost(AL, Yb, weights) * share)
             hits.append(xp.asarray(o.output.correct_count(AL, Yb), dtype=dtype)
                         if o.output.classifier else zero)
-            flat = weighted_gradients(AL, Yb, caches, o.output, decay, share, weights)
+            flat = weighted_gradients(AL, Yb, caches, o.output, decay, share, weights,
+                                      run.tensor)
             del AL, caches
         else:  # a last batch smaller than the number of ranks leaves some without samples
             weighted_losses.append(zero)
@@ -138,7 +156,8 @@ def _validation_sums(run: TrainingRun, dtype: Any) -> list[Array]:
     n = run.X_val.shape[1]
     if n == 0:
         return [xp.zeros((), dtype=dtype)] * 2
-    AL, _ = forward(run.X_val, run.params, run.activations)
+    forward_pass = forward if run.tensor is None else run.tensor.forward
+    AL, _ = forward_pass(run.X_val, run.params, run.activations)
     output = run.options.output
     hits = output.correct_count(AL, run.Y_val) if output.classifier else 0
     return [output.cost(AL, run.Y_val) * (n / run.n_validation), xp.asarray(hits, dtype=dtype)]

@@ -17,7 +17,7 @@ from ..backend import backend_name, contiguous, is_host_data, namespace_of
 from ..distributed import (MpiTransport, Transport, check_communicator, failures_end_the_job,
                            on_every_rank, raised_on_every_rank, select_local_gpu, share_cores,
                            transport_for, transport_kind)
-from ..validation import data_namespace
+from ..validation import check_layer_dims, data_namespace
 from .checkpoint import Checkpointer
 from .options import FitOptions, fit_options
 from .parallel import broadcast_params, piece
@@ -28,34 +28,73 @@ Array = Any
 
 
 PARALLEL = ("data", "tensor")
+GRID = ("data", "tensor")  # parallel= for both kinds at once, with mesh=(n_data, n_tensor)
 
 
-def check_parallel(parallel: Any, comm: Any) -> str:
-    """``parallel`` checked: ``"data"`` or ``"tensor"`` (the latter needs ``comm``)."""
-    if isinstance(parallel, (tuple, list)):
-        raise NotImplementedError(f"parallel={parallel!r}: a grid of data and tensor parallelism "
-                                  "is not implemented yet; choose 'data' or 'tensor'")
-    if parallel not in PARALLEL:
-        raise ValueError(f"parallel must be 'data' or 'tensor', got {parallel!r}")
-    if parallel == "tensor" and comm is None:
-        raise ValueError("parallel='tensor' splits the layers across processes: pass comm "
+def check_parallel(parallel: Any, comm: Any, mesh: Any = None) -> str:
+    """``parallel`` checked: ``"data"``, ``"tensor"`` or ``"grid"`` for ``("data",
+    "tensor")`` (the last two need ``comm``; ``mesh`` is checked on the ranks, see
+    :func:`check_mesh`)."""
+    if isinstance(parallel, (tuple, list)) and tuple(parallel) == GRID:
+        kind = "grid"
+    elif isinstance(parallel, str) and parallel in PARALLEL:
+        kind = parallel
+    else:
+        raise ValueError(f"parallel must be 'data', 'tensor' or ('data', 'tensor') (a grid of "
+                         f"both, with mesh=(n_data, n_tensor)), got {parallel!r}")
+    if kind != "data" and comm is None:
+        raise ValueError(f"parallel={parallel!r} splits the layers across processes: pass comm "
                          "(an MPI communicator such as MPI.COMM_WORLD)")
-    return parallel
+    if mesh is not None and comm is None:
+        raise ValueError("mesh arranges the ranks of comm in a grid: pass comm, and "
+                         "parallel=('data', 'tensor')")
+    return kind
+
+
+def check_mesh(kind: str, mesh: Any, layer_dims: Sequence[int], size: int) -> tuple[int, int] | None:
+    """``mesh`` as ``(n_data, n_tensor)`` for a grid of ``size`` ranks (None for the other
+    kinds, which take none), or a ``ValueError`` saying what to pass."""
+    if kind != "grid":
+        if mesh is not None:
+            raise ValueError(f"mesh={mesh!r} is for parallel=('data', 'tensor'), not "
+                             f"parallel={kind!r}: leave mesh out, or ask for the grid")
+        return None
+    if mesh is None:
+        raise ValueError("parallel=('data', 'tensor') needs the grid's shape: pass "
+                         f"mesh=(n_data, n_tensor) with n_data * n_tensor == {size} (the ranks)")
+    if not (isinstance(mesh, (tuple, list)) and len(mesh) == 2
+            and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in mesh)):
+        raise ValueError(f"mesh must be two positive ints (n_data, n_tensor), got {mesh!r}")
+    n_data, n_tensor = mesh
+    if n_data * n_tensor != size:
+        raise ValueError(f"mesh={tuple(mesh)} makes a grid of {n_data * n_tensor} ranks, but comm "
+                         f"has {size}: pass mesh=(n_data, n_tensor) with n_data * n_tensor == "
+                         f"{size}")
+    hidden = [int(n) for n in layer_dims[1:-1]]
+    if not hidden or n_tensor > min(hidden):
+        raise ValueError(f"mesh={tuple(mesh)} splits every hidden layer over n_tensor={n_tensor} "
+                         f"ranks, and layer_dims {list(layer_dims)} has "
+                         + (f"one of {min(hidden)} units: pass a mesh with n_tensor <= "
+                            f"{min(hidden)}" if hidden else "none: use parallel='data'"))
+    return n_data, n_tensor
 
 
 def prepare_run_on_ranks(X: Any, Y: Any, layer_dims: Sequence[int],
                          params: dict[str, Array] | None, given: dict[str, Any], comm: Any,
-                         parallel: str = "data") -> tuple[TrainingRun, Checkpointer | None]:
+                         parallel: str = "data", mesh: Any = None
+                         ) -> tuple[TrainingRun, Checkpointer | None]:
     """:func:`~xpnet.training.run.prepare_run` on every rank of ``comm`` (an MPI
     communicator, or a :class:`~xpnet.distributed.Transport`), agreed by all: ``parallel``
-    ``"data"`` (each rank a piece of every batch) or ``"tensor"`` (each rank a share of
-    every hidden layer, see :mod:`xpnet.training.tensor`)."""
+    ``"data"`` (each rank a piece of every batch), ``"tensor"`` (each rank a share of
+    every hidden layer, see :mod:`xpnet.training.tensor`) or ``"grid"`` (both, on
+    ``mesh=(n_data, n_tensor)``: see :func:`grid_transports`)."""
     given_transport = comm if isinstance(comm, Transport) else None
     # Small Python values go through MPI until the arrays' library picks their transport.
     values = given_transport or MpiTransport(check_communicator(comm))
     machine = values.ranks_on_this_machine()  # (a collective: every rank, before anything fails)
-    options = on_every_rank(values, lambda: _checked_options(given, parallel, layer_dims, values),
-                            "checking fit's options")
+    options, mesh = on_every_rank(
+        values, lambda: _checked_options(given, parallel, mesh, layer_dims, values),
+        "checking fit's options")
     # Every rank must draw the same first weights and sample order: one seed for all.
     seed = values.broadcast_value(secrets.randbits(32) if options.seed is None else None)
     options = dataclasses.replace(options, seed=options.seed if seed is None else seed,
@@ -63,7 +102,7 @@ def prepare_run_on_ranks(X: Any, Y: Any, layer_dims: Sequence[int],
     on_every_rank(values, lambda: _use_this_ranks_gpu(X, Y, options, machine), "choosing a GPU")
     checkpointer = on_every_rank(values, lambda: checkpointer_for(options),
                                  "opening the checkpoint")
-    layout = tensor_layout(layer_dims, values.rank, values.size) if parallel == "tensor" else None
+    layout = _tensor_layout(parallel, mesh, layer_dims, values)
     network = None if layout is None else _shard_maker(layout, options)
     run = on_every_rank(values, lambda: prepare_run(X, Y, layer_dims, params, options, network),
                         "checking the data and the network")
@@ -73,20 +112,54 @@ def prepare_run_on_ranks(X: Any, Y: Any, layer_dims: Sequence[int],
     kind = "given" if given_transport else transport_kind(run.X)
     check_same_run(values, {**run.description, **_loop_settings(options), "transport": kind,
                             "backend": backend_name(namespace_of(X=run.X)), "parallel": parallel,
+                            "mesh": mesh,
                             "checkpoint found": checkpointer is not None and checkpointer.exists})
     # Agreed: from here a failure of one rank (out of memory, say) ends the job.
     with failures_end_the_job(values):
         run.transport = given_transport or transport_for(comm, run.X)
-        if layout is None:
-            broadcast_params(run.transport, run.params)
-            _take_this_ranks_part(run)
-        else:  # every rank sees every sample; the shares were drawn from the same seed
+        if parallel == "data":
+            run.data_transport = run.transport
+        elif parallel == "tensor":  # every rank sees every sample; one seed drew the shares
             run.tensor = TensorParallel(layout, run.transport)
-            if checkpointer is not None:
-                checkpointer.shards = run.tensor
+        else:
+            tensor, run.data_transport = grid_transports(values, mesh,
+                                                         None if given_transport else run.X)
+            run.tensor = TensorParallel(layout, tensor)
+        if run.data_transport is not None:  # (in a grid: the copies of each share)
+            broadcast_params(run.data_transport, run.params)
+            _take_this_ranks_part(run)
+        if checkpointer is not None:
+            checkpointer.shards = run.tensor
         if backend_name(namespace_of(X=run.X)) == "numpy":
             share_cores(machine[1])
     return run, checkpointer
+
+
+def grid_transports(world: Transport, mesh: tuple[int, int], like: Array | None
+                    ) -> tuple[Transport, Transport]:
+    """This rank's two groups of a grid ``mesh=(n_data, n_tensor)`` of ``world``'s ranks:
+    its tensor group (rank ``d * n_tensor + t`` is rank ``t`` of group ``d``: together
+    they hold one copy of the network) and its data group (the ``n_data`` ranks that hold
+    the same share ``t``, whose gradients are summed each step). ``like``: an array whose
+    library picks the groups' transport (NCCL for CuPy), or None to split ``world`` as it
+    is (a transport given to fit). Every rank must call it."""
+    d, t = divmod(world.rank, mesh[1])
+    # Consecutive ranks make a tensor group: launchers place consecutive ranks on one
+    # machine, where its two sums per hidden pair per step find the fastest links.
+    tensor, data = world.split(d, t), world.split(t, d)
+    if like is None:
+        return tensor, data
+    return transport_for(tensor.comm, like), transport_for(data.comm, like)
+
+
+def _tensor_layout(parallel: str, mesh: tuple[int, int] | None, layer_dims: Sequence[int],
+                   world: Transport) -> TensorLayout | None:
+    """This rank's share of the network: of all ranks (tensor), of its tensor group (grid)."""
+    if parallel == "tensor":
+        return tensor_layout(layer_dims, world.rank, world.size)
+    if parallel == "grid":
+        return tensor_layout(layer_dims, world.rank % mesh[1], mesh[1])
+    return None
 
 
 def _loop_settings(options: FitOptions) -> dict[str, Any]:
@@ -99,12 +172,17 @@ def _loop_settings(options: FitOptions) -> dict[str, Any]:
             "checkpoint": options.checkpoint is not None}
 
 
-def _checked_options(given: dict[str, Any], parallel: str, layer_dims: Sequence[int],
-                     transport: Transport) -> FitOptions:
+def _checked_options(given: dict[str, Any], parallel: str, mesh: Any,
+                     layer_dims: Sequence[int], transport: Transport
+                     ) -> tuple[FitOptions, tuple[int, int] | None]:
+    """The options, and the grid's ``(n_data, n_tensor)`` (None unless ``parallel`` is
+    ``"grid"``), checked on this rank."""
     options = fit_options(**given)
     if parallel == "tensor":
         tensor_layout(layer_dims, transport.rank, transport.size)  # splittable?
-    return options
+    if parallel == "grid" or mesh is not None:
+        check_layer_dims(layer_dims)
+    return options, check_mesh(parallel, mesh, layer_dims, transport.size)
 
 
 def _shard_maker(layout: TensorLayout, options: FitOptions) -> Any:
@@ -157,9 +235,10 @@ def _use_this_ranks_gpu(X: Any, Y: Any, options: FitOptions, machine: tuple[int,
 
 def _take_this_ranks_part(run: TrainingRun) -> None:
     """Every rank keeps the samples in rows (its pieces of each batch are row ranges) and
-    only its piece of the validation samples."""
+    only its piece of the validation samples (its data group's, in a grid)."""
     if run.X_rows is None:
         run.X_rows, run.Y_rows = contiguous(run.X.T), contiguous(run.Y.T)
     if run.X_val is not None:
-        lo, hi = piece(0, run.n_validation, run.transport.rank, run.transport.size)
+        data = run.data_transport
+        lo, hi = piece(0, run.n_validation, data.rank, data.size)
         run.X_val, run.Y_val = run.X_val[:, lo:hi], run.Y_val[:, lo:hi]

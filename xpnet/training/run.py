@@ -49,18 +49,30 @@ class TrainingRun:
     transport: Any = None
     # Tensor parallel: this rank's share of every hidden layer (xpnet.training.tensor), or None.
     tensor: Any = None
+    # The ranks that share each mini-batch, one piece each (xpnet.training.parallel): the
+    # transport's ranks for data parallel, this rank's data group in a grid; else None.
+    data_transport: Any = None
     # The run's description (describe_run) taken before each rank kept its piece of the data.
     description: dict[str, Any] | None = None
 
     @property
     def data_parallel(self) -> bool:
         """Whether each rank trains on its piece of every mini-batch (xpnet.training.parallel)."""
-        return self.transport is not None and self.tensor is None
+        return self.data_transport is not None
 
     @property
     def writes_files(self) -> bool:
         """Whether this process prints progress and writes checkpoints (rank 0 does)."""
         return self.transport is None or self.transport.rank == 0
+
+    @property
+    def saves_checkpoints(self) -> bool:
+        """Whether this process takes part in a checkpoint's save: rank 0, and with shares
+        of the network the other ranks of its tensor group, which send theirs to it (in a
+        grid the other groups hold copies of the same shares, and stay out)."""
+        if self.tensor is None:
+            return self.writes_files
+        return self.data_transport is None or self.data_transport.rank == 0
     sample_weight: Array | None = None  # (m,) on the data's backend, or None: all samples alike
     host_weights: Any = None  # the same weights on the host, for each batch's weight sum
     auto_choice: AutoChoice | None = None  # where "auto" put the run, and why
