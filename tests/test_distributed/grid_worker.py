@@ -49,9 +49,8 @@ def difference(params, expected):
 
 
 differences = comm.gather(difference(share, expected), root=0)
-# The README's way to the whole network: each tensor group's shares joined on its rank 0.
-group = comm.Split(comm.rank // MESH[1], comm.rank % MESH[1])
-whole = xpnet.gather_params(share, group)
+# The first tensor group's shares joined on rank 0.
+whole = xpnet.gather_params(share, comm, mesh=MESH)
 joined = comm.gather(None if whole is None else difference(whole, alone), root=0)
 if comm.rank == 0:
     resumed_alone, _ = xpnet.fit(X, Y, DIMS, checkpoint=copy, resume=True, **options)

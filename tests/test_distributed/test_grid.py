@@ -72,6 +72,22 @@ def test_fit_on_a_grid_equals_fit_alone(xp, mesh, case):
         np.testing.assert_allclose(grid_history.val_accuracy, history.val_accuracy, rtol=1e-12)
 
 
+@pytest.mark.parametrize("mesh", [(2, 2), (3, 2)])
+def test_gather_params_with_the_mesh_joins_one_copy_on_rank_0(mesh):
+    X, Y = data("numpy")
+    options = dict(epochs=2, batch_size=8, seed=6, hidden="relu", output="softmax", verbose=0)
+    alone, _ = xpnet.fit(X, Y, DIMS, **options)
+    results = fit_on_threads(mesh[0] * mesh[1], X, Y, DIMS, parallel=GRID, mesh=mesh,
+                             then=lambda t, r: xpnet.gather_params(r[0], t, mesh=mesh), **options)
+    assert all(whole is None for whole in results[1:]), results
+    for key in alone:
+        np.testing.assert_allclose(results[0][key], alone[key], rtol=1e-12, atol=1e-14)
+    refused = fit_on_threads(4, X, Y, DIMS, parallel=GRID, mesh=(2, 2),
+                             then=lambda t, r: xpnet.gather_params(r[0], t, mesh=(4, 2)), **options)
+    assert all(isinstance(e, (ValueError, xpnet.errors.RankFailedError)) for e in refused)
+    assert "mesh must be the grid's (n_data, n_tensor)" in str(refused[0])
+
+
 def test_a_grid_continues_given_shares(xp):
     """params given on every rank, its share (rank t of each tensor group) as a
     tensor-parallel fit returns them, continue as the whole network would alone; the

@@ -200,28 +200,47 @@ class TensorParallel:
         return all(self.transport.gather_values(bool(flag)))
 
 
-def gather_params(params: Mapping[str, Array], comm: Any) -> dict[str, Array] | None:
+def gather_params(params: Mapping[str, Array], comm: Any,
+                  mesh: tuple[int, int] | None = None) -> dict[str, Array] | None:
     """The whole network on rank 0 from every rank's share (``params`` as a tensor-parallel
     ``fit`` returned them on each rank); None on the other ranks. Every rank must call it.
-    The whole network is the one a single process trains: save it, or predict with it."""
-    whole = gather_to_host(params, comm)
+    The whole network is the one a single process trains: save it, or predict with it.
+    ``mesh``: the ``(n_data, n_tensor)`` of a grid (``parallel=("data", "tensor")``),
+    whose first tensor group's shares are joined."""
+    whole = gather_to_host(params, comm, mesh)
     if whole is None:
         return None
     like = params[layer_keys(1)[0]]
     return {key: to_device_of(host, like) for key, host in whole.items()}
 
 
-def gather_to_host(params: Mapping[str, Array], comm: Any) -> dict[str, Any] | None:
+def gather_to_host(params: Mapping[str, Array], comm: Any,
+                   mesh: tuple[int, int] | None = None) -> dict[str, Any] | None:
     """:func:`gather_params` in host memory (NumPy arrays): the whole network need not fit
     rank 0's device. A failure of one rank while the shares travel ends the job."""
     from ..distributed import as_transport, failures_end_the_job, on_every_rank
 
     transport = as_transport(comm)
+    if mesh is not None:  # the first tensor group holds one copy: its ranks join it
+        group = on_every_rank(transport, lambda: _tensor_group(mesh, transport), "checking mesh")
+        transport = transport.split(*group)
+        if group[0] != 0:
+            return None
     keys = on_every_rank(transport, lambda: _share_keys(params), "checking the shares")
     with failures_end_the_job(transport):
         whole = joined_on_root(transport, {key: params[key] for key in keys}, len(keys) // 2)
     on_every_rank(transport, lambda: whole is None or _check_joined(whole), "joining the shares")
     return whole
+
+
+def _tensor_group(mesh: Any, transport: Transport) -> tuple[int, int]:
+    """``(group, rank in it)`` of this rank in a grid ``mesh=(n_data, n_tensor)``."""
+    if not (isinstance(mesh, (tuple, list)) and len(mesh) == 2
+            and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in mesh)
+            and mesh[0] * mesh[1] == transport.size):
+        raise ValueError(f"mesh must be the grid's (n_data, n_tensor), two positive ints whose "
+                         f"product is the number of ranks ({transport.size}), got {mesh!r}")
+    return divmod(transport.rank, mesh[1])
 
 
 def _check_joined(whole: Mapping[str, Any]) -> None:
