@@ -205,3 +205,13 @@ def test_a_grid_on_four_processes_trains_and_checkpoints_as_one_process(tmp_path
     assert result["difference_resumed_alone"] < 1e-12, result
     assert result["loss_difference"] < 1e-12, result
     assert result["epochs"] == [5, 5], result
+
+
+def test_splits_are_made_once_per_communicator_never_for_a_reused_handle(tmp_path):
+    out = tmp_path / "seen.json"
+    done, seconds = run_ranks(4, "split_worker.py", str(out), timeout=45)
+    assert done.returncode == 0 and seconds < QUICK, done.stdout + done.stderr
+    seen = json.loads(out.read_text())
+    assert [s["b"] for s in seen] == [[0, 2], [1, 3], [0, 2], [1, 3]]
+    assert [s["d"] for s in seen] == [[0, 1], [0, 1], [2, 3], [2, 3]]
+    assert all(s["again"] for s in seen)

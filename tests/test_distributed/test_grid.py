@@ -192,3 +192,25 @@ def test_the_estimators_refuse_a_grid():
     clf = xpnet.MLPClassifier(comm=object(), parallel=GRID)
     with pytest.raises(NotImplementedError, match=r"xpnet.fit\(\.\.\., parallel=\('data'"):
         clf.fit(to_numpy(X).T, to_numpy(Y).argmax(axis=0))
+
+
+def test_a_given_transport_without_split_is_refused_on_every_rank():
+    from xpnet.distributed import Transport
+
+    from .threads import ThreadTransport, on_threads
+
+    class NoSplit(ThreadTransport):  # a transport of one's own that cannot make groups
+        split = Transport.split
+
+    X, Y = data("numpy")
+
+    def work(rank, transport):
+        transport.__class__ = NoSplit
+        try:
+            xpnet.fit(X, Y, DIMS, comm=transport, parallel=GRID, mesh=(2, 2), verbose=0)
+        except (NotImplementedError, xpnet.errors.RankFailedError) as exc:
+            return exc
+
+    errors = on_threads(4, work)
+    assert all(isinstance(e, (NotImplementedError, xpnet.errors.RankFailedError)) for e in errors)
+    assert "does not define split(color, key)" in str(errors[0])

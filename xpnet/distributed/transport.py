@@ -60,8 +60,12 @@ class Transport:
 
     def split(self, color: int, key: int) -> Transport:
         """The transport of the ranks that passed the same ``color``, ranked by ``key`` (a
-        collective: every rank calls it): MPI's ``Comm.Split``, over host memory."""
-        return MpiTransport(split_comm(self.comm, color, key))
+        collective: every rank calls it), for a grid of both kinds of parallelism. Each
+        transport defines its own: a subclass's groups would otherwise lose its way of
+        carrying the traffic."""
+        raise NotImplementedError(f"{type(self).__name__} does not define split(color, key), "
+                                  "which a grid (parallel=('data', 'tensor')) needs to make its "
+                                  "groups of ranks; define it, or pass an MPI communicator")
 
     def ranks_on_this_machine(self) -> tuple[int, int]:
         """``(local_rank, local_size)``: this rank's place among the ranks on its machine."""
@@ -89,6 +93,10 @@ class MpiTransport(Transport):
         host = _writable_host(flat)
         self.comm.Bcast(host, root=0)
         return _back(host, flat)
+
+    def split(self, color: int, key: int) -> Transport:
+        """:meth:`Transport.split`: MPI's ``Comm.Split``, over host memory."""
+        return MpiTransport(split_comm(self.comm, color, key))
 
 
 def _writable_host(flat: Array) -> np.ndarray:
@@ -165,22 +173,36 @@ def transport_kind(like: Array) -> str:
 
 # One NCCL communicator per MPI communicator and GPU, made once: making one is a
 # collective of every rank (and costly), and so is destroying one, which must not be left
-# to each process's garbage collector at moments that differ from rank to rank.
-_NCCL_TRANSPORTS: dict[tuple[int, int], NcclTransport] = {}
-# Split communicators, made once for the same reason (and so that a run repeated in one
-# process finds its NCCL communicators above instead of making new ones each time).
-_SPLITS: dict[tuple[int, tuple[tuple[int, int], ...]], Any] = {}
+# to each process's garbage collector at moments that differ from rank to rank. Split
+# communicators are made once for the same reason (a run repeated in one process finds
+# its NCCL communicators instead of making new ones). Both are kept on the communicator
+# itself, as an MPI attribute: they go when it is freed (a collective), and a later
+# communicator that reuses its handle starts with none, on every rank alike.
+_MADE_ONCE_KEY: list[int] = []
+
+
+def made_once(comm: Any) -> dict[Any, Any]:
+    """The dict of what was made once for ``comm`` (its splits, its NCCL transports)."""
+    MPI = import_mpi()
+    if not _MADE_ONCE_KEY:
+        _MADE_ONCE_KEY.append(MPI.Comm.Create_keyval())  # not copied by Dup: a new dict
+    cache = comm.Get_attr(_MADE_ONCE_KEY[0])
+    if cache is None:
+        cache = {}
+        comm.Set_attr(_MADE_ONCE_KEY[0], cache)
+    return cache
 
 
 def split_comm(comm: Any, color: int, key: int) -> Any:
-    """``comm.Split(color, key)``, made once per process for each way of splitting
-    ``comm``. Every rank of ``comm`` must call it."""
+    """``comm.Split(color, key)``, made once for each way of splitting ``comm``. Every rank
+    of ``comm`` must call it."""
     # Cached by every rank's (color, key): the same on every rank, so either all ranks
     # find the split made or all make it (a rank's own pair could repeat across splits).
-    split = (comm.py2f(), tuple(comm.allgather((int(color), int(key)))))
-    if split not in _SPLITS:
-        _SPLITS[split] = comm.Split(int(color), int(key))
-    return _SPLITS[split]
+    split = ("split", tuple(comm.allgather((int(color), int(key)))))
+    cache = made_once(comm)
+    if split not in cache:
+        cache[split] = comm.Split(int(color), int(key))
+    return cache[split]
 
 
 def cupy_current_device() -> int:
@@ -195,10 +217,10 @@ def _nccl_transport(comm: Any, device_id: int) -> NcclTransport:
     import cupy
 
     with cupy.cuda.Device(device_id):
-        key = (comm.py2f(), device_id)
-        if key not in _NCCL_TRANSPORTS:
-            _NCCL_TRANSPORTS[key] = NcclTransport(comm)
-        return _NCCL_TRANSPORTS[key]
+        key, cache = ("nccl", device_id), made_once(comm)
+        if key not in cache:
+            cache[key] = NcclTransport(comm)
+        return cache[key]
 
 
 def transport_for(comm: Any, like: Array) -> Transport:

@@ -136,6 +136,12 @@ def train_epoch_on_ranks(run: TrainingRun, epoch: int, before_update: Callable[[
                                            for key, g in unflatten(flat, run.params, keys)), lr)
     sums = transport.allreduce_sum(xp.stack(
         [*weighted_losses, xp.sum(xp.stack(hits)), *_validation_sums(run, dtype)]))
+    if run.tensor is not None:
+        # A grid: each data group summed the same numbers over its own communicator, whose
+        # order of summing (NCCL picks one per communicator) may differ in the last bit;
+        # every rank takes its tensor group's rank 0's (all in one data group), so that all
+        # decide alike on early stopping and divergence.
+        sums = run.tensor.transport.broadcast(sums)
     n_batches = len(weighted_losses)
     batch_losses = sums[:n_batches]
     metrics = {"loss": xp.sum(batch_losses * run.batch_shares)}

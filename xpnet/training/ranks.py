@@ -116,7 +116,9 @@ def prepare_run_on_ranks(X: Any, Y: Any, layer_dims: Sequence[int],
                             "checkpoint found": checkpointer is not None and checkpointer.exists})
     # Agreed: from here a failure of one rank (out of memory, say) ends the job.
     with failures_end_the_job(values):
-        run.transport = given_transport or transport_for(comm, run.X)
+        # A grid sums over its groups only: the world needs no NCCL communicator of its own.
+        run.transport = given_transport or (values if parallel == "grid"
+                                            else transport_for(comm, run.X))
         if parallel == "data":
             run.data_transport = run.transport
         elif parallel == "tensor":  # every rank sees every sample; one seed drew the shares
@@ -182,6 +184,8 @@ def _checked_options(given: dict[str, Any], parallel: str, mesh: Any,
         tensor_layout(layer_dims, transport.rank, transport.size)  # splittable?
     if parallel == "grid" or mesh is not None:
         check_layer_dims(layer_dims)
+    if parallel == "grid" and type(transport).split is Transport.split:
+        transport.split(0, 0)  # the advice of a transport that cannot make the grid's groups
     return options, check_mesh(parallel, mesh, layer_dims, transport.size)
 
 
