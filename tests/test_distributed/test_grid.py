@@ -12,7 +12,7 @@ from xpnet.backend import to_numpy
 from xpnet.training.ranks import check_parallel
 from xpnet.training.tensor import share_of, tensor_layout
 
-from .test_tensor_parallel import DIMS, data
+from .test_tensor_parallel import DIMS, PAUSED_RUN, data, pause_after_epoch_1
 from .threads import fit_on_threads
 
 GRID = ("data", "tensor")
@@ -123,12 +123,8 @@ def test_a_grid_checkpoint_resumes_alone_on_tensor_ranks_and_on_a_grid(xp, tmp_p
     monkeypatch.setattr(checkpoint, "write_checkpoint",
                         lambda path, state: (writes.append(path), write(path, state)))
     X, Y = data(xp)
-    options = dict(batch_size=8, seed=6, optimizer="adam", hidden="relu", output="softmax",
-                   lr=0.01, validation_split=0.25, early_stopping=20, verbose=0)
+    options = PAUSED_RUN
     alone, _ = xpnet.fit(X, Y, DIMS, epochs=6, **options)
-
-    def pause_after_epoch_1(epoch, logs, params):
-        return epoch == 1
 
     def run(where, **more):
         """fit alone (None), or on ``(ranks, parallel, mesh)``; the whole network it ends

@@ -101,16 +101,22 @@ def test_tensor_parallel_refuses_what_it_cannot_split():
         check_parallel("pipeline", object())
 
 
+# A run to pause after its second epoch (pause_after_epoch_1) and resume, with state to
+# carry over: Adam's moments, early stopping's best weights, a validation split.
+PAUSED_RUN = dict(batch_size=8, seed=6, optimizer="adam", hidden="relu", output="softmax",
+                  lr=0.01, validation_split=0.25, early_stopping=20, verbose=0)
+
+
+def pause_after_epoch_1(epoch, logs, params):
+    return epoch == 1
+
+
 def test_a_checkpoint_of_shares_resumes_on_other_rank_counts_and_alone(xp, tmp_path):
     """The file holds the whole network: written by 2 ranks, resumed by 3, by one process;
     and one process's checkpoint resumed by 2 ranks. Each equals the run never paused."""
     X, Y = data(xp)
-    options = dict(batch_size=8, seed=6, optimizer="adam", hidden="relu", output="softmax",
-                   lr=0.01, validation_split=0.25, early_stopping=20, verbose=0)
+    options = PAUSED_RUN
     alone, history = xpnet.fit(X, Y, DIMS, epochs=6, **options)
-
-    def pause_after_epoch_1(epoch, logs, params):
-        return epoch == 1
 
     def whole(results):
         assert not any(isinstance(r, BaseException) for r in results), results
