@@ -161,3 +161,13 @@ def test_a_resumed_run_says_how_many_epochs_it_trained_itself(capsys, tmp_path):
     status, out = train_in_process(capsys, *quick, "--epochs", "5", "--resume")
     assert status == 0 and f"resuming from {tmp_path / 'run.npz'} at epoch 2" in out
     assert "; 5 epochs (3 in this run, resumed at epoch 2) in " in out
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--parallel", "grid", "--mesh", "2", "2"], "launch it with mpiexec -n N"),
+    (["--parallel", "tensor"], "launch it with mpiexec -n N"),
+    (["--mesh", "2", "2"], "--parallel grid and --mesh N_DATA N_TENSOR go together")])
+def test_train_refuses_to_split_the_layers_of_one_process(args, expected):
+    result = run("train", "--epochs", "1", *args)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert expected in result.stderr, result.stderr

@@ -100,19 +100,22 @@ def test_a_paused_run_on_ranks_resumes_from_its_checkpoint(tmp_path, ranks, para
     assert result["difference_resumed_alone"] < 1e-12, result
 
 
-@pytest.mark.parametrize("parallel", ["data", "tensor"])
-def test_the_train_command_under_mpiexec_trains_as_one_process(tmp_path, parallel):
+@pytest.mark.parametrize("ranks, parallel", [(2, ["data"]), (2, ["tensor"]),
+                                             (4, ["grid", "--mesh", "2", "2"])])
+def test_the_train_command_under_mpiexec_trains_as_one_process(tmp_path, ranks, parallel):
     model = tmp_path / "model.npz"
     command = ["-m", "xpnet", "train", "--epochs", "3", "--layers", "32", "16", "--save",
                str(model)]
-    done, _ = run_ranks(2, *command, "--parallel", parallel, timeout=120, module=False)
+    done, _ = run_ranks(ranks, *command, "--parallel", *parallel, timeout=120, module=False)
     assert done.returncode == 0, done.stdout + done.stderr
     alone = subprocess.run([sys.executable, *command[:-2]], capture_output=True, text=True,
                            timeout=120, env=dict(os.environ, OMP_NUM_THREADS="1"))
     final = [line.split(";")[:2] for line in done.stdout.splitlines() if line.startswith("final")]
     assert final == [line.split(";")[:2] for line in alone.stdout.splitlines()
                      if line.startswith("final")], (done.stdout, alone.stdout)  # rank 0 alone
-    assert f"x 2 processes ({parallel} parallel)" in done.stdout and model.exists()
+    mesh = ", mesh 2 x 2" if parallel[0] == "grid" else ""
+    assert f"x {ranks} processes ({parallel[0]} parallel{mesh})" in done.stdout, done.stdout
+    assert model.exists()
     assert xpnet.load(model).predict(np.zeros((64, 1))).shape[-1] == 1  # the whole network
 
 

@@ -99,11 +99,10 @@ def run(args: argparse.Namespace) -> int:
     xp, choice = resolve_for_work(args.backend, layer_dims, min(args.batch_size, X_train.shape[1]))
     why = "" if choice is None else f" ({choice})"
     comm = world()  # launched by mpiexec on several processes: train on all of them
-    if args.parallel == "tensor" and comm is None:
-        raise ValueError("--parallel tensor splits the layers across processes: launch it "
-                         "with mpiexec -n N xpnet train --parallel tensor ...")
+    parallel, mesh = _parallel(args, comm)
     say = print if comm is None or comm.Get_rank() == 0 else _silent
-    ranks = "" if comm is None else f" x {comm.Get_size()} processes ({args.parallel} parallel)"
+    grid = "" if mesh is None else f", mesh {mesh[0]} x {mesh[1]}"
+    ranks = "" if comm is None else f" x {comm.Get_size()} processes ({args.parallel} parallel{grid})"
     say(f"xpnet {__version__}: {data.name} ({X_train.shape[1]} train / {X_test.shape[1]} test "
           f"samples) on the {backend_name(xp)} backend{why}{ranks}; layers {layer_dims}, {args.hidden} hidden, "
           f"{output} output, {args.optimizer} lr {args.lr}, batch {args.batch_size}", flush=True)
@@ -122,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
                 X_train, Y_train, layer_dims, epochs=args.epochs, lr=args.lr,
                 batch_size=args.batch_size, optimizer=args.optimizer, seed=args.seed,
                 dtype=args.dtype, backend=xp, verbose=1, checkpoint=args.checkpoint, comm=comm,
-                parallel=args.parallel,
+                parallel=parallel, mesh=mesh,
                 checkpoint_every=args.checkpoint_every, resume=args.resume, **net,
                 restart=args.force and not args.resume and args.checkpoint is not None,
                 # Your own data's held-out split shows beside training (bar, curves).
@@ -132,8 +131,8 @@ def run(args: argparse.Namespace) -> int:
             raise KeyboardInterrupt(_interrupted_checkpoint(args.checkpoint)) from None
         raise
     seconds = time.perf_counter() - start
-    if args.parallel == "tensor":  # each rank holds a share: the whole network goes to rank 0
-        params = gather_params(params, comm)
+    if args.parallel != "data":  # each rank holds a share: the whole network goes to rank 0
+        params = gather_params(params, comm, mesh=mesh)
     if comm is not None and comm.Get_rank() != 0:  # rank 0 reports and writes the files
         return _finished_together(args, comm, 0)
     scores = _scores(params, net, data)
@@ -195,6 +194,20 @@ def _epochs_trained(total: int, resumed_at: int | None) -> str:
     if resumed_at is None:
         return count(total)
     return f"{count(total)} ({total - resumed_at} in this run, resumed at epoch {resumed_at})"
+
+
+def _parallel(args: argparse.Namespace, comm: Any) -> tuple[Any, tuple[int, int] | None]:
+    """fit's ``parallel`` and ``mesh`` from ``--parallel`` and ``--mesh``, checked."""
+    if args.parallel != "data" and comm is None:
+        raise ValueError(f"--parallel {args.parallel} splits the layers across processes: "
+                         f"launch it with mpiexec -n N xpnet train --parallel {args.parallel} ...")
+    if (args.parallel == "grid") != (args.mesh is not None):
+        raise ValueError("--parallel grid and --mesh N_DATA N_TENSOR go together (N_DATA x "
+                         "N_TENSOR processes, each group of N_TENSOR holding one copy of the "
+                         "network)")
+    if args.parallel == "grid":
+        return ("data", "tensor"), tuple(args.mesh)
+    return args.parallel, None
 
 
 def _checkpoint_epoch(path: pathlib.Path) -> int | None:
@@ -259,9 +272,13 @@ def add_command(commands: Any) -> None:
         help="continue from --checkpoint (same options; more --epochs allowed) if it exists")
     add("--force", action="store_true",
         help="overwrite existing --save/--plot files; start over on an existing --checkpoint")
-    add("--parallel", choices=["data", "tensor"], default="data",
-        help="under mpiexec: each process a piece of every batch (data, default) or a share of "
-             "every hidden layer (tensor: layers too wide for one device)")
+    add("--parallel", choices=["data", "tensor", "grid"], default="data",
+        help="under mpiexec: each process a piece of every batch (data, default), a share of "
+             "every hidden layer (tensor: layers too wide for one device), or both (grid, "
+             "with --mesh)")
+    add("--mesh", type=positive_int, nargs=2, metavar=("N_DATA", "N_TENSOR"),
+        help="--parallel grid: N_DATA groups of N_TENSOR processes, each group one copy of "
+             "the network split over its processes (N_DATA x N_TENSOR = the processes)")
     train_parser.set_defaults(run=run)
 
 
