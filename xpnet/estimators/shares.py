@@ -9,7 +9,6 @@ import os
 import pathlib
 from typing import Any
 
-from ..backend import to_numpy
 from ..distributed import as_transport, on_every_rank
 from ..parameters import layer_dims_of
 from ..training.tensor import gather_to_host, share_of, tensor_layout
@@ -39,11 +38,10 @@ def hold_shares(est: Any, tensor: bool) -> None:
     transport = as_transport(est.comm)
     layout = tensor_layout(layer_dims_of(est.params_), transport.rank, transport.size)
     like = est.params_["W1"]
-    est.params_ = share_of(layout, {k: to_numpy(a) for k, a in est.params_.items()}, like)
+    est.params_ = share_of(layout, est.params_, like)  # cut where they lie
     if est.optimizer_ is not None:
         arrays, values = est.optimizer_.get_state()
-        est.optimizer_.set_state(share_of(layout, {k: to_numpy(a) for k, a in arrays.items()},
-                                          like), values)
+        est.optimizer_.set_state(share_of(layout, arrays, like), values)
     est._shares = True
 
 

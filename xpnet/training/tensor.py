@@ -319,8 +319,8 @@ def joined_on_root(transport: Transport, arrays: Mapping[str, Array], L: int
 
 
 def share_of(layout: TensorLayout, arrays: Mapping[str, Any], like: Array) -> dict[str, Array]:
-    """This rank's share of whole (host) ``arrays`` named as in :func:`joined_on_root`,
-    as arrays of ``like``'s library and device."""
+    """This rank's share of whole ``arrays`` (on the host, or of ``like``'s library) named as
+    in :func:`joined_on_root`, as arrays of ``like``'s library and device."""
     share = {}
     for name, whole in arrays.items():
         key = _parameter_key(name)
@@ -331,8 +331,17 @@ def share_of(layout: TensorLayout, arrays: Mapping[str, Any], like: Array) -> di
         else:
             lo, hi = layout.units(l)
             part = whole[lo:hi, :]
-        share[name] = to_device_of(part.copy(), like)  # a copy: not a view of the whole
+        share[name] = _own_copy(part, like)
     return share
+
+
+def _own_copy(part: Any, like: Array) -> Array:
+    """``part`` of a whole array, copied (a view would keep the whole alive) as an array of
+    ``like``'s library and device: where it lies, or from the host."""
+    xp = namespace_of(like=like)
+    if namespace_of(part=part) is xp:
+        return xp.asarray(part, copy=True)
+    return to_device_of(part.copy(), like)  # a host array's part: its own memory first
 
 
 def _parameter_key(name: str) -> str:
@@ -346,15 +355,7 @@ def shard_params(params: Mapping[str, Array], comm: Any) -> dict[str, Array]:
 
     transport = as_transport(comm)
     layout = tensor_layout(layer_dims_of(params), transport.rank, transport.size)
-    share = {}
-    xp = namespace_of(**params)
-    for l in range(1, layout.L + 1):
-        (r0, r1), (c0, c1) = layout.weight_span(l)
-        lo, hi = layout.units(l)
-        W_key, b_key = layer_keys(l)
-        share[W_key] = xp.asarray(params[W_key][r0:r1, c0:c1], copy=True)
-        share[b_key] = xp.asarray(params[b_key][lo:hi, :], copy=True)
-    return share
+    return share_of(layout, params, params[layer_keys(1)[0]])
 
 
 def _share_keys(params: Mapping[str, Array]) -> list[str]:
