@@ -52,6 +52,16 @@ def test_softmax_columns_sum_to_one_for_extreme_logits(xp):
     assert np.all(np.isfinite(A)) and np.all(A >= 0)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_softmax_of_logits_spanning_more_than_the_float_range(xp, dtype):
+    # Z - max(Z) overflows here (largest - (-largest)): the softmax must still be exact and
+    # warning-free (pytest turns warnings into errors), the far-below logits giving 0.
+    big = float(np.finfo(dtype).max)
+    Z = xpnet.asarray([[big, -big, -big, 1.0], [-big, big, -0.5 * big, 1.0]], xp, dtype)
+    A = xpnet.to_numpy(ACTIVATIONS["softmax"].forward(Z))
+    np.testing.assert_array_equal(A, np.array([[1, 0, 0, 0.5], [0, 1, 1, 0.5]], dtype=dtype))
+
+
 def test_unknown_activation_lists_the_valid_names():
     with pytest.raises(ValueError, match="unknown hidden activation 'gelu'; valid names are: "
                                          "identity, leaky_relu, relu, sigmoid, softmax, tanh"):

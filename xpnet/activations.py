@@ -14,6 +14,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 from .backend import array_namespace, in_place
@@ -114,12 +115,27 @@ def _identity_backward(dA: Array, A: Array) -> Array:
 def softmax(Z: Array) -> Array:
     """Column-wise softmax (each column is one sample); stable for any finite ``Z``."""
     xp = array_namespace(Z)
-    # exp(Z - max): the largest exponent is 0, so exp cannot overflow. Z - max itself can
-    # (logits spanning more than the float range), so it is taken in halves, which are
-    # exact and cannot overflow, and clipped where exp(2 * half) is 0 anyway.
-    half = Z * 0.5 - xp.max(Z, axis=0, keepdims=True) * 0.5
-    E = xp.exp(xp.maximum(half, -400.0) * 2.0)
+    M = xp.max(Z, axis=0, keepdims=True)
+    # exp(Z - M): the largest exponent is 0, so exp cannot overflow. Z - M itself can, for
+    # logits spanning more than the dtype's range; Z is first raised to max(M, 0) - (the
+    # largest float), which leaves every Z whose exp is not 0 unchanged.
+    floor = xp.maximum(M, 0.0) - _largest_float(xp, Z.dtype)
+    E = xp.exp(in_place(xp.maximum(Z, floor), operator.sub, M))
     return in_place(E, operator.truediv, xp.sum(E, axis=0, keepdims=True))
+
+
+def _largest_float(xp: ModuleType, dtype: Any) -> float:
+    """``xp.finfo(dtype).max`` as a Python float, remembered per namespace and dtype."""
+    # Keyed by both: some libraries' dtypes hash as NumPy's do but must not be compared with them.
+    key = (xp, dtype)
+    try:
+        return _LARGEST[key]
+    except KeyError:
+        largest = _LARGEST[key] = float(xp.finfo(dtype).max)
+        return largest
+
+
+_LARGEST: dict[tuple[ModuleType, Any], float] = {}
 
 
 def _softmax_backward(dA: Array, A: Array) -> Array:

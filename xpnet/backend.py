@@ -345,13 +345,13 @@ def is_writeable(x: Any) -> bool:
     return array_api_compat.is_writeable_array(x)
 
 
-_IN_PLACE = {operator.add: operator.iadd, operator.mul: operator.imul,
+_IN_PLACE = {operator.add: operator.iadd, operator.sub: operator.isub, operator.mul: operator.imul,
              operator.truediv: operator.itruediv}
 
 
 def in_place(owned: Any, op: Callable[[Any, Any], Any], other: Any) -> Any:
-    """``op(owned, other)`` (``operator.add``, ``mul`` or ``truediv``), written into ``owned``
-    where its library allows (a new array where arrays are immutable, as in JAX).
+    """``op(owned, other)`` (``operator.add``, ``sub``, ``mul`` or ``truediv``), written
+    into ``owned`` where its library allows (a new array where arrays are immutable, as in JAX).
 
     ``owned`` must be an array of the caller's own: it is overwritten. Writing in place
     saves allocating (and touching) one more array of its size.

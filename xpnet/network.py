@@ -305,13 +305,9 @@ _GRADIENTS_CHECKED: dict[tuple, tuple[tuple[str, ...], Any, float]] = {}
 
 def _gradients_layout(params: Mapping[str, Array], grads: Mapping[str, Array]) -> tuple | None:
     """What :func:`_check_gradients` reads, as a key; None where it cannot be had."""
-    layout = network_layout(params)
-    if layout is None:
-        return None
-    try:
-        return layout + tuple([array_layout(grads[gradient_key(entry[0])]) for entry in layout])
-    except (KeyError, AttributeError):  # a gradient missing or not an array: checked in full
-        return None
+    # Every entry of grads (dA too): the same layout of both dicts passes or fails alike.
+    layout, grads_layout = network_layout(params), network_layout(grads)
+    return None if layout is None or grads_layout is None else (layout, grads_layout)
 
 
 def _check_gradients(params: Mapping[str, Array], grads: Mapping[str, Array]

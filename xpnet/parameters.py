@@ -8,25 +8,30 @@ input of layer ``l``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from array_api_compat import is_array_api_obj
 
 from .backend import array_namespace, host_copy, to_device_of, to_numpy
-from .memo import array_layout, remembered
+from .memo import remembered
 
 
+# The key helpers are asked several times per layer and step: their strings are made once.
+@functools.lru_cache(maxsize=1024)
 def layer_keys(l: int) -> tuple[str, str]:
     """The parameter keys of layer ``l`` (1-based): ``("W{l}", "b{l}")``."""
     return f"W{l}", f"b{l}"
 
 
+@functools.lru_cache(maxsize=1024)
 def gradient_key(key: str) -> str:
     """The gradient key of a parameter key: ``"W1"`` -> ``"dW1"``."""
     return f"d{key}"
 
 
+@functools.lru_cache(maxsize=1024)
 def gradient_keys(l: int) -> tuple[str, str, str]:
     """The gradient keys produced by layer ``l``: ``("dA{l-1}", "dW{l}", "db{l}")``."""
     return f"dA{l - 1}", f"dW{l}", f"db{l}"
@@ -84,7 +89,8 @@ def network_layout(params: Any) -> tuple | None:
     if type(params) is not dict:
         return None
     try:
-        return tuple((key, *array_layout(v)) for key, v in params.items())
+        # xpnet.memo.array_layout's fields, written out: this runs on every public step.
+        return tuple([(key, type(v), v.shape, v.dtype) for key, v in params.items()])
     except AttributeError:  # not an array: checked in full
         return None
 

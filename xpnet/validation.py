@@ -65,6 +65,8 @@ def check_fraction(value: Any, argument: str, allow_zero: bool = True) -> float:
 
 def check_non_negative(value: Any, argument: str) -> float:
     """A finite Python float >= 0."""
+    if type(value) is float and 0 < value < math.inf:  # the common case, first
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{argument} must be a number, not {type(value).__name__}")
     if not math.isfinite(value) or value < 0:
@@ -74,6 +76,8 @@ def check_non_negative(value: Any, argument: str) -> float:
 
 def check_positive(value: Any, argument: str) -> float:
     """A finite, positive Python float (a Python scalar never changes an array's dtype)."""
+    if type(value) is float and 0 < value < math.inf:  # the common case, first
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{argument} must be a number, not {type(value).__name__}")
     if not math.isfinite(value) or value <= 0:

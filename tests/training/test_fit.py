@@ -185,6 +185,17 @@ def test_without_restore_on_nan_no_weights_are_copied_and_none_restored(monkeypa
         xpnet.fit(X_MOONS, Y_MOONS, [2, 1], epochs=1, restore_on_nan="no", verbose=0)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("sign", [1.0, -1.0], ids=["positive", "negative"])
+def test_a_weight_past_the_safe_size_is_caught_whichever_its_sign(sign):
+    # Finite, but its products can overflow: past sqrt(largest float) on either side the
+    # epoch's check stops the run, even where the clipped loss stays finite.
+    params = xpnet.init_params([2, 3, 1], seed=0)
+    params["W1"][0, 0] = sign * 1e160
+    with pytest.raises(xpnet.TrainingDivergedError, match="weights grew too large"):
+        xpnet.fit(X_MOONS, Y_MOONS, [2, 3, 1], epochs=2, lr=1e-300, params=params, verbose=0)
+
+
 def test_early_stopping_resumed_from_a_checkpoint_keeps_its_best_weights_on_the_host():
     stopper = xpnet.training.EarlyStopping(2, "loss")
     strict = load_backend("array_api_strict")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..backend import asarray, namespace_of, to_numpy
+from ..backend import array_namespace, asarray, to_numpy
 from ..network import forward
 from .run import TrainingRun
 from .step import backward_and_update
@@ -24,7 +24,7 @@ def train_epoch(run: TrainingRun, epoch: int, before_update: Callable[[], None]
     at the end. ``before_update`` is called before every update
     (the copy of the weights taken at the epoch's start may still be reading them)."""
     o = run.options
-    xp = namespace_of(X=run.X)
+    xp = array_namespace(run.X)
     lr = o.schedule(o.lr, epoch)
     m = run.X.shape[1]
     host_order, order = epoch_order(run, xp)
@@ -56,21 +56,21 @@ def train_epoch(run: TrainingRun, epoch: int, before_update: Callable[[], None]
 def epoch_logs(run: TrainingRun, metrics: dict[str, Array], batch_losses: Array, lr: float
                ) -> tuple[dict[str, float], list[float], bool]:
     """The epoch's ``metrics`` (device scalars) and batch losses as Python floats, brought
-    back in one transfer with the largest weight; returns what :func:`train_epoch` does."""
-    xp = namespace_of(X=run.X)
+    back in one transfer with each parameter's extremes; returns what :func:`train_epoch` does."""
+    xp = array_namespace(run.X)
     # Overflowing weights are caught here even when the clipped loss stays finite: past
-    # sqrt(largest float) a layer's products can overflow (NaN compares false below).
-    # max(max, -min) rather than max(abs): no weight-sized temporary (NaN still propagates).
-    metrics["largest_weight"] = xp.max(xp.stack([xp.maximum(xp.max(a), -xp.min(a))
-                                                 for a in run.params.values()]))
-    # The epoch's one device -> host transfer: every metric and the batches' losses at once.
-    values = to_numpy(xp.concat([xp.stack([xp.asarray(v, dtype=run.X.dtype)
-                                           for v in metrics.values()]), batch_losses])).tolist()
-    weights_finite = values[len(metrics) - 1] <= run.largest_safe_weight
+    # sqrt(largest float) a layer's products can overflow. Each array's max and min rather
+    # than max(abs): no weight-sized temporary (and NaN compares false below).
+    extremes = [extreme(a) for a in run.params.values() for extreme in (xp.max, xp.min)]
+    scalars = [xp.asarray(v, dtype=run.X.dtype) for v in metrics.values()] + extremes
+    # The epoch's one device -> host transfer: every metric, the extremes and the batches' losses.
+    values = to_numpy(xp.concat([xp.stack(scalars), batch_losses])).tolist()
+    n = len(metrics)
+    weights_finite = all(abs(v) <= run.largest_safe_weight for v in values[n:len(scalars)])
     if run.tensor is not None:  # each rank checked its own share of the weights
         weights_finite = run.tensor.all_ranks(weights_finite)
-    logs = {**dict(zip(metrics, values[:len(metrics) - 1])), "lr": lr}
-    return logs, values[len(metrics):], weights_finite
+    logs = {**dict(zip(metrics, values[:n])), "lr": lr}
+    return logs, values[len(scalars):], weights_finite
 
 
 def _validation_metrics(run: TrainingRun) -> dict[str, Array]:

@@ -29,5 +29,7 @@ def announce(line: str, verbose: int) -> None:
 
 def show_metrics(bar: tqdm, logs: Mapping[str, float]) -> None:
     """Advance the bar by one epoch and show the epoch's metrics."""
+    if bar.disable:  # nothing shown: the metrics need no formatting (every epoch of every fit)
+        return
     bar.set_postfix({name: f"{value:.4g}" for name, value in logs.items()}, refresh=False)
     bar.update(1)
