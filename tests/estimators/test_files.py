@@ -99,3 +99,23 @@ def test_a_file_written_before_loads_predicts_as_then_and_saves_the_same(tmp_pat
     for key, value in params.items():
         np.testing.assert_array_equal(params_again[key], value)
         assert params_again[key].dtype == value.dtype
+
+
+@pytest.mark.filterwarnings("ignore::xpnet.estimators.sklearn_base.ConvergenceWarning")
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_a_loaded_estimator_keeps_its_loss(tmp_path, Estimator, solver):
+    if solver == "lbfgs":
+        pytest.importorskip("scipy")
+    X, labels = blobs()
+    y = labels if Estimator is MLPClassifier else X[:, 0] - X[:, 1]
+    model = Estimator(hidden_layer_sizes=(5,), solver=solver, max_iter=4, random_state=0,
+                      backend="numpy").fit(X, y)
+    loaded = xpnet.load(model.save(tmp_path / "model.npz"))
+    assert loaded.loss_ == model.loss_ and loaded.loss_curve_ == model.loss_curve_
+
+
+@pytest.mark.parametrize("name", list(EARLIER_FILES))
+def test_a_file_written_before_loads_with_the_last_loss_of_its_curve(name):
+    loaded = xpnet.load(DATA / name)
+    assert loaded.loss_curve_ and loaded.loss_ == loaded.loss_curve_[-1]

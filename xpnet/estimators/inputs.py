@@ -88,6 +88,15 @@ def check_feature_names(estimator: Any, X: Any, reset: bool) -> None:
                          f"{missing} (same names in another order count as different)")
 
 
+def check_n_features(estimator: Any, n_features: int, reset: bool) -> None:
+    """Record ``X``'s feature count (``reset``), or compare it with that of the fit."""
+    if reset:
+        estimator.n_features_in_ = n_features
+    elif n_features != estimator.n_features_in_:
+        raise ValueError(f"X has {n_features} features, but {type(estimator).__name__} is "
+                         f"expecting {estimator.n_features_in_} features as input.")
+
+
 def call_seed(random_state: Any, epochs_done: int) -> int:
     """The seed of one fit call from scikit-learn's ``random_state``: an int moves on with
     the epochs done (each partial_fit shuffles differently), a RandomState draws one, None

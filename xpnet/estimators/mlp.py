@@ -36,7 +36,8 @@ from ..training.ranks import check_parallel
 from ..training.tensor import sharded_forward_prop
 from ..validation import check_count, check_flag, check_non_negative, check_positive, working_dtype
 from . import files, lbfgs, shares
-from .inputs import call_seed, check_feature_names, checked_sample_weight, densified
+from .inputs import (call_seed, check_feature_names, check_n_features, checked_sample_weight,
+                     densified)
 from .reals import check_finite_cast, device_reals, host_reals
 from .sklearn_base import BaseEstimator, ConvergenceWarning, NotFittedBase
 from .stopping import (EpochRule, SklearnRate, check_patience, penalty_scale, sklearn_optimizer,
@@ -44,7 +45,6 @@ from .stopping import (EpochRule, SklearnRate, check_patience, penalty_scale, sk
 
 Array = Any
 
-# scikit-learn's activation names, and xpnet's own.
 # scikit-learn's name for the sigmoid, then xpnet's own hidden-layer activations.
 _ACTIVATION_NAMES = {"logistic": "sigmoid", **{name: name for name, kind in ACTIVATIONS.items()
                                                if kind.hidden_layer}}
@@ -309,7 +309,7 @@ class _MLPBase(BaseEstimator):
             if count == 0:
                 raise ValueError(f"Found array with 0 {what}(s) (shape={tuple(X.shape)}) while a "
                                  "minimum of 1 is required.")
-        self._check_n_features(n_features, reset)
+        check_n_features(self, n_features, reset)
         # A new model computes in the requested dtype, else in the data's float32/float64;
         # a fitted one in the dtype of its parameters.
         dtype = working_dtype(xp, X.dtype, self.dtype) if reset else self.params_["W1"].dtype
@@ -319,13 +319,6 @@ class _MLPBase(BaseEstimator):
             Xt = asarray(X, xp, dtype).T if is_host_data(X) else xp.astype(X, dtype, copy=False).T
         check_finite_cast(Xt, X, "X")
         return Xt
-
-    def _check_n_features(self, n_features: int, reset: bool) -> None:
-        if reset:
-            self.n_features_in_ = n_features
-        elif n_features != self.n_features_in_:
-            raise ValueError(f"X has {n_features} features, but {type(self).__name__} is expecting "
-                             f"{self.n_features_in_} features as input.")
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "params_"):
@@ -379,6 +372,9 @@ class _MLPBase(BaseEstimator):
                  "out_activation_": self.out_activation_, "history_": self.history_.as_dict()}
         if hasattr(self, "feature_names_in_"):  # absent otherwise, as in files of earlier versions
             state["feature_names_in_"] = self.feature_names_in_.tolist()
+        # loss_ where it is not the last of loss_curve_; else left out, as in earlier files
+        if self.loss_ is not None and self.loss_curve_[-1:] != [self.loss_]:
+            state["loss_"] = float(self.loss_)
         return state
 
     def _restore(self, fitted: Mapping[str, Any], params: dict[str, Array]) -> None:
@@ -386,6 +382,8 @@ class _MLPBase(BaseEstimator):
         for name in ("n_features_in_", "loss_curve_", "n_iter_", "n_layers_", "out_activation_"):
             setattr(self, name, fitted[name])
         self._output = fitted["out_activation_"]
+        # In the file only where it is not the last of loss_curve_ (lbfgs's is SciPy's result).
+        self.loss_ = fitted.get("loss_", self.loss_curve_[-1] if self.loss_curve_ else None)
         if "feature_names_in_" in fitted:
             self.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
         # The solver's own state is not kept (as the optimizer's): it restarts, as after
