@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -12,14 +13,15 @@ from .inputs import checked_sample_weight
 from .lbfgs import stochastic_only
 from .mlp import Array, _MLPBase
 from .reals import check_finite_cast, device_reals, host_reals
-from .sklearn_base import RegressorMixin
+from .sklearn_base import DataConversionWarning, RegressorMixin
 
 
 @files.loadable
 class MLPRegressor(RegressorMixin, _MLPBase):
     """A multi-layer perceptron regressor with scikit-learn's interface.
 
-    Identity output, squared-error loss; ``y`` may be 1-D or ``(n_samples, n_outputs)``.
+    Identity output, squared-error loss; ``y`` may be 1-D or ``(n_samples, n_outputs)``
+    (one column is one output, with scikit-learn's ``DataConversionWarning``).
     Parameters and fitted attributes as in :class:`MLPClassifier` (without ``classes_``).
     """
 
@@ -41,9 +43,12 @@ class MLPRegressor(RegressorMixin, _MLPBase):
         y = host_reals(y, "y") if is_host_data(y) else device_reals(y, "y")
         if y.ndim not in (1, 2) or y.shape[0] != n_samples:
             raise ValueError(f"y must have one row per sample ({n_samples}), got shape {tuple(y.shape)}")
+        if y.ndim == 2 and y.shape[1] == 1:  # as scikit-learn: one output, predicted as a vector
+            warnings.warn("A column-vector y was passed when a 1d array was expected; "
+                          "use y.ravel()", DataConversionWarning, stacklevel=5)
+            y = namespace_of(y=y).reshape(y, (n_samples,))
         if reset:
             self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
-            self._y_is_1d = y.ndim == 1
         with np.errstate(over="ignore"):  # values beyond the dtype's range: reported just below
             Y = asarray(y, xp, dtype)
         check_finite_cast(Y, y, "y")
@@ -53,17 +58,20 @@ class MLPRegressor(RegressorMixin, _MLPBase):
         return _r2(to_numpy(Y).T, to_numpy(AL).T, weights)
 
     def _fitted_state(self):
-        return {**super()._fitted_state(), "n_outputs_": self.n_outputs_, "y_is_1d": self._y_is_1d}
+        # y_is_1d: what earlier versions predicted a vector for (any one output now)
+        return {**super()._fitted_state(), "n_outputs_": self.n_outputs_,
+                "y_is_1d": self.n_outputs_ == 1}
 
     def _restore(self, fitted, params):
         super()._restore(fitted, params)
-        self.n_outputs_, self._y_is_1d = fitted["n_outputs_"], fitted["y_is_1d"]
+        self.n_outputs_ = fitted["n_outputs_"]
 
     def predict(self, X: Any) -> Array:
-        """Predicted values, ``(n_samples,)`` or ``(n_samples, n_outputs)``, on the model's backend."""
+        """Predicted values on the model's backend: ``(n_samples,)`` for one output (whatever
+        the shape of ``y``, as scikit-learn's), else ``(n_samples, n_outputs)``."""
         AL = self._network_output(X)
         xp = namespace_of(AL=AL)
-        return AL[0, :] if self._y_is_1d else xp.asarray(AL.T, copy=True)
+        return AL[0, :] if self.n_outputs_ == 1 else xp.asarray(AL.T, copy=True)
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """The coefficient of determination R^2 (averaged over outputs; weighted by
