@@ -170,3 +170,29 @@ def test_a_failed_continuation_leaves_the_weights_and_the_optimizer_as_they_were
     for key, value in weights.items():
         np.testing.assert_array_equal(model.params_[key], value)
     assert model.optimizer_.get_state()[1] == state
+
+
+@pytest.mark.filterwarnings("ignore::xpnet.estimators.sklearn_base.ConvergenceWarning")
+@pytest.mark.parametrize("before, after", [("float64", "float32"), ("float32", "float64")])
+@pytest.mark.parametrize("solver, continue_with", [
+    ("adam", "warm_start"), ("sgd", "warm_start"), ("lbfgs", "warm_start"),
+    ("adam", "partial_fit"), ("sgd", "partial_fit")])
+def test_a_dtype_set_after_fit_is_the_one_training_continues_in(solver, continue_with, before,
+                                                                 after):
+    X, y = blobs()
+    model = MLPClassifier(hidden_layer_sizes=(8,), solver=solver, max_iter=3, random_state=0,
+                          backend="numpy", dtype=before, warm_start=continue_with == "warm_start")
+    model.fit(X, y)
+    loss, weights = model.loss_, {key: np.array(value) for key, value in model.params_.items()}
+    model.set_params(dtype=after, max_iter=1)
+    model.partial_fit(X, y) if continue_with == "partial_fit" else model.fit(X, y)
+    assert {value.dtype for value in model.params_.values()} == {np.dtype(after)}
+    assert model.predict_proba(X).dtype == np.dtype(after)
+    if solver == "lbfgs":  # one more iteration from the weights reached: a lower loss
+        assert model.loss_ < loss
+    else:  # one step of 150 samples from the weights reached, not new ones
+        assert len(model.loss_curve_) == 4
+        for key, value in weights.items():
+            np.testing.assert_allclose(model.params_[key], value, atol=0.05)
+        arrays, _ = model.optimizer_.get_state()
+        assert {a.dtype for a in arrays.values()} <= {np.dtype(after)}

@@ -38,7 +38,7 @@ from ..validation import check_count, check_flag, check_non_negative, check_posi
 from . import files, lbfgs, shares
 from .inputs import (call_seed, check_feature_names, check_n_features, checked_sample_weight,
                      densified)
-from .reals import check_finite_cast, device_reals, host_reals
+from .reals import check_finite_cast, device_reals, follow_dtype, host_reals
 from .sklearn_base import BaseEstimator, ConvergenceWarning, NotFittedBase
 from .stopping import (EpochRule, SklearnRate, check_patience, penalty_scale, sklearn_optimizer,
                        split_validation, start_bookkeeping, verbosity)
@@ -164,6 +164,8 @@ class _MLPBase(BaseEstimator):
                                       "not on a grid of both; train a grid with xpnet.fit(..., "
                                       "parallel=('data', 'tensor'), mesh=(n_data, n_tensor))")
         xp = self._namespace(X, reset)
+        if not reset:  # a dtype set since the last fit: the model continues in it
+            follow_dtype(self, xp)
         if self.solver == "lbfgs":
             lbfgs.check_backend(xp, self.comm)
         Xt = self._network_input(X, xp, reset)

@@ -1,4 +1,5 @@
-"""Host and device data checked into real numbers: what the estimators take as ``X`` and ``y``."""
+"""Host and device data checked into real numbers: what the estimators take as ``X`` and ``y``;
+and a fitted model moved to the dtype it is set to continue in."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import dtype_name, namespace_of
-from ..validation import check_finite
+from ..validation import check_finite, float_dtype
 
 Array = Any
 
@@ -47,3 +48,18 @@ def check_finite_cast(converted: Array, original: Array, name: str) -> None:
         raise ValueError(f"{name} holds values beyond the range of {dtype_name(converted.dtype)}, "
                          f"the model's dtype; scale {name} or use dtype='float64'")
     check_finite(converted, name)
+
+
+def follow_dtype(est: Any, xp: Any) -> None:
+    """Before a fitted ``est`` trains on (``warm_start=True`` or ``partial_fit``): its weights
+    and its optimizer's state cast to its ``dtype`` setting, where that was changed since
+    (``dtype=None``: the model keeps the dtype it has)."""
+    if est.dtype is None:
+        return
+    dtype = float_dtype(xp, est.dtype)
+    if est.params_["W1"].dtype == dtype:
+        return
+    est.params_ = {key: xp.astype(value, dtype) for key, value in est.params_.items()}
+    if getattr(est, "optimizer_", None) is not None:
+        arrays, values = est.optimizer_.get_state()
+        est.optimizer_.set_state({key: xp.astype(a, dtype) for key, a in arrays.items()}, values)
