@@ -253,6 +253,16 @@ def test_params_with_non_string_keys_are_refused():
         xpnet.forward_prop(np.zeros((2, 1)), {1: np.zeros((1, 2)), "b1": np.zeros((1, 1))})
 
 
+def test_backprop_refuses_an_AL_from_another_forward_pass(xp):
+    params = xpnet.init_params([3, 4, 1], backend=xp)
+    X = xpnet.asarray(np.random.RandomState(0).randn(3, 60), xp)
+    _, caches = xpnet.forward_prop(X, params)
+    AL, _ = xpnet.forward_prop(X[:, :30], params)
+    with pytest.raises(ValueError, match=r"AL is shaped \(1, 30\) but the caches' output layer "
+                                         r"\(1, 60\); pass the AL and the caches"):
+        xpnet.backprop(AL, xpnet.asarray(np.ones((1, 30)), xp), caches)
+
+
 def test_jax_without_64_bit_mode_trains_in_float32():
     # JAX's default mode has no float64: the defaults must fall back to float32, not fail.
     pytest.importorskip("jax")

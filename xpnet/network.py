@@ -253,6 +253,11 @@ def backprop(AL: Array, Y: Array, caches: Sequence[LayerCache], *,
                             "caches returned by forward_prop")
     if not caches:
         raise ValueError("caches is empty; pass the caches returned by forward_prop")
+    shape = getattr(AL, "shape", None)  # (not an array: match_labels says so)
+    if shape is not None and shape != caches[-1].A.shape:  # metadata only: nothing waits
+        raise ValueError(f"AL is shaped {tuple(shape)} but the caches' output layer "
+                         f"{tuple(caches[-1].A.shape)}; pass the AL and the caches returned by "
+                         "one forward_prop call")
     return backward(AL, match_labels(AL, Y), caches, input_gradient)
 
 

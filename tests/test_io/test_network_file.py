@@ -2,6 +2,8 @@
 headers that do not describe the arrays are refused."""
 
 import os
+import subprocess
+import sys
 import tempfile
 
 import array_api_compat
@@ -48,6 +50,23 @@ def test_params_saved_on_one_backend_load_identically_on_another(xp, target, dty
         assert backend_name(array_api_compat.array_namespace(loaded[key])) == backend_name(target_xp)
         assert dtype_name(loaded[key].dtype) == dtype
         np.testing.assert_array_equal(xpnet.to_numpy(loaded[key]), value)
+
+
+def test_a_float64_file_is_not_silently_narrowed_on_jax_without_64_bit_types(tmp_path):
+    # JAX's default mode has no float64: loading must refuse, naming the file and the fix,
+    # not hand back float32 weights that predict different numbers.
+    pytest.importorskip("jax")
+    path = tmp_path / "model.npz"
+    save_params(path, xpnet.init_params([2, 3, 1]))
+    code = ("import xpnet\n"
+            f"try:\n    xpnet.load_params({str(path)!r}, backend='jax')\n"
+            "except ValueError as error:\n    print(error)\n")
+    env = {k: v for k, v in os.environ.items() if k != "JAX_ENABLE_X64"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert f"cannot load {path} as saved (W1 is float64)" in result.stdout
+    assert "JAX_ENABLE_X64=1" in result.stdout and "backend='numpy'" in result.stdout
 
 
 def test_load_params_uses_the_selected_backend_by_default(tmp_path):
