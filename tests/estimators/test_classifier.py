@@ -5,6 +5,7 @@ import pytest
 
 import xpnet
 from xpnet.estimators import MLPClassifier
+from xpnet.estimators.sklearn_base import DataConversionWarning
 
 from .conftest import blobs
 
@@ -81,3 +82,17 @@ def test_a_multilabel_model_saves_loads_and_refuses_single_labels_later(tmp_path
         model.partial_fit(X, Y[:, 0])
     with pytest.raises(ValueError, match="must hold only 0 and 1"):
         MLPClassifier().fit(X, Y * 2)
+
+
+@pytest.mark.filterwarnings("ignore::xpnet.estimators.sklearn_base.ConvergenceWarning")
+@pytest.mark.parametrize("call", ["fit", "partial_fit", "score"])
+def test_a_column_y_warning_points_at_the_callers_line(call):
+    X = np.random.RandomState(0).uniform(-1, 1, (40, 2))
+    y = (X[:, :1] > X[:, 1:]).astype(int)  # a column: (40, 1)
+    model = MLPClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=0)
+    if call == "score":
+        model.fit(X, y.ravel())
+    arguments = {"partial_fit": {"classes": [0, 1]}}.get(call, {})
+    with pytest.warns(DataConversionWarning, match="y.ravel") as caught:
+        getattr(model, call)(X, y, **arguments)
+    assert [w.filename for w in caught if w.category is DataConversionWarning] == [__file__]

@@ -74,7 +74,7 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
                            sample_weight=sample_weight)
 
     def _encode_targets(self, y, n_samples, xp, dtype, reset, classes):
-        y = self._labels(y, n_samples)
+        y = self._labels(y, n_samples, warn_from=6)  # fit/partial_fit -> _fit -> ... -> here
         if reset:
             self._label_indicator = y.ndim == 2
         elif self._multilabel != (y.ndim == 2):
@@ -113,11 +113,12 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
             hits = to_numpy(class_indices(AL)) == to_numpy(class_indices(Y))
         return float(np.average(hits, weights=weights))
 
-    def _labels(self, y: Any, n_samples: int) -> np.ndarray:
+    def _labels(self, y: Any, n_samples: int, warn_from: int) -> np.ndarray:
+        # warn_from: the stack level of the user's call, where a warning should point.
         y = to_numpy(y) if not is_host_data(y) else np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
             warnings.warn("A column-vector y was passed when a 1d array was expected; "
-                          "use y.ravel()", DataConversionWarning, stacklevel=4)
+                          "use y.ravel()", DataConversionWarning, stacklevel=warn_from)
             y = y.ravel()
         if np.iscomplexobj(y):
             raise ValueError(f"Complex data not supported: y has dtype {y.dtype}; class labels must "
@@ -182,7 +183,7 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Mean accuracy of ``predict(X)`` against ``y`` (weighted by ``sample_weight``)."""
         predicted = to_numpy(self.predict(X))
-        truth = self._labels(y, predicted.shape[0])
+        truth = self._labels(y, predicted.shape[0], warn_from=3)
         weights = checked_sample_weight(sample_weight, predicted.shape[0])
         if self._multilabel:  # subset accuracy, as scikit-learn's
             hits = np.all(predicted == truth.reshape(predicted.shape), axis=1)
