@@ -39,12 +39,13 @@ def activations_of(params: Mapping[str, Array], hidden: str | None,
         if given is not None and saved is not None and given != saved:
             raise ValueError(f"{name}={given!r} contradicts the model file, whose network was "
                              f"trained with {name}={saved!r}; leave {name} out to use the file's")
-        chosen.append(given or saved or "sigmoid")
+        chosen.append(given if given is not None else saved or "sigmoid")
     return chosen[0], chosen[1]
 
 
-def _standardized(X: Array, params: Mapping[str, Array]) -> Array:
-    # A model file's standardisation (means and scales of the training features).
+def standardized(X: Array, params: Mapping[str, Array]) -> Array:
+    """``X`` with the standardisation that ``params``' model file records (the means and
+    scales of the training features) applied, in the parameters' dtype; else ``X``."""
     preprocessing = (getattr(params, "description", None) or {}).get("preprocessing")
     if not preprocessing:
         return X
@@ -62,7 +63,7 @@ def network_output(X: Any, params: Mapping[str, Array], hidden: str | None = Non
     check_network(params)
     X = _like_params(X, params, "X")
     check_finite(X, "X")
-    return forward_prop(_standardized(X, params), params, hidden=hidden, output=output)[0]
+    return forward_prop(standardized(X, params), params, hidden=hidden, output=output)[0]
 
 
 def predict(X: Any, params: Mapping[str, Array], *, hidden: str | None = None,

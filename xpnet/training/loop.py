@@ -11,6 +11,7 @@ from typing import Any
 from ..backend import Backend
 from ..distributed import agree_on_flag, failures_end_the_job, on_every_rank, raised_on_every_rank
 from ..errors import ConvergenceWarning, TrainingDivergedError
+from ..evaluation import activations_of
 from ..parameters import restore_params
 from .checkpoint import Checkpointer
 from .divergence import divergence_message, numpy_float_warnings_silenced
@@ -33,7 +34,7 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
         batch_size: int | None = None, shuffle: bool = True,
         optimizer: str | Optimizer = "sgd", schedule: str | Schedule = "constant",
         weight_decay: float = 0.0, decay_per_sample: bool = False,
-        sample_weight: Any = None, hidden: str = "sigmoid", output: str = "sigmoid",
+        sample_weight: Any = None, hidden: str | None = None, output: str | None = None,
         seed: int | None = 3, scale: float | str = "auto", dtype: Any = None,
         backend: Backend | None = None, params: dict[str, Array] | None = None,
         validation_data: tuple[Any, Any] | None = None, validation_split: float = 0.0,
@@ -56,9 +57,14 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
       divides it by the batch's sample count, or weight sum: scikit-learn's ``alpha``),
       ``sample_weight`` (one weight >= 0 per sample: each mini-batch's cost is the
       weighted mean of its samples' losses);
-    - the network: ``hidden``, ``output``, ``seed``, ``scale`` (``"auto"``: ``"he"`` for
-      the relu family, else ``"xavier"``), ``dtype``, or ``params`` to continue training
-      (updated in place);
+    - the network: ``hidden``, ``output`` (None: those ``params``' model file recorded,
+      else ``"sigmoid"``), ``seed``, ``scale`` (``"auto"``: ``"he"`` for the relu family,
+      else ``"xavier"``), ``dtype``, or ``params`` to continue training (updated in place).
+      Parameters from :func:`xpnet.load_params` continue as their file describes them:
+      with its activations (naming another raises ``ValueError``) and on its input
+      standardisation, which ``X`` and the validation samples go through first, as in
+      :func:`xpnet.predict` (pass the raw features); their description then names the
+      activations trained with;
     - validation: ``validation_data=(X_val, Y_val)`` or ``validation_split`` (a fraction);
     - stopping: ``early_stopping=patience`` (on ``val_loss``, else ``loss``, improving by
       ``min_delta``; the best weights are restored), ``callbacks`` (``f(epoch, logs,
@@ -80,6 +86,8 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
       shares, the ``n_data`` groups each a piece of every mini-batch (every rank returns
       its share, the same in every group).
     """
+    # A model file's network continues with the activations its weights were trained with.
+    hidden, output = activations_of({} if params is None else params, hidden, output)
     given = dict(
         epochs=epochs, lr=lr, batch_size=batch_size, shuffle=shuffle, optimizer=optimizer,
         schedule=schedule, weight_decay=weight_decay, decay_per_sample=decay_per_sample,
@@ -103,7 +111,17 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
     # After the ranks' last collective: a warning turned into an error on rank 0 alone
     # (which warns for the job) is an ordinary exception, not a failure mid-training.
     _judge(run, history)
+    _describe_trained(run)
     return run.params, history
+
+
+def _describe_trained(run: TrainingRun) -> None:
+    # Parameters that carry a model file's description keep one true of them: the
+    # activations trained with (which the file may not have named); the standardisation
+    # stays, as the training ran on it.
+    description = getattr(run.params, "description", None)
+    if description is not None:
+        description.update(hidden=run.options.hidden, output=run.options.output.name)
 
 
 def train_run(run: TrainingRun, checkpointer: Checkpointer | None) -> History:
@@ -203,6 +221,10 @@ def train(X: Any, Y: Any, layer_dims: Sequence[int], epochs: int, lr: float, *,
     ``Y`` is fine for one output). ``cost_history`` holds one Python float per
     epoch: the cost before that epoch's update. The options are :func:`fit`'s.
     """
+    for name, value in (("hidden", hidden), ("output", output)):
+        if value is None:  # fit reads None as a model file's; train's new network has no file
+            raise TypeError(f"{name} must be an activation name (str), not None; train makes a "
+                            f"new network: pass {name}='sigmoid' or leave it out")
     params, history = fit(X, Y, layer_dims, epochs=epochs, lr=lr, optimizer="sgd", hidden=hidden,
                           output=output, seed=seed, scale=scale, dtype=dtype, backend=backend,
                           verbose=0)

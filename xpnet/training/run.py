@@ -10,6 +10,7 @@ from typing import Any
 from ..activations import Activation
 from ..backend import (asarray, contiguous, dtype_name, is_host_data, namespace_of, to_numpy,
                        wants_auto)
+from ..evaluation import standardized
 from ..network import init_params, layer_activations
 from ..parameters import layer_dims_of, layer_keys
 from ..seeding import host_rng
@@ -105,7 +106,13 @@ def prepare_run(X: Any, Y: Any, layer_dims: Sequence[int], params: dict[str, Arr
         params = init_params(layer_dims, seed=o.seed, scale=o.scale, dtype=X.dtype, backend=xp)
     else:
         _check_initial_params(params, layer_dims, X)
-    if params_given is None:
+    if params_given is not None:
+        # A model file's network was trained on standardised features: it goes on
+        # training on them, as predict standardises (column by column: before or after
+        # the validation split alike).
+        X = standardized(X, params_given)
+        X_val = None if X_val is None else standardized(X_val, params_given)
+    else:
         o.optimizer.reset()  # an instance reused from another run must not carry its state here
     m = X.shape[1]
     batch_size = m if o.batch_size is None else min(o.batch_size, m)

@@ -1,0 +1,89 @@
+"""fit continuing parameters from a model file: its activations and standardisation."""
+
+import numpy as np
+import pytest
+
+import xpnet
+from xpnet.datasets import make_moons
+
+X_MOONS, Y_MOONS = make_moons(120, noise=0.15, seed=0)
+MEAN, SCALE = [0.5, 0.25], [0.9, 0.5]
+OPTIONS = dict(epochs=6, lr=0.3, batch_size=32, seed=5, verbose=0)
+
+
+def saved_model(tmp_path, hidden="tanh", **description):
+    """A trained [2, 6, 1] network saved with ``hidden`` (None: not recorded)."""
+    params, _ = xpnet.fit(X_MOONS, Y_MOONS, [2, 6, 1], epochs=3, hidden=hidden or "tanh",
+                          verbose=0)
+    return xpnet.save_params(tmp_path / "model.npz", params, hidden=hidden, **description)
+
+
+def assert_same_weights(got, expected):
+    assert sorted(got) == sorted(expected)
+    for key in expected:
+        np.testing.assert_allclose(xpnet.to_numpy(got[key]), xpnet.to_numpy(expected[key]),
+                                   rtol=1e-12, atol=1e-14)
+
+
+def test_fit_continues_a_loaded_model_with_the_activation_its_file_records(xp, tmp_path):
+    path = saved_model(tmp_path, hidden="tanh")
+    loaded, _ = xpnet.load_params(path, backend=xp)
+    told, _ = xpnet.load_params(path, backend=xp)
+    out, _ = xpnet.fit(X_MOONS, Y_MOONS, [2, 6, 1], params=loaded, backend=xp, **OPTIONS)
+    expected, _ = xpnet.fit(X_MOONS, Y_MOONS, [2, 6, 1], params=dict(told), hidden="tanh",
+                            backend=xp, **OPTIONS)
+    assert_same_weights(out, expected)
+    assert out.description["hidden"] == "tanh"
+    np.testing.assert_array_equal(xpnet.to_numpy(xpnet.predict(X_MOONS, out)),
+                                  xpnet.to_numpy(xpnet.predict(X_MOONS, expected, hidden="tanh")))
+
+
+@pytest.mark.parametrize("named", [dict(hidden="sigmoid"), dict(output="identity")])
+def test_fit_refuses_an_activation_that_contradicts_the_model_file(tmp_path, named):
+    loaded, _ = xpnet.load_params(saved_model(tmp_path, hidden="tanh", output="sigmoid"),
+                                  backend="numpy")
+    before = {key: value.copy() for key, value in loaded.items()}
+    (name, given), = named.items()
+    with pytest.raises(ValueError, match=rf"{name}='{given}' contradicts the model file.*"
+                                         rf"{name}='(tanh|sigmoid)'"):
+        xpnet.fit(X_MOONS, Y_MOONS, [2, 6, 1], params=loaded, **named, **OPTIONS)
+    assert_same_weights(loaded, before)
+
+
+def test_fit_records_the_activation_it_trained_with_where_the_file_named_none(tmp_path):
+    loaded, _ = xpnet.load_params(saved_model(tmp_path, hidden=None), backend="numpy")
+    assert loaded.description["hidden"] is None
+    out, _ = xpnet.fit(X_MOONS, Y_MOONS, [2, 6, 1], params=loaded, hidden="tanh", **OPTIONS)
+    assert out.description["hidden"] == "tanh" and out.description["output"] == "sigmoid"
+    np.testing.assert_array_equal(xpnet.predict(X_MOONS, out),
+                                  xpnet.predict(X_MOONS, dict(out), hidden="tanh"))
+
+
+@pytest.mark.parametrize("validation", ["data", "split"])
+def test_fit_trains_a_standardised_model_on_its_standardisation_of_raw_x(xp, tmp_path,
+                                                                         validation):
+    preprocessing = {"standardize": {"mean": MEAN, "scale": SCALE}}
+    path = saved_model(tmp_path, hidden="tanh", preprocessing=preprocessing)
+    loaded, _ = xpnet.load_params(path, backend=xp)
+    plain, _ = xpnet.load_params(path, backend=xp)
+    X_std = (X_MOONS - np.reshape(MEAN, (-1, 1))) / np.reshape(SCALE, (-1, 1))
+    X_val, Y_val = make_moons(40, noise=0.15, seed=1)
+    X_val_std = (X_val - np.reshape(MEAN, (-1, 1))) / np.reshape(SCALE, (-1, 1))
+    on_raw, on_std = ((dict(validation_data=(val, Y_val)) if validation == "data"
+                       else dict(validation_split=0.25)) for val in (X_val, X_val_std))
+    out, history = xpnet.fit(X_MOONS, Y_MOONS, [2, 6, 1], params=loaded, backend=xp,
+                             **on_raw, **OPTIONS)
+    expected, expected_history = xpnet.fit(X_std, Y_MOONS, [2, 6, 1], params=dict(plain),
+                                           hidden="tanh", backend=xp, **on_std, **OPTIONS)
+    assert_same_weights(out, expected)
+    np.testing.assert_allclose(history.val_loss, expected_history.val_loss, rtol=1e-12)
+    assert out.description["preprocessing"] == preprocessing
+    np.testing.assert_array_equal(xpnet.to_numpy(xpnet.predict(X_MOONS, out)),
+                                  xpnet.to_numpy(xpnet.predict(X_std, expected, hidden="tanh")))
+
+
+def test_a_checkpoint_of_a_continued_model_records_the_file_s_activation(tmp_path):
+    loaded, _ = xpnet.load_params(saved_model(tmp_path, hidden="tanh"), backend="numpy")
+    checkpoint = tmp_path / "run.ckpt.npz"
+    xpnet.fit(X_MOONS, Y_MOONS, [2, 6, 1], params=loaded, checkpoint=checkpoint, **OPTIONS)
+    assert xpnet.load(checkpoint).hidden == "tanh"
