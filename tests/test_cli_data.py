@@ -103,6 +103,8 @@ def test_a_python_model_file_works_on_the_command_line_and_back(tmp_path):
     ("petal,sepal,species\n1,2,setosa\n1,2\n", "line 3: 2 fields, but the header row has 3"),
     ("petal,sepal,species\n1,2,setosa\n1,oops,setosa\n", "line 3: column 'sepal' holds 'oops'"),
     ("petal,sepal,species\n", "needs a header row and at least one row"),
+    ("x,sepal,x,species\n1,2,3,setosa\n", "names the columns ['x'] more than once"),
+    ("petal,sepal,species\n1,2,setosa\n1,2,\n", "line 3: the target column 'species' is blank"),
 ])
 def test_a_bad_csv_is_named_with_its_line(tmp_path, content, message):
     path = tmp_path / "bad.csv"
