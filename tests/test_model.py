@@ -141,6 +141,37 @@ def test_a_checkpoint_loads_as_the_model_of_its_run(tmp_path):
                                   xpnet.predict(X, params, hidden="tanh", output="softmax"))
 
 
+def test_a_checkpoint_loads_with_the_classes_and_preprocessing_its_run_recorded(tmp_path):
+    X, Y = xpnet.datasets.make_blobs(90, seed=0)
+    described = {"classes": ["a", "b", "c"], "metadata": {"features": ["x0", "x1"]},
+                 "preprocessing": {"standardize": {"mean": [1.0, -1.0], "scale": [2.0, 0.5]}}}
+    path = tmp_path / "run.ckpt"
+    params, _ = xpnet.fit(X, Y, [2, 6, 3], epochs=2, output="softmax", checkpoint=path,
+                          checkpoint_model=described, verbose=0, backend="numpy")
+    model = xpnet.load(path, backend="numpy")
+    assert model.classes == ["a", "b", "c"] and model.metadata["features"] == ["x0", "x1"]
+    assert model.preprocessing == described["preprocessing"] and model.metadata["epoch"] == 2
+    saved = xpnet.Model(params, output="softmax", classes=described["classes"],
+                        preprocessing=described["preprocessing"])
+    np.testing.assert_array_equal(model.predict(X), saved.predict(X))
+
+
+@pytest.mark.parametrize("described, message", [
+    ({"classes": ["a", "b"]}, "classes must be distinct str or number labels, one per output"),
+    ({"labels": ["a", "b", "c"]}, "checkpoint_model must be a dict of classes, preprocessing"),
+    ({"metadata": {"bad": float("nan")}}, "cannot hold NaN"),
+])
+def test_a_checkpoint_model_that_does_not_fit_is_refused_before_training(tmp_path, described,
+                                                                          message):
+    X, Y = xpnet.datasets.make_blobs(30, seed=0)
+    with pytest.raises((TypeError, ValueError), match=message):
+        xpnet.fit(X, Y, [2, 4, 3], epochs=1, output="softmax", checkpoint=tmp_path / "c.npz",
+                  checkpoint_model=described, verbose=0)
+    assert not list(tmp_path.iterdir())
+    with pytest.raises(ValueError, match="checkpoint_model describes .* needs checkpoint=PATH"):
+        xpnet.fit(X, Y, [2, 4, 3], epochs=1, output="softmax", checkpoint_model={}, verbose=0)
+
+
 @pytest.mark.parametrize("kind", ["checkpoint", "params", "estimator"])
 def test_load_reads_the_file_once(tmp_path, monkeypatch, kind):
     X, Y = xpnet.datasets.make_blobs(60, seed=0)

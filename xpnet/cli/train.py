@@ -121,6 +121,10 @@ def run(args: argparse.Namespace) -> int:
                 X_train, Y_train, layer_dims, epochs=args.epochs, lr=args.lr,
                 batch_size=args.batch_size, optimizer=args.optimizer, seed=args.seed,
                 dtype=args.dtype, backend=xp, verbose=1, checkpoint=args.checkpoint, comm=comm,
+                # The checkpoint predicts as the --save file does: same classes and scaling.
+                checkpoint_model=None if args.checkpoint is None else {
+                    "classes": data.classes, "preprocessing": data.preprocessing,
+                    "metadata": data.metadata},
                 parallel=parallel, mesh=mesh,
                 checkpoint_every=args.checkpoint_every, resume=args.resume, **net,
                 restart=args.force and not args.resume and args.checkpoint is not None,
