@@ -103,6 +103,8 @@ def test_a_python_model_file_works_on_the_command_line_and_back(tmp_path):
     ("petal,sepal,species\n1,2,setosa\n1,2\n", "line 3: 2 fields, but the header row has 3"),
     ("petal,sepal,species\n1,2,setosa\n1,oops,setosa\n", "line 3: column 'sepal' holds 'oops'"),
     ("petal,sepal,species\n", "needs a header row and at least one row"),
+    ("x,sepal,x,species\n1,2,3,setosa\n", "names the columns ['x'] more than once"),
+    ("petal,sepal,species\n1,2,setosa\n1,2,\n", "line 3: the target column 'species' is blank"),
 ])
 def test_a_bad_csv_is_named_with_its_line(tmp_path, content, message):
     path = tmp_path / "bad.csv"
@@ -236,3 +238,43 @@ def test_a_multilabel_estimator_file_is_refused_with_what_to_use(tmp_path):
     np.save(tmp_path / "X.npy", X)
     result = run("predict", tmp_path / "m.npz", tmp_path / "X.npy")
     assert result.returncode == 1 and "multilabel" in result.stderr and "xpnet.load" in result.stderr
+
+
+def test_a_checkpoint_of_train_predicts_and_evaluates_as_its_saved_model(tmp_path, flowers):
+    path, X, labels = flowers
+    saved, checkpoint = tmp_path / "m.npz", tmp_path / "run.ckpt.npz"
+    result = run("train", "--data", path, "--target", "species", "--epochs", "5", "--layers", "8",
+                 "--save", saved, "--checkpoint", checkpoint)
+    assert result.returncode == 0, result.stderr
+    model, resumable = xpnet.load(saved), xpnet.load(checkpoint)
+    assert resumable.classes == model.classes == ["setosa", "versicolor", "virginica"]
+    assert resumable.preprocessing == model.preprocessing and resumable.preprocessing
+    assert resumable.metadata["features"] == ["petal", "sepal"]
+    for command in (["predict"], ["predict", "--proba"], ["evaluate"]):
+        results = [run(command[0], file, path, *command[1:]) for file in (saved, checkpoint)]
+        assert [r.returncode for r in results] == [0, 0], results[1].stderr
+        assert results[1].stdout == results[0].stdout  # labels out, raw rows standardised
+
+
+def test_evaluate_refuses_a_model_without_what_its_data_needs(tmp_path, flowers):
+    path, X, labels = flowers
+    # A checkpoint that records no classes (fit's own, or of an older xpnet train).
+    indices = np.searchsorted(["setosa", "versicolor", "virginica"], labels)
+    xpnet.fit(X.T, xpnet.datasets.one_hot(indices, 3), [2, 4, 3], epochs=1, output="softmax",
+              checkpoint=tmp_path / "old.ckpt.npz", verbose=0)
+    xpnet.save_params(tmp_path / "two.npz", xpnet.init_params([2, 3, 1]), output="sigmoid")
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "five.npy", np.r_[np.zeros(len(X) - 1, int), 5])
+    with pytest.warns(Warning):
+        xpnet.MLPRegressor(hidden_layer_sizes=(3,), max_iter=2).fit(X, X).save(tmp_path / "r.npz")
+    np.save(tmp_path / "y.npy", X[:, 0])
+    cases = [
+        (["old.ckpt.npz", path, "--target", "species"],
+         "records no class labels, so it cannot match the labels of"),
+        (["two.npz", "X.npy", "--target", "five.npy"], "whole numbers 0 to 1"),
+        (["r.npz", "X.npy", "--target", "y.npy"], "has 2 outputs, but xpnet evaluate reads one"),
+    ]
+    for args, message in cases:
+        result = run("evaluate", *args, cwd=tmp_path)
+        assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+        assert message in result.stderr and "Traceback" not in result.stderr

@@ -1,4 +1,5 @@
-"""Datasets: generators, one_hot/train_test_split, the shipped digits, IDX files and MNIST.
+"""Datasets: generators, one_hot/train_test_split, the shipped digits, IDX files, MNIST and
+your own tables (read_table).
 
 Everything here is offline: MNIST is served by a tiny fake mirror on 127.0.0.1.
 """
@@ -14,7 +15,8 @@ import pytest
 
 import xpnet
 from xpnet.datasets import (DataFileError, load_digits, load_mnist, make_blobs, make_moons,
-                            make_spirals, one_hot, read_idx, train_test_split)
+                            make_spirals, one_hot, read_idx, read_table,
+                            train_test_split)
 from xpnet.datasets import digits as digits_module
 from xpnet.datasets import mnist as mnist_module
 
@@ -372,3 +374,32 @@ def test_train_test_split_holds_out_scikit_learns_samples_up_to_its_rounding(m, 
     else:  # scikit-learn takes the ceiling: one sample more, the first of xpnet's training part
         np.testing.assert_array_equal(their_test, np.append(ours_test, ours_train[0]))
         np.testing.assert_array_equal(their_train, ours_train[1:])
+
+
+# ---- your own tables ---------------------------------------------------------------------------
+
+def test_read_table_refuses_a_header_that_names_a_column_twice(tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text("x,b,x,kind\n1,2,3,yes\n4,5,6,no\n")
+    with pytest.raises(DataFileError, match=r"dup\.csv: the header row names the columns "
+                                            r"\['x'\] more than once; give each column"):
+        read_table(path)
+
+
+def test_read_table_refuses_a_blank_label_naming_its_line(tmp_path):
+    path = tmp_path / "blank.csv"
+    path.write_text("a,b,kind\n1,2,yes\n3,4, \n5,6,no\n")
+    with pytest.raises(DataFileError, match=r"blank\.csv, line 3: the target column 'kind' "
+                                            r"is blank; fill in the label or remove the row"):
+        read_table(path)
+    # Predicting needs no labels: rows whose label is still to be found are read.
+    table = read_table(path, "kind", features=["a", "b"], need_target=False)
+    assert table.y is None and table.X.tolist() == [[1, 2], [3, 4], [5, 6]]
+
+
+def test_read_table_reads_a_csv_that_starts_with_a_byte_order_mark(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes("petal,sepal,species\n1,2,setosa\n3,4,virginica\n".encode("utf-8-sig"))
+    table = read_table(path)
+    assert table.features == ["petal", "sepal"] and table.target == "species"
+    assert table.X.tolist() == [[1, 2], [3, 4]] and table.y.tolist() == ["setosa", "virginica"]

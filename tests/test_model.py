@@ -141,6 +141,37 @@ def test_a_checkpoint_loads_as_the_model_of_its_run(tmp_path):
                                   xpnet.predict(X, params, hidden="tanh", output="softmax"))
 
 
+def test_a_checkpoint_loads_with_the_classes_and_preprocessing_its_run_recorded(tmp_path):
+    X, Y = xpnet.datasets.make_blobs(90, seed=0)
+    described = {"classes": ["a", "b", "c"], "metadata": {"features": ["x0", "x1"]},
+                 "preprocessing": {"standardize": {"mean": [1.0, -1.0], "scale": [2.0, 0.5]}}}
+    path = tmp_path / "run.ckpt"
+    params, _ = xpnet.fit(X, Y, [2, 6, 3], epochs=2, output="softmax", checkpoint=path,
+                          checkpoint_model=described, verbose=0, backend="numpy")
+    model = xpnet.load(path, backend="numpy")
+    assert model.classes == ["a", "b", "c"] and model.metadata["features"] == ["x0", "x1"]
+    assert model.preprocessing == described["preprocessing"] and model.metadata["epoch"] == 2
+    saved = xpnet.Model(params, output="softmax", classes=described["classes"],
+                        preprocessing=described["preprocessing"])
+    np.testing.assert_array_equal(model.predict(X), saved.predict(X))
+
+
+@pytest.mark.parametrize("described, message", [
+    ({"classes": ["a", "b"]}, "classes must be distinct str or number labels, one per output"),
+    ({"labels": ["a", "b", "c"]}, "checkpoint_model must be a dict of classes, preprocessing"),
+    ({"metadata": {"bad": float("nan")}}, "cannot hold NaN"),
+])
+def test_a_checkpoint_model_that_does_not_fit_is_refused_before_training(tmp_path, described,
+                                                                          message):
+    X, Y = xpnet.datasets.make_blobs(30, seed=0)
+    with pytest.raises((TypeError, ValueError), match=message):
+        xpnet.fit(X, Y, [2, 4, 3], epochs=1, output="softmax", checkpoint=tmp_path / "c.npz",
+                  checkpoint_model=described, verbose=0)
+    assert not list(tmp_path.iterdir())
+    with pytest.raises(ValueError, match="checkpoint_model describes .* needs checkpoint=PATH"):
+        xpnet.fit(X, Y, [2, 4, 3], epochs=1, output="softmax", checkpoint_model={}, verbose=0)
+
+
 @pytest.mark.parametrize("kind", ["checkpoint", "params", "estimator"])
 def test_load_reads_the_file_once(tmp_path, monkeypatch, kind):
     X, Y = xpnet.datasets.make_blobs(60, seed=0)
@@ -176,3 +207,39 @@ def test_a_regressors_r2_is_the_mean_over_its_outputs_as_scikit_learn_computes_i
     report = model.evaluate(X, y)
     assert report["r2"] == pytest.approx(metrics.r2_score(y.T, predicted.T), rel=1e-12)
     assert report["mse"] == pytest.approx(metrics.mean_squared_error(y.T, predicted.T), rel=1e-12)
+
+
+def test_a_multi_output_regressor_takes_y_as_outputs_by_samples_or_the_transpose():
+    rng = np.random.RandomState(1)
+    model = xpnet.Model(xpnet.init_params([3, 4, 2], seed=0), hidden="tanh", output="identity")
+    X, y = rng.randn(3, 30), rng.randn(2, 30)
+    assert model.evaluate(X, y.T) == model.evaluate(X, y)
+    for shape in [(30,), (3, 30), (60,), (2, 15)]:  # reshaping these would pair wrong values
+        with pytest.raises(ValueError, match=r"y has shape .*the model has 2 output\(s\) and X "
+                                             r"30 samples: shape y \(2, 30\) or \(30, 2\)"):
+            model.evaluate(X, np.zeros(shape))
+
+
+def two_class_model_without_classes():
+    X = np.random.RandomState(2).randn(2, 40)
+    return xpnet.Model(xpnet.init_params([2, 3, 1], seed=0)), X, (X[0] > 0).astype(int)
+
+
+@pytest.mark.parametrize("change", [lambda y: y - 1, lambda y: y * 0.9, lambda y: y + 4,
+                                    lambda y: np.where(y == 1, "yes", "no")],
+                         ids=["minus one", "not whole", "past the classes", "strings"])
+def test_the_labels_of_a_model_without_classes_must_be_its_class_indices(change):
+    model, X, y = two_class_model_without_classes()
+    assert model.evaluate(X, y.astype(float))["accuracy"] == model.evaluate(X, y)["accuracy"]
+    with pytest.raises(ValueError, match=r"y holds .* but this model has no classes .* y must "
+                                         r"hold class indices, whole numbers 0 to 1; pass those"):
+        model.evaluate(X, change(y))
+
+
+def test_labels_not_one_per_sample_are_refused_naming_the_counts():
+    model, X, y = two_class_model_without_classes()
+    with pytest.raises(ValueError, match=r"y holds 10 labels, but X has 40 samples; give one "
+                                         r"label per sample"):
+        model.evaluate(X, y[:10])
+    with pytest.raises(ValueError, match=r"y must be 1-D, one label per sample, got shape \(2, 40\)"):
+        model.evaluate(X, np.vstack([y, y]))

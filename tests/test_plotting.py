@@ -33,6 +33,14 @@ def test_plot_history_needs_a_loss(tmp_path):
         plot_history({"loss": []}, tmp_path / "x.png")
 
 
+def test_plot_history_refuses_a_suffix_of_no_image_format(tmp_path, history):
+    pytest.importorskip("matplotlib")
+    with pytest.raises(ValueError, match=r"out\.txt: matplotlib cannot draw a 'txt' file; give "
+                                         r"a path ending in one of .*\.png"):
+        plot_history(history, tmp_path / "out.txt")
+    assert not list(tmp_path.iterdir())
+
+
 def test_missing_matplotlib_gives_the_install_command(tmp_path, history, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)

@@ -96,34 +96,47 @@ class Model:
         """Fraction of correct predictions; ``Y`` as in training (0/1 rows, or one-hot)."""
         return accuracy(X, Y, self._described)
 
-    def class_indices(self, labels: Any) -> np.ndarray:
-        """The class index of each of ``labels`` (values of ``classes``), as NumPy int64;
-        a label the model does not know raises ``ValueError`` naming it."""
-        labels = np.asarray(to_numpy(labels) if hasattr(labels, "__array_namespace__")
-                            else labels).reshape(-1)
+    def class_indices(self, labels: Any, name: str = "labels") -> np.ndarray:
+        """The class index of each of ``labels`` (values of ``classes``; without them, the
+        indices themselves: whole numbers ``0 .. n_classes - 1``), as 1-D NumPy int64; a
+        label the model does not know raises ``ValueError`` naming it (and ``name``)."""
+        labels = _on_host(labels)
+        if labels.ndim > 1 and labels.size == max(labels.shape):  # one row or one column
+            labels = labels.reshape(-1)
+        if labels.ndim != 1:
+            raise ValueError(f"{name} must be 1-D, one label per sample, got shape "
+                             f"{labels.shape}")
         if self.classes is None:
-            return labels.astype(np.int64)
+            # A sigmoid output is one unit for two classes (its probabilities: 1 - AL, AL).
+            n_out = layer_dims_of(self.params)[-1]
+            return _whole_indices(labels, 2 if self.output == "sigmoid" else n_out, name)
         index = {label: i for i, label in enumerate(self.classes)}
         unknown = sorted({str(label) for label in labels.tolist() if label not in index})
         if unknown:
-            raise ValueError(f"labels {unknown[:5]} are not among the model's classes "
+            raise ValueError(f"{name} {unknown[:5]} are not among the model's classes "
                              f"{self.classes[:20]}")
         return np.asarray([index[label] for label in labels.tolist()], dtype=np.int64)
 
     def evaluate(self, X: Any, y: Any) -> dict[str, Any]:
-        """How well the model does on ``X`` against labels ``y`` (``classes`` values):
-        ``loss``, ``accuracy`` and ``confusion`` (rows: true class, columns: predicted) for
-        a classifier; ``mse`` and ``r2`` for a regressor (``y`` shaped like its outputs,
-        or 1-D for one output)."""
+        """How well the model does on ``X`` against labels ``y`` (``classes`` values, or
+        class indices without them; one per sample): ``loss``, ``accuracy`` and
+        ``confusion`` (rows: true class, columns: predicted) for a classifier; ``mse`` and
+        ``r2`` for a regressor (``y`` shaped like its outputs ``(n_outputs, m)`` or as
+        ``(m, n_outputs)``, or 1-D for one output). A ``y`` that does not fit raises
+        ``ValueError`` naming the shape or the labels expected."""
         AL = self.output_values(X)
+        m = AL.shape[1]
         if not self.kind.classifier:
-            values, truth = to_numpy(AL), np.asarray(y, dtype=np.float64).reshape(AL.shape)
+            values, truth = to_numpy(AL), _regression_targets(y, *AL.shape)
             # R^2 per output, then their mean: scikit-learn's r2_score (and MLPRegressor.score).
             residual = np.sum((truth - values) ** 2, axis=1)
             spread = np.sum((truth - truth.mean(axis=1, keepdims=True)) ** 2, axis=1)
             r2 = np.where(spread > 0, 1.0 - residual / np.where(spread > 0, spread, 1.0), np.nan)
             return {"mse": float(residual.sum()) / truth.size, "r2": float(np.mean(r2))}
-        indices = self.class_indices(y)
+        indices = self.class_indices(y, "y")
+        if indices.shape[0] != m:
+            raise ValueError(f"y holds {indices.shape[0]} labels, but X has {m} samples; give "
+                             "one label per sample (column of X)")
         n_classes = self.kind.probabilities(AL).shape[1]
         xp = array_namespace(AL)
         Y = self.kind.targets(asarray(indices, xp), n_classes, AL.dtype)
@@ -136,3 +149,46 @@ class Model:
     def save(self, path: str | os.PathLike) -> Path:
         """Write the model to one file (:func:`xpnet.save_params`'s format); returns the path."""
         return save_params(path, self.params, **self.metadata, **self.description)
+
+
+def _on_host(values: Any) -> np.ndarray:
+    """Labels or targets as a NumPy array, from any backend or from Python lists."""
+    return np.asarray(to_numpy(values) if hasattr(values, "__array_namespace__") else values)
+
+
+def _whole_indices(labels: np.ndarray, n_classes: int, name: str) -> np.ndarray:
+    """``labels`` that are class indices, checked to be whole numbers ``0 .. n_classes - 1``:
+    a -1 or a 0.9 would otherwise index some other class, silently."""
+    if labels.dtype.kind not in "biuf":
+        bad = labels
+    else:
+        host = labels.astype(np.float64)
+        bad = labels[~(np.isfinite(host) & (host == np.round(host)) & (host >= 0)
+                       & (host < n_classes))]
+    if bad.size:
+        examples = sorted(set(bad.tolist()), key=str)[:5]
+        raise ValueError(f"{name} holds {examples}, but this model has no classes (labels) to "
+                         f"match them with, so {name} must hold class indices, whole numbers 0 "
+                         f"to {n_classes - 1}; pass those, or give the model its classes "
+                         "(Model(..., classes=[...]))")
+    return labels.astype(np.int64)
+
+
+def _regression_targets(y: Any, n_outputs: int, m: int) -> np.ndarray:
+    """A regressor's targets ``y`` as float64 ``(n_outputs, m)``: given so, or as
+    ``(m, n_outputs)``, or 1-D for one output; any other shape is refused, not reshaped."""
+    given = _on_host(y)
+    if given.dtype.kind not in "biuf":
+        raise ValueError(f"y must hold numbers, a regressor's targets, got {given.dtype} values")
+    truth = given.astype(np.float64)
+    if truth.shape != (n_outputs, m):
+        if truth.shape == (m, n_outputs) or (n_outputs == 1 and truth.shape == (m,)):
+            truth = truth.reshape(m, n_outputs).T
+        else:
+            one = f" or ({m},)" if n_outputs == 1 else ""
+            raise ValueError(f"y has shape {truth.shape}, but the model has {n_outputs} "
+                             f"output(s) and X {m} samples: shape y ({n_outputs}, {m}) or "
+                             f"({m}, {n_outputs}){one}, one target per output and sample")
+    if not np.all(np.isfinite(truth)):
+        raise ValueError("y holds NaN or infinity; remove those samples or impute their targets")
+    return truth

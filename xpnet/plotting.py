@@ -20,10 +20,9 @@ def plot_history(history: History | dict[str, Any], path: str | os.PathLike) -> 
     (``.png``, ``.svg``, ``.pdf``, ...).
     Uses matplotlib's object API, so no global plotting state is touched.
     """
-    try:
-        from matplotlib.figure import Figure
-    except ImportError as exc:
-        raise ImportError(PLOT_INSTALL_HINT) from exc
+    image_format = plot_format(path)
+    from matplotlib.figure import Figure  # (there: plot_format imported it)
+
     curves = history.as_dict() if isinstance(history, History) else dict(history)
     if not curves.get("loss"):
         raise ValueError("history has no recorded loss; pass the History returned by xpnet.fit")
@@ -43,10 +42,24 @@ def plot_history(history: History | dict[str, Any], path: str | os.PathLike) -> 
         axes.grid(alpha=0.3)
         axes.legend()
     path = pathlib.Path(path)
-    image_format = path.suffix[1:].lower() or "png"
     # Written beside the target and renamed over it: an old plot survives a failed save.
     write_atomically(path, lambda file: figure.savefig(file, format=image_format))
     return path
+
+
+def plot_format(path: str | os.PathLike) -> str:
+    """The image format that ``path``'s suffix names (``png`` without one), checked to be
+    one matplotlib writes, so that a run can refuse a bad path before it trains."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:
+        raise ImportError(PLOT_INSTALL_HINT) from exc
+    image_format = pathlib.Path(path).suffix[1:].lower() or "png"
+    supported = Figure().canvas.get_supported_filetypes()
+    if image_format not in supported:
+        raise ValueError(f"{path}: matplotlib cannot draw a {image_format!r} file; give a path "
+                         f"ending in one of {', '.join('.' + name for name in sorted(supported))}")
+    return image_format
 
 
 def _spans_decades(curves: dict[str, Any], names: list[str], decades: int) -> bool:

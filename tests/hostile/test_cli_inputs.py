@@ -151,6 +151,15 @@ def test_unusable_output_paths_exit_1_before_training_and_touch_nothing(hostile,
     hostile.refused(err, words)
 
 
+def test_a_plot_path_of_no_image_format_exits_1_before_training(hostile, capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    status, out, err = run_cli(capsys, "train", *QUICK, "--save", str(tmp_path / "m.npz"),
+                               "--plot", str(tmp_path / "out.txt"))
+    assert status == 1 and err.count("\n") == 1 and "Traceback" not in err
+    assert "epochs in" not in out and not list(tmp_path.iterdir())  # refused before training
+    hostile.refused(err, "--plot", "out.txt", "cannot draw a 'txt' file", ".png")
+
+
 def test_force_overwrites_an_existing_save_file(hostile, capsys, tmp_path):
     target = tmp_path / "params.npz"
     target.write_bytes(b"old")

@@ -6,12 +6,22 @@ import argparse
 import pathlib
 from typing import Any
 
+import numpy as np
+
+from ..errors import DataFileError
+from ..model import Model
+from ..parameters import layer_dims_of
 from .data import model_and_inputs
 
 
 def run(args: argparse.Namespace) -> int:
     model, X, y = model_and_inputs(args.model, args.data, args.target, need_target=True)
-    scores = model.evaluate(X, y)
+    _check_model_reads(model, y, args)
+    try:
+        scores = model.evaluate(X, y)
+    except ValueError as exc:  # labels that do not fit the model: said as the data's problem
+        raise DataFileError(f"{args.data}: its labels do not fit the model in {args.model}: "
+                            f"{exc}") from None
     print(f"{args.data}: {X.shape[1]} samples")
     if "r2" in scores:
         print(f"R^2 {scores['r2']:.4f}; MSE {scores['mse']:.6g}")
@@ -24,6 +34,21 @@ def run(args: argparse.Namespace) -> int:
     for label, row in zip(labels, scores["confusion"].tolist()):
         print(label.rjust(width) + " " + " ".join(str(n).rjust(width) for n in row))
     return 0
+
+
+def _check_model_reads(model: Model, y: np.ndarray, args: argparse.Namespace) -> None:
+    """Refuse a model that cannot be scored on one label column: a regressor of several
+    outputs, or a classifier without the class labels that ``y`` holds."""
+    n_outputs = layer_dims_of(model.params)[-1]
+    if not model.kind.classifier and n_outputs > 1:
+        raise ValueError(f"the model in {args.model} has {n_outputs} outputs, but xpnet "
+                         f"evaluate reads one target column from {args.data}; evaluate it in "
+                         f"Python: xpnet.load(path).evaluate(X, Y), Y shaped ({n_outputs}, m)")
+    if model.kind.classifier and model.classes is None and y.dtype.kind not in "biuf":
+        raise ValueError(f"the model in {args.model} records no class labels, so it cannot "
+                         f"match the labels of {args.data} (such as {str(y[0])[:40]!r}) with "
+                         "its outputs; evaluate the model file of xpnet train --save, or a "
+                         "checkpoint written by this version of xpnet train")
 
 
 def add_command(commands: Any) -> None:

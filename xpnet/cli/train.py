@@ -21,7 +21,7 @@ from ..evaluation import accuracy
 from ..io import read_header, save_params
 from ..model import Model
 from ..outputs import classifier_output, get_output
-from ..plotting import PLOT_INSTALL_HINT, plot_history
+from ..plotting import plot_format, plot_history
 from ..training import fit, gather_params
 from ..training.optimizers import OPTIMIZERS
 from ..workload import resolve_for_work
@@ -65,9 +65,9 @@ def _check_outputs(args: argparse.Namespace) -> None:
                               "continue that run or --force to start over")
     if args.plot is not None:
         try:
-            import matplotlib  # noqa: F401
-        except ImportError as exc:
-            raise ImportError(PLOT_INSTALL_HINT) from exc
+            plot_format(args.plot)  # matplotlib is there and can write this kind of file
+        except ValueError as exc:
+            raise ValueError(f"--plot {exc}") from None
 
 
 def _dataset(args: argparse.Namespace) -> TrainingData:
@@ -121,6 +121,10 @@ def run(args: argparse.Namespace) -> int:
                 X_train, Y_train, layer_dims, epochs=args.epochs, lr=args.lr,
                 batch_size=args.batch_size, optimizer=args.optimizer, seed=args.seed,
                 dtype=args.dtype, backend=xp, verbose=1, checkpoint=args.checkpoint, comm=comm,
+                # The checkpoint predicts as the --save file does: same classes and scaling.
+                checkpoint_model=None if args.checkpoint is None else {
+                    "classes": data.classes, "preprocessing": data.preprocessing,
+                    "metadata": data.metadata},
                 parallel=parallel, mesh=mesh,
                 checkpoint_every=args.checkpoint_every, resume=args.resume, **net,
                 restart=args.force and not args.resume and args.checkpoint is not None,

@@ -99,7 +99,9 @@ def _labels(y: np.ndarray | None, where: str, X: np.ndarray) -> np.ndarray | Non
 def _read_csv(path: str, target: Any, features: list[str] | None,
               need_target: bool) -> Table:
     try:
-        with open(path, newline="", encoding="utf-8") as file:
+        # utf-8-sig: Excel's "CSV UTF-8" starts with a byte-order mark, which is no part of
+        # the first column's name.
+        with open(path, newline="", encoding="utf-8-sig") as file:
             rows = [(reader.line_num, row) for reader in [csv.reader(file)] for row in reader
                     if row]
     except (UnicodeDecodeError, csv.Error) as exc:
@@ -108,6 +110,10 @@ def _read_csv(path: str, target: Any, features: list[str] | None,
         raise DataFileError(f"{path}: a CSV data file needs a header row and at least one "
                             "row of data")
     header = [name.strip() for name in rows[0][1]]
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:  # a name must pick one column: the features and target are chosen by name
+        raise DataFileError(f"{path}: the header row names the columns {repeated} more than "
+                            "once; give each column its own name")
     for line, row in rows[1:]:
         if len(row) != len(header):
             raise DataFileError(f"{path}, line {line}: {len(row)} fields, but the header row "
@@ -136,14 +142,23 @@ def _read_csv(path: str, target: Any, features: list[str] | None,
     if not np.all(np.isfinite(X)):
         line = rows[1 + int(np.argwhere(~np.isfinite(X))[0][0])][0]
         raise DataFileError(f"{path}, line {line}: NaN or infinity; remove or impute it")
-    y = None if target is None else _label_column([row[header.index(target)]
-                                                   for _, row in rows[1:]])
+    y = None if target is None else _label_column(
+        path, target, [(line, row[header.index(target)]) for line, row in rows[1:]], need_target)
     return Table(X, y, features, target)
 
 
-def _label_column(values: list[str]) -> np.ndarray:
-    """CSV labels as ints when they all are, else floats when they all are, else strings."""
-    values = [value.strip() for value in values]
+def _label_column(path: str, target: str, cells: list[tuple[int, str]],
+                  need_target: bool) -> np.ndarray | None:
+    """CSV labels as ints when they all are, else floats when they all are, else strings.
+    A blank label is refused (it would become a class of its own) where the labels are
+    needed; where they are not (predicting), a column with blanks gives None."""
+    values = [value.strip() for _, value in cells]
+    blank = next((line for (line, _), value in zip(cells, values) if not value), None)
+    if blank is not None:
+        if not need_target:
+            return None
+        raise DataFileError(f"{path}, line {blank}: the target column {target!r} is blank; "
+                            "fill in the label or remove the row")
     for kind in (int, float):
         try:
             return np.asarray([kind(value) for value in values])

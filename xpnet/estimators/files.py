@@ -73,7 +73,8 @@ def load(path: str | os.PathLike, backend: Any = None) -> BaseEstimator | Model:
     ``est.save(path)``'s file gives a fitted estimator; a file of ``save_params`` or
     ``xpnet train --save`` a :class:`~xpnet.Model` with its recorded activations, classes
     and preprocessing; a checkpoint the :class:`~xpnet.Model` of its parameters (with its
-    run's activations). ``backend`` decides where the parameters go (``None``: an
+    run's activations, and the classes, preprocessing and metadata the run recorded:
+    ``xpnet train`` records those of its ``--save`` file). ``backend`` decides where the parameters go (``None``: an
     estimator's own ``backend`` setting, ``"auto"`` by default; else the selected
     backend). Raises ``FileNotFoundError`` or :class:`~xpnet.errors.ModelFileError`
     (naming the file) for a missing, damaged, foreign or newer-version file.
@@ -97,8 +98,17 @@ def load(path: str | os.PathLike, backend: Any = None) -> BaseEstimator | Model:
             raise ModelFileError(f"checkpoint {path} does not say which activations its run "
                                  "used (no 'hidden'/'output' in its run description); resume "
                                  "the run with fit(..., checkpoint=path, resume=True) instead")
-        return Model(state.params, hidden=state.run["hidden"], output=state.run["output"],
-                     metadata={"epoch": state.epoch, "history": state.history})
+        model = state.model or {}  # what the run recorded of its model (older ones: nothing)
+        try:
+            return Model(state.params, hidden=state.run["hidden"], output=state.run["output"],
+                         classes=model.get("classes"), preprocessing=model.get("preprocessing"),
+                         metadata={**(model.get("metadata") or {}), "epoch": state.epoch,
+                                   "history": state.history})
+        except (TypeError, ValueError) as exc:
+            raise ModelFileError(f"checkpoint {path}: its model description does not fit its "
+                                 f"network ({str(exc)[:300]}); resume the run with "
+                                 "fit(..., checkpoint=path, resume=True) to write it again"
+                                 ) from exc
     params, metadata = network_of(arrays, header, where, kinds)
     kind = header["kind"]
     if kind == PARAMS_KIND:

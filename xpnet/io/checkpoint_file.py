@@ -4,6 +4,9 @@ A checkpoint is a model file (see :mod:`xpnet.io.container`: npz + JSON header, 
 pickle, written atomically) holding the parameters, the optimizer's state, the host
 RNG's state (it draws each epoch's sample order), the history so far, early stopping's
 state and a description of the run that wrote it, which a resuming run must match.
+A run may also record what a model file would say about its network (``"model"``:
+class labels, input preprocessing, metadata), so that the checkpoint predicts as the
+model file of the same run does.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ CHECKPOINT_FIX = ("remove it or pass another checkpoint path to start a new run 
                   "(fit(..., restart=True), xpnet train --force)")
 _GROUPS = ("params", "optimizer", "best", "rng")
 _MT_KEYS = 624  # the MT19937 generator's state words
+MODEL_KEYS = ("classes", "preprocessing", "metadata")
+"""What a checkpoint's ``"model"`` entry may say about its network (each optional)."""
 
 
 @dataclass
@@ -37,7 +42,8 @@ class TrainingState:
     ``epoch`` is the next epoch to run (``history.stop_reason`` says whether the run
     stopped early). ``run`` describes the run's settings; ``stopper``
     is early stopping's ``{"best", "best_epoch", "waited"}`` (``best`` None: no
-    finite value yet) with its best weights in ``best_params``.
+    finite value yet) with its best weights in ``best_params``. ``model`` (None: not
+    recorded) holds :data:`MODEL_KEYS` (the run that writes it checks them).
     """
 
     epoch: int
@@ -49,6 +55,7 @@ class TrainingState:
     history: dict[str, Any]
     stopper: dict[str, Any] | None = None
     best_params: dict[str, Array] = field(default_factory=dict)
+    model: dict[str, Any] | None = None
 
 
 def write_checkpoint(path: str | os.PathLike, state: TrainingState) -> Path:
@@ -63,6 +70,8 @@ def write_checkpoint(path: str | os.PathLike, state: TrainingState) -> Path:
               "rng": {"algorithm": algorithm, "position": int(position),
                       "has_gauss": int(has_gauss), "cached_gaussian": float(cached_gaussian)},
               "history": state.history, "stopper": state.stopper}
+    if state.model is not None:
+        header["model"] = state.model
     return write_model(path, arrays, header)
 
 
@@ -124,7 +133,16 @@ def checkpoint_of(arrays: Mapping[str, np.ndarray], header: Mapping[str, Any], w
         optimizer_values=_entry(header, "optimizer", dict, where),
         rng_state=_rng_state(_entry(header, "rng", dict, where), groups["rng"].get("keys"), where),
         history=_entry(header, "history", dict, where),
-        stopper=_entry(header, "stopper", (dict, type(None)), where), best_params=on_backend("best"))
+        stopper=_entry(header, "stopper", (dict, type(None)), where), best_params=on_backend("best"),
+        model=_model_entry(header, where))
+
+
+def _model_entry(header: Mapping[str, Any], where: Path) -> dict[str, Any] | None:
+    """The header's optional ``model`` entry (checkpoints of older versions have none)."""
+    model = header.get("model")
+    if model is not None and not isinstance(model, dict):
+        raise damaged_checkpoint(where, "its header's 'model' entry is not a dict")
+    return model
 
 
 def damaged_checkpoint(where: Path, problem: str) -> ModelFileError:

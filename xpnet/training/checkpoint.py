@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 
 from ..backend import array_namespace, to_numpy
-from ..io import TrainingState, read_checkpoint, write_checkpoint
+from ..io import TrainingState, check_description, read_checkpoint, write_checkpoint
+from ..io.checkpoint_file import MODEL_KEYS
 from ..io.checkpoint_file import damaged_checkpoint as _damaged
+from ..io.container import check_plain, short
 from ..parameters import layer_dims_of
 from .history import History
 
@@ -32,16 +34,20 @@ class Checkpointer:
     """Saves a training run every ``every`` epochs to ``path`` and restores a run from it.
 
     :meth:`describe` sets the run's settings (plain data), stored with each checkpoint:
-    a run may resume only from a checkpoint whose description equals its own.
+    a run may resume only from a checkpoint whose description equals its own. ``model``
+    (classes, preprocessing, metadata) is stored with it too, so that the checkpoint
+    loads as the model a model file of the run would give; a resumed run need not match it.
     """
 
-    def __init__(self, path: str | os.PathLike, every: int, resume: bool, restart: bool) -> None:
+    def __init__(self, path: str | os.PathLike, every: int, resume: bool, restart: bool,
+                 model: Mapping[str, Any] | None = None) -> None:
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"checkpoint must be a file path (str or os.PathLike), not "
                             f"{type(path).__name__}")
         self.path = Path(path)
         self.every = every
         self.description: dict[str, Any] = {}
+        self.model = model
         # Tensor parallel: the run's TensorParallel. Each rank holds a share of the
         # weights; the file holds the whole network (the file one process writes, so the
         # run may resume on any number of ranks, or alone), joined on rank 0, which writes
@@ -68,6 +74,8 @@ class Checkpointer:
         except (TypeError, ValueError) as exc:
             raise TypeError(f"a setting of this run cannot be stored in a checkpoint ({exc}); "
                             "pass plain Python numbers and strings") from exc
+        if self.model is not None:  # checked against the network before an epoch is spent
+            self.model = check_checkpoint_model(self.model, description["layer_dims"])
         self.description = description
 
     def due(self, epoch: int, last: bool) -> bool:
@@ -93,7 +101,7 @@ class Checkpointer:
             epoch=next_epoch, run=self.description, params=dict(params),
             optimizer_arrays=optimizer_arrays, optimizer_values=optimizer_values,
             rng_state=rng.get_state(), history=history.as_dict(), stopper=stopper_values,
-            best_params=best_params))
+            best_params=best_params, model=self.model))
         self.exists = True
 
     def restore(self, params: dict[str, Array], optimizer: Any, rng: Any, early_stopping: Any,
@@ -176,6 +184,24 @@ def _check_progress(epoch: int, history: History, first_epoch: int,
         raise ValueError(f"its stop reason {history.stop_reason[:80]!r} is not one of {STOP_REASONS}")
     if history.stop_reason == "early_stopping" and early_stopping is None:
         raise ValueError("it was ended by early stopping, which this run does not use")
+
+
+def check_checkpoint_model(model: Mapping[str, Any], layer_dims: list[int]) -> dict[str, Any]:
+    """A checkpoint's ``model`` entry (:data:`MODEL_KEYS`) as plain data, its classes and
+    preprocessing checked against the network of ``layer_dims``; raises ``ValueError``
+    or ``TypeError`` naming the problem."""
+    if not isinstance(model, Mapping) or not set(model) <= set(MODEL_KEYS):
+        raise TypeError(f"checkpoint_model must be a dict of {', '.join(MODEL_KEYS)} (each "
+                        f"optional), got {short(model)}")
+    metadata = model.get("metadata") or {}
+    if not isinstance(metadata, Mapping):
+        raise TypeError(f"checkpoint_model's metadata must be a dict, got {short(metadata)}")
+    check_plain(dict(metadata), "checkpoint_model's metadata")
+    checked = check_description({key: model.get(key) for key in ("classes", "preprocessing")},
+                                layer_dims)
+    return {"classes": checked["classes"], "preprocessing": checked["preprocessing"],
+            "metadata": dict(metadata)}
+
 
 
 def data_fingerprint(*arrays: Array | None) -> str:

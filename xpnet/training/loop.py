@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..backend import Backend
@@ -42,6 +42,7 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
         callbacks: Sequence[Callback] = (), on_nan: str = "raise", restore_on_nan: bool = True,
         initial_epoch: int = 0,
         checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 1,
+        checkpoint_model: Mapping[str, Any] | None = None,
         resume: bool = False, restart: bool = False, verbose: int = 1,
         comm: Any = None, parallel: str | tuple[str, str] = "data",
         mesh: tuple[int, int] | None = None) -> tuple[dict[str, Array], History]:
@@ -73,6 +74,9 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
       good weights unless ``restore_on_nan=False``), ``initial_epoch``;
     - checkpoints: ``checkpoint=path`` written every ``checkpoint_every`` epochs;
       ``resume=True`` continues from it, ``restart=True`` starts over it;
+      ``checkpoint_model={"classes": ..., "preprocessing": ..., "metadata": ...}`` (each
+      optional, as :func:`~xpnet.save_params` takes them) is stored with it, so that
+      :func:`xpnet.load` gives the checkpoint's :class:`~xpnet.Model` those too;
     - ``verbose``: 0 silent, 1 a progress bar in a terminal, 2 always;
     - ``comm``: an MPI communicator (``MPI.COMM_WORLD``) to train on its ranks together
       (data parallel: every rank passes the same arguments and computes its share of each
@@ -96,7 +100,7 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
         validation_split=validation_split, early_stopping=early_stopping, min_delta=min_delta,
         callbacks=callbacks, on_nan=on_nan, restore_on_nan=restore_on_nan,
         initial_epoch=initial_epoch, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-        resume=resume, restart=restart, verbose=verbose)
+        checkpoint_model=checkpoint_model, resume=resume, restart=restart, verbose=verbose)
     kind = check_parallel(parallel, comm, mesh)
     if comm is not None:
         run, checkpointer = prepare_run_on_ranks(X, Y, layer_dims, params, given, comm, kind,

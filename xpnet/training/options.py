@@ -56,6 +56,7 @@ class FitOptions:
     initial_epoch: int = 0
     checkpoint: str | os.PathLike | None = None
     checkpoint_every: int = 1
+    checkpoint_model: Mapping[str, Any] | None = None  # what xpnet.load's Model of it says
     resume: bool = False
     restart: bool = False
     verbose: int = 1
@@ -145,6 +146,9 @@ def _check_checkpointing(o: FitOptions) -> None:
     if o.checkpoint is None:
         if o.resume or o.restart:
             raise ValueError("resume=True and restart=True need checkpoint=PATH")
+        if o.checkpoint_model is not None:
+            raise ValueError("checkpoint_model describes the model a checkpoint holds; it "
+                             "needs checkpoint=PATH")
         return
     if o.seed is None and o.validation_split:
         raise ValueError("checkpoint= with validation_split needs a seed: a resumed run must hold "

@@ -204,7 +204,7 @@ def checkpointer_for(options: FitOptions) -> Checkpointer | None:
     """The run's checkpointer, or None without ``checkpoint``."""
     o = options
     return None if o.checkpoint is None else Checkpointer(o.checkpoint, o.checkpoint_every,
-                                                          o.resume, o.restart)
+                                                          o.resume, o.restart, o.checkpoint_model)
 
 
 def check_same_run(transport: Transport, description: dict[str, Any]) -> None:
