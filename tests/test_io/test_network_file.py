@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import warnings
 
 import array_api_compat
 import numpy as np
@@ -56,17 +57,24 @@ def test_a_float64_file_is_not_silently_narrowed_on_jax_without_64_bit_types(tmp
     # JAX's default mode has no float64: loading must refuse, naming the file and the fix,
     # not hand back float32 weights that predict different numbers.
     pytest.importorskip("jax")
-    path = tmp_path / "model.npz"
+    path, estimator = tmp_path / "model.npz", tmp_path / "estimator.npz"
     save_params(path, xpnet.init_params([2, 3, 1]))
+    X = np.random.RandomState(0).rand(20, 2)
+    with warnings.catch_warnings():  # a short fit: whether it converged is beside the point
+        warnings.simplefilter("ignore")
+        xpnet.MLPRegressor(hidden_layer_sizes=(3,), max_iter=5).fit(X, X[:, 0]).save(estimator)
     code = ("import xpnet\n"
-            f"try:\n    xpnet.load_params({str(path)!r}, backend='jax')\n"
-            "except ValueError as error:\n    print(error)\n")
+            f"for load in (lambda: xpnet.load_params({str(path)!r}, backend='jax'),\n"
+            f"             lambda: xpnet.load({str(estimator)!r}, backend='jax')):\n"
+            "    try:\n        load()\n"
+            "    except ValueError as error:\n        print(error)\n")
     env = {k: v for k, v in os.environ.items() if k != "JAX_ENABLE_X64"}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                             timeout=120)
     assert result.returncode == 0, result.stderr
-    assert f"cannot load {path} as saved (W1 is float64)" in result.stdout
-    assert "JAX_ENABLE_X64=1" in result.stdout and "backend='numpy'" in result.stdout
+    for file in (path, estimator):
+        assert f"cannot load {file} as saved (W1 is float64)" in result.stdout
+    assert result.stdout.count("JAX_ENABLE_X64=1") == 2 and "backend='numpy'" in result.stdout
 
 
 def test_load_params_uses_the_selected_backend_by_default(tmp_path):

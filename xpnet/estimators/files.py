@@ -15,11 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import asarray, backend_name, dtype_name, get_backend, resolve_backend
+from ..backend import backend_name, dtype_name, get_backend, resolve_backend
 from ..errors import ModelFileError
 from ..io import (PARAMS_KIND, ModelParams, description_of, expect_network, network_of, read_model,
                   write_network)
 from ..io.checkpoint_file import CHECKPOINT_KIND, checkpoint_of, expect_checkpoint
+from ..io.network_file import saved_arrays_on
 from ..model import Model
 from ..parameters import layer_dims_of
 from .sklearn_base import BaseEstimator
@@ -112,7 +113,7 @@ def load(path: str | os.PathLike, backend: Any = None) -> BaseEstimator | Model:
     params, metadata = network_of(arrays, header, where, kinds)
     kind = header["kind"]
     if kind == PARAMS_KIND:
-        return Model.from_params(ModelParams({k: asarray(v, xp) for k, v in params.items()},
+        return Model.from_params(ModelParams(saved_arrays_on(xp, params, where),
                                              description_of(header, where)),
                                  metadata)
     try:
@@ -128,8 +129,16 @@ def load(path: str | os.PathLike, backend: Any = None) -> BaseEstimator | Model:
         if backend is not None:
             estimator.set_params(backend=backend)
         xp = resolve_backend(estimator.backend)
-        estimator._restore(metadata["fitted"], {k: asarray(v, xp) for k, v in params.items()})
     except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"{path}: its {kind} settings are incomplete or invalid "
-                             f"({str(exc)[:300]}); save the estimator again") from exc
+        raise _invalid_settings(path, kind, exc) from exc
+    weights = saved_arrays_on(xp, params, where)  # the backend's own refusal, not the file's
+    try:
+        estimator._restore(metadata["fitted"], weights)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _invalid_settings(path, kind, exc) from exc
     return estimator
+
+
+def _invalid_settings(path: str | os.PathLike, kind: str, exc: Exception) -> ModelFileError:
+    return ModelFileError(f"{path}: its {kind} settings are incomplete or invalid "
+                          f"({str(exc)[:300]}); save the estimator again")
