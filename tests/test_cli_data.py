@@ -274,7 +274,14 @@ def test_evaluate_refuses_a_model_without_what_its_data_needs(tmp_path, flowers)
         (["two.npz", "X.npy", "--target", "five.npy"], "whole numbers 0 to 1"),
         (["r.npz", "X.npy", "--target", "y.npy"], "has 2 outputs, but xpnet evaluate reads one"),
     ]
+    # X's own errors are X's, not the labels': a feature beyond float32 for a float32 model.
+    xpnet.save_params(tmp_path / "f32.npz", xpnet.init_params([2, 3, 1], dtype="float32"))
+    np.save(tmp_path / "big.npy", np.r_[X[:-1], [[1e39, 0.0]]])
+    np.save(tmp_path / "labels.npy", np.zeros(len(X), int))
+    cases.append((["f32.npz", "big.npy", "--target", "labels.npy"],
+                  "error: X holds values beyond the range of float32"))
     for args, message in cases:
         result = run("evaluate", *args, cwd=tmp_path)
         assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
         assert message in result.stderr and "Traceback" not in result.stderr
+        assert ("labels do not fit" in result.stderr) == (message == "whole numbers 0 to 1")

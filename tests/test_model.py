@@ -156,16 +156,33 @@ def test_a_checkpoint_loads_with_the_classes_and_preprocessing_its_run_recorded(
     np.testing.assert_array_equal(model.predict(X), saved.predict(X))
 
 
+def test_a_resumed_run_keeps_the_model_its_checkpoint_recorded(tmp_path):
+    X, Y = xpnet.datasets.make_blobs(90, seed=0)
+    described = {"classes": ["a", "b", "c"],
+                 "preprocessing": {"standardize": {"mean": [1.0, -1.0], "scale": [2.0, 0.5]}}}
+    path = tmp_path / "run.ckpt"
+    xpnet.fit(X, Y, [2, 6, 3], epochs=2, output="softmax", checkpoint=path,
+              checkpoint_model=described, verbose=0, backend="numpy")
+    xpnet.fit(X, Y, [2, 6, 3], epochs=4, output="softmax", checkpoint=path, resume=True,
+              verbose=0, backend="numpy")  # names no model: the file's stays
+    model = xpnet.load(path, backend="numpy")
+    assert model.metadata["epoch"] == 4 and model.classes == ["a", "b", "c"]
+    assert model.preprocessing == described["preprocessing"]
+
+
 @pytest.mark.parametrize("described, message", [
     ({"classes": ["a", "b"]}, "classes must be distinct str or number labels, one per output"),
+    ({"classes": ["a", "b", "c"], "regression": True}, "names classes, but output='identity'"),
     ({"labels": ["a", "b", "c"]}, "checkpoint_model must be a dict of classes, preprocessing"),
     ({"metadata": {"bad": float("nan")}}, "cannot hold NaN"),
 ])
 def test_a_checkpoint_model_that_does_not_fit_is_refused_before_training(tmp_path, described,
                                                                           message):
     X, Y = xpnet.datasets.make_blobs(30, seed=0)
+    described = dict(described)  # (the parameters are shared between runs)
+    output = "identity" if described.pop("regression", False) else "softmax"
     with pytest.raises((TypeError, ValueError), match=message):
-        xpnet.fit(X, Y, [2, 4, 3], epochs=1, output="softmax", checkpoint=tmp_path / "c.npz",
+        xpnet.fit(X, Y, [2, 4, 3], epochs=1, output=output, checkpoint=tmp_path / "c.npz",
                   checkpoint_model=described, verbose=0)
     assert not list(tmp_path.iterdir())
     with pytest.raises(ValueError, match="checkpoint_model describes .* needs checkpoint=PATH"):

@@ -7,6 +7,7 @@ a named activation that contradicts the file is an error.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +16,7 @@ from .losses import match_labels
 from .network import forward_prop
 from .outputs import OUTPUTS, get_output
 from .parameters import check_network
-from .validation import check_finite, to_backend
+from .validation import check_finite_cast, to_backend
 
 Array = Any
 
@@ -61,9 +62,11 @@ def network_output(X: Any, params: Mapping[str, Array], hidden: str | None = Non
     standardisation), with the activations :func:`activations_of` picks."""
     hidden, output = activations_of(params, hidden, output)
     check_network(params)
-    X = _like_params(X, params, "X")
-    check_finite(X, "X")
-    return forward_prop(standardized(X, params), params, hidden=hidden, output=output)[0]
+    with warnings.catch_warnings():  # a cast beyond the dtype's range is said below, by name
+        warnings.simplefilter("ignore", RuntimeWarning)
+        converted = _like_params(X, params, "X")
+    check_finite_cast(converted, X, "X")
+    return forward_prop(standardized(converted, params), params, hidden=hidden, output=output)[0]
 
 
 def predict(X: Any, params: Mapping[str, Array], *, hidden: str | None = None,

@@ -122,9 +122,13 @@ class Model:
         class indices without them; one per sample): ``loss``, ``accuracy`` and
         ``confusion`` (rows: true class, columns: predicted) for a classifier; ``mse`` and
         ``r2`` for a regressor (``y`` shaped like its outputs ``(n_outputs, m)`` or as
-        ``(m, n_outputs)``, or 1-D for one output). A ``y`` that does not fit raises
-        ``ValueError`` naming the shape or the labels expected."""
-        AL = self.output_values(X)
+        ``(m, n_outputs)``, a square ``y`` read as the first, or 1-D for one output). A
+        ``y`` that does not fit raises ``ValueError`` naming the shape or labels expected."""
+        return self.evaluate_outputs(self.output_values(X), y)
+
+    def evaluate_outputs(self, AL: Array, y: Any) -> dict[str, Any]:
+        """:meth:`evaluate` from the model's outputs ``AL`` (:meth:`output_values` of the
+        samples): every ``ValueError`` here is about ``y``."""
         m = AL.shape[1]
         if not self.kind.classifier:
             values, truth = to_numpy(AL), _regression_targets(y, *AL.shape)

@@ -134,6 +134,22 @@ def check_finite(A: Array, argument: str) -> None:
         raise ValueError(f"{argument} contains NaN or inf; remove or impute those values first")
 
 
+def check_finite_cast(converted: Array, original: Array, name: str) -> None:
+    """``converted`` (``original`` in the model's dtype) is finite; says why when it is not."""
+    xp = namespace_of(**{name: converted})
+    if bool(xp.all(xp.isfinite(converted))):
+        return
+    try:
+        source = namespace_of(**{name: original})
+    except TypeError:  # lists: only the converted array says what they held
+        source = None
+    if source is not None and source.isdtype(original.dtype, "real floating") \
+            and bool(source.all(source.isfinite(original))):
+        raise ValueError(f"{name} holds values beyond the range of {dtype_name(converted.dtype)}, "
+                         f"the model's dtype; scale {name} or use dtype='float64'")
+    check_finite(converted, name)
+
+
 def data_namespace(X: Any, Y: Any, backend: Any) -> ModuleType:
     """Where the data goes: ``backend`` if given, else where device arrays among ``X``/``Y``
     already are, else the selected backend (host data: lists and NumPy arrays)."""

@@ -74,6 +74,32 @@ def test_a_seed_of_none_is_drawn_once_for_every_rank(xp):
         np.testing.assert_array_equal(to_numpy(first[key]), to_numpy(second[key]))
 
 
+@pytest.mark.parametrize("parallel", ["data", "tensor"])
+def test_a_checkpoint_model_that_does_not_fit_raises_on_every_rank_without_aborting(
+        tmp_path, parallel):
+    X, Y = data(np)
+    ranks = ThreadRanks(2)
+    transports = [ranks.transport(rank) for rank in range(2)]
+    errors = [None, None]
+
+    def run(rank):
+        try:
+            xpnet.fit(X, Y, [4, 3, 1], epochs=1, verbose=0, comm=transports[rank],
+                      parallel=parallel, checkpoint=tmp_path / "c.npz",
+                      checkpoint_model={"classes": ["only one"]})
+        except ValueError as exc:
+            errors[rank] = exc
+
+    threads = [threading.Thread(target=run, args=(rank,)) for rank in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert all("classes" in str(error) for error in errors), errors
+    assert [transport.aborted for transport in transports] == [None, None]
+    assert not list(tmp_path.iterdir())
+
+
 def test_one_ranks_bad_option_raises_on_every_rank():
     ranks = ThreadRanks(2)
     errors = [None, None]

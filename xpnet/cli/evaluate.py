@@ -17,8 +17,9 @@ from .data import model_and_inputs
 def run(args: argparse.Namespace) -> int:
     model, X, y = model_and_inputs(args.model, args.data, args.target, need_target=True)
     _check_model_reads(model, y, args)
+    AL = model.output_values(X)  # X's own errors (NaN, too large) are said as they are
     try:
-        scores = model.evaluate(X, y)
+        scores = model.evaluate_outputs(AL, y)
     except ValueError as exc:  # labels that do not fit the model: said as the data's problem
         raise DataFileError(f"{args.data}: its labels do not fit the model in {args.model}: "
                             f"{exc}") from None

@@ -34,11 +34,12 @@ from ..training import Constant, History
 from ..training import fit as fit_network
 from ..training.ranks import check_parallel
 from ..training.tensor import sharded_forward_prop
-from ..validation import check_count, check_flag, check_non_negative, check_positive, working_dtype
+from ..validation import (check_count, check_finite_cast, check_flag, check_non_negative,
+                          check_positive, working_dtype)
 from . import files, lbfgs, shares
 from .inputs import (call_seed, check_feature_names, check_n_features, checked_sample_weight,
                      densified)
-from .reals import check_finite_cast, device_reals, follow_dtype, host_reals
+from .reals import device_reals, follow_dtype, host_reals
 from .sklearn_base import BaseEstimator, ConvergenceWarning, NotFittedBase
 from .stopping import (EpochRule, SklearnRate, check_patience, penalty_scale, sklearn_optimizer,
                        split_validation, start_bookkeeping, verbosity)

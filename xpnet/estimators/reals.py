@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import dtype_name, namespace_of
-from ..validation import check_finite, float_dtype
+from ..backend import namespace_of
+from ..validation import float_dtype
 
 Array = Any
 
@@ -36,18 +36,6 @@ def device_reals(data: Array, name: str) -> Array:
         raise ValueError(f"Complex data not supported: {name} has dtype {data.dtype}; pass real "
                          f"numbers, e.g. the real part or the magnitude of {name}")
     return data
-
-
-def check_finite_cast(converted: Array, original: Array, name: str) -> None:
-    """``converted`` (``original`` in the model's dtype) is finite; says why when it is not."""
-    xp = namespace_of(**{name: converted})
-    if bool(xp.all(xp.isfinite(converted))):
-        return
-    source = namespace_of(**{name: original})
-    if source.isdtype(original.dtype, "real floating") and bool(source.all(source.isfinite(original))):
-        raise ValueError(f"{name} holds values beyond the range of {dtype_name(converted.dtype)}, "
-                         f"the model's dtype; scale {name} or use dtype='float64'")
-    check_finite(converted, name)
 
 
 def follow_dtype(est: Any, xp: Any) -> None:

@@ -12,7 +12,8 @@ from . import files
 from .inputs import checked_sample_weight
 from .lbfgs import stochastic_only
 from .mlp import Array, _MLPBase
-from .reals import check_finite_cast, device_reals, host_reals
+from ..validation import check_finite_cast
+from .reals import device_reals, host_reals
 from .sklearn_base import DataConversionWarning, RegressorMixin
 
 

@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import asarray
+from ..backend import resolve_backend
 from ..errors import ModelFileError
 from ..parameters import layer_dims_of
+from .network_file import saved_arrays_on
 from .container import DAMAGED_FILE_FIX, Expect, header_field, read_model, write_model
 
 Array = Any
@@ -125,7 +126,8 @@ def checkpoint_of(arrays: Mapping[str, np.ndarray], header: Mapping[str, Any], w
             raise damaged_checkpoint(where, f"its array {name!r} holds NaN or infinity")
 
     def on_backend(group: str) -> dict[str, Array]:
-        return {name: asarray(a, backend=backend) for name, a in groups[group].items()}
+        # Each array in its saved dtype, refused (not narrowed) where the backend lacks it.
+        return saved_arrays_on(resolve_backend(backend), groups[group], where)
 
     return TrainingState(
         epoch=_entry(header, "epoch", int, where), run=_entry(header, "run", dict, where),

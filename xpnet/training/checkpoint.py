@@ -22,6 +22,7 @@ from ..io import TrainingState, check_description, read_checkpoint, write_checkp
 from ..io.checkpoint_file import MODEL_KEYS
 from ..io.checkpoint_file import damaged_checkpoint as _damaged
 from ..io.container import check_plain, short
+from ..outputs import Output, get_output
 from ..parameters import layer_dims_of
 from .history import History
 
@@ -74,8 +75,6 @@ class Checkpointer:
         except (TypeError, ValueError) as exc:
             raise TypeError(f"a setting of this run cannot be stored in a checkpoint ({exc}); "
                             "pass plain Python numbers and strings") from exc
-        if self.model is not None:  # checked against the network before an epoch is spent
-            self.model = check_checkpoint_model(self.model, description["layer_dims"])
         self.description = description
 
     def due(self, epoch: int, last: bool) -> bool:
@@ -114,6 +113,8 @@ class Checkpointer:
         xp = array_namespace(*params.values())
         state = read_checkpoint(self.path, xp if self.shards is None else "numpy")
         self._check_same_run(state.run)
+        if self.model is None:  # a resumed run that names no model keeps what the file recorded
+            self.model = state.model
         if self.shards is not None:
             state = self._share_of(state, next(iter(params.values())))
         self._check_arrays("params", state.params, params, exact=True)
@@ -186,10 +187,11 @@ def _check_progress(epoch: int, history: History, first_epoch: int,
         raise ValueError("it was ended by early stopping, which this run does not use")
 
 
-def check_checkpoint_model(model: Mapping[str, Any], layer_dims: list[int]) -> dict[str, Any]:
+def check_checkpoint_model(model: Mapping[str, Any], layer_dims: list[int],
+                           output: Output | str) -> dict[str, Any]:
     """A checkpoint's ``model`` entry (:data:`MODEL_KEYS`) as plain data, its classes and
-    preprocessing checked against the network of ``layer_dims``; raises ``ValueError``
-    or ``TypeError`` naming the problem."""
+    preprocessing checked against the network of ``layer_dims`` and its ``output``;
+    raises ``ValueError`` or ``TypeError`` naming the problem."""
     if not isinstance(model, Mapping) or not set(model) <= set(MODEL_KEYS):
         raise TypeError(f"checkpoint_model must be a dict of {', '.join(MODEL_KEYS)} (each "
                         f"optional), got {short(model)}")
@@ -199,6 +201,9 @@ def check_checkpoint_model(model: Mapping[str, Any], layer_dims: list[int]) -> d
     check_plain(dict(metadata), "checkpoint_model's metadata")
     checked = check_description({key: model.get(key) for key in ("classes", "preprocessing")},
                                 layer_dims)
+    if checked["classes"] is not None and not get_output(output).classifier:
+        raise ValueError(f"checkpoint_model names classes, but output={get_output(output).name!r} "
+                         "does not classify: leave the classes out")
     return {"classes": checked["classes"], "preprocessing": checked["preprocessing"],
             "metadata": dict(metadata)}
 

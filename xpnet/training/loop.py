@@ -109,7 +109,7 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
             history = train_run(run, checkpointer)
     else:
         options = fit_options(**given)
-        checkpointer = checkpointer_for(options)
+        checkpointer = checkpointer_for(options, layer_dims)
         run = prepare_run(X, Y, layer_dims, params, options)
         history = train_run(run, checkpointer)
     # After the ranks' last collective: a warning turned into an error on rank 0 alone

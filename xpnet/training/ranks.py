@@ -18,7 +18,7 @@ from ..distributed import (MpiTransport, Transport, check_communicator, failures
                            on_every_rank, raised_on_every_rank, select_local_gpu, share_cores,
                            transport_for, transport_kind)
 from ..validation import check_layer_dims, data_namespace
-from .checkpoint import Checkpointer
+from .checkpoint import Checkpointer, check_checkpoint_model
 from .options import FitOptions, fit_options
 from .parallel import broadcast_params, piece
 from .run import TrainingRun, describe_run, prepare_run
@@ -100,7 +100,7 @@ def prepare_run_on_ranks(X: Any, Y: Any, layer_dims: Sequence[int],
     options = dataclasses.replace(options, seed=options.seed if seed is None else seed,
                                   verbose=options.verbose if values.rank == 0 else 0)
     on_every_rank(values, lambda: _use_this_ranks_gpu(X, Y, options, machine), "choosing a GPU")
-    checkpointer = on_every_rank(values, lambda: checkpointer_for(options),
+    checkpointer = on_every_rank(values, lambda: checkpointer_for(options, layer_dims),
                                  "opening the checkpoint")
     layout = _tensor_layout(parallel, mesh, layer_dims, values)
     network = None if layout is None else _shard_maker(layout, options)
@@ -200,11 +200,15 @@ def _shard_maker(layout: TensorLayout, options: FitOptions) -> Any:
     return network
 
 
-def checkpointer_for(options: FitOptions) -> Checkpointer | None:
-    """The run's checkpointer, or None without ``checkpoint``."""
+def checkpointer_for(options: FitOptions, layer_dims: Sequence[int]) -> Checkpointer | None:
+    """The run's checkpointer, or None without ``checkpoint``; its ``checkpoint_model``
+    checked against the network first (before any epoch, and before any rank waits)."""
     o = options
-    return None if o.checkpoint is None else Checkpointer(o.checkpoint, o.checkpoint_every,
-                                                          o.resume, o.restart, o.checkpoint_model)
+    if o.checkpoint is None:
+        return None
+    model = None if o.checkpoint_model is None else check_checkpoint_model(
+        o.checkpoint_model, check_layer_dims(layer_dims), o.output)
+    return Checkpointer(o.checkpoint, o.checkpoint_every, o.resume, o.restart, model)
 
 
 def check_same_run(transport: Transport, description: dict[str, Any]) -> None:
