@@ -63,9 +63,13 @@ def test_a_float64_file_is_not_silently_narrowed_on_jax_without_64_bit_types(tmp
     with warnings.catch_warnings():  # a short fit: whether it converged is beside the point
         warnings.simplefilter("ignore")
         xpnet.MLPRegressor(hidden_layer_sizes=(3,), max_iter=5).fit(X, X[:, 0]).save(estimator)
+    checkpoint = tmp_path / "run.ckpt.npz"
+    xpnet.fit(X.T, X[:, :1].T > 0.5, [2, 3, 1], epochs=1, checkpoint=checkpoint, verbose=0,
+              backend="numpy")
     code = ("import xpnet\n"
             f"for load in (lambda: xpnet.load_params({str(path)!r}, backend='jax'),\n"
-            f"             lambda: xpnet.load({str(estimator)!r}, backend='jax')):\n"
+            f"             lambda: xpnet.load({str(estimator)!r}, backend='jax'),\n"
+            f"             lambda: xpnet.load({str(checkpoint)!r}, backend='jax')):\n"
             "    try:\n        load()\n"
             "    except ValueError as error:\n        print(error)\n")
     env = {k: v for k, v in os.environ.items() if k != "JAX_ENABLE_X64"}
@@ -74,7 +78,8 @@ def test_a_float64_file_is_not_silently_narrowed_on_jax_without_64_bit_types(tmp
     assert result.returncode == 0, result.stderr
     for file in (path, estimator):
         assert f"cannot load {file} as saved (W1 is float64)" in result.stdout
-    assert result.stdout.count("JAX_ENABLE_X64=1") == 2 and "backend='numpy'" in result.stdout
+    assert f"cannot load {checkpoint} as saved" in result.stdout
+    assert result.stdout.count("JAX_ENABLE_X64=1") == 3 and "backend='numpy'" in result.stdout
 
 
 def test_load_params_uses_the_selected_backend_by_default(tmp_path):
