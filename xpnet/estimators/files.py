@@ -20,7 +20,7 @@ from ..errors import ModelFileError
 from ..io import (PARAMS_KIND, ModelParams, description_of, expect_network, network_of, read_model,
                   write_network)
 from ..io.checkpoint_file import CHECKPOINT_KIND, checkpoint_of, expect_checkpoint
-from ..io.network_file import saved_arrays_on
+from ..io.container import saved_arrays_on
 from ..model import Model
 from ..parameters import layer_dims_of
 from .sklearn_base import BaseEstimator

@@ -22,8 +22,7 @@ import numpy as np
 from ..backend import resolve_backend
 from ..errors import ModelFileError
 from ..parameters import layer_dims_of
-from .network_file import saved_arrays_on
-from .container import DAMAGED_FILE_FIX, Expect, header_field, read_model, write_model
+from .container import DAMAGED_FILE_FIX, saved_arrays_on, Expect, header_field, read_model, write_model
 
 Array = Any
 

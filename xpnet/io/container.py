@@ -28,7 +28,7 @@ import array_api_compat
 import numpy as np
 
 from .._version import __version__
-from ..backend import to_numpy
+from ..backend import asarray, dtype_name, resolve_dtype, to_numpy
 from ..errors import ModelFileError
 from .archive import DAMAGED_FILE_FIX  # noqa: F401 - xpnet.io and the formats import it here
 from .archive import (Member, bad_file, check_stored_size, declared, entries, read_member, short,
@@ -320,3 +320,21 @@ def header_field(header: Mapping[str, Any], key: str, kind: type | tuple[type, .
         names = " or ".join(_TYPE_NAMES[k] for k in (kind if isinstance(kind, tuple) else (kind,)))
         problem = f"its header's {key!r} must be {names}, not {type(value).__name__} {short(value)}"
     raise refuse(problem) if refuse else bad_file(f"{where}: {problem}")
+
+
+def saved_arrays_on(xp: Any, arrays: Mapping[str, Any], where: Path) -> dict[str, Array]:
+    """A file's host ``arrays`` on backend ``xp``, each in the dtype it was saved in.
+
+    A backend without that dtype (JAX without 64-bit types) is refused, naming the file:
+    converting would change the model's numbers without a word.
+    """
+    on_backend = {}
+    for key, value in arrays.items():
+        try:
+            dtype = resolve_dtype(xp, value.dtype)
+        except ValueError as error:
+            raise ValueError(f"cannot load {where} as saved ({key} is {dtype_name(value.dtype)}): "
+                             f"{error}; or load it on another backend, e.g. backend='numpy'"
+                             ) from None
+        on_backend[key] = asarray(value, backend=xp, dtype=dtype)
+    return on_backend

@@ -21,11 +21,10 @@ from typing import Any
 import numpy as np
 
 from ..activations import ACTIVATIONS
-from ..backend import (Backend, asarray, dtype_name, get_backend, namespace_of,
-                       resolve_backend, resolve_dtype)
+from ..backend import Backend, dtype_name, get_backend, namespace_of, resolve_backend
 from ..parameters import layer_dims_of, parameter_keys
-from .container import (Expect, bad_file, check_plain, header_field, read_model, short,
-                        write_model)
+from .container import (Expect, bad_file, check_plain, header_field, read_model,
+                        saved_arrays_on, short, write_model)
 
 PARAMS_KIND = "params"
 PARAM_DTYPES = ("float32", "float64")
@@ -153,24 +152,6 @@ def load_params(path: str | os.PathLike,
     params, metadata = network_of(arrays, header, Path(path), (PARAMS_KIND,))
     description = description_of(header, Path(path))
     return ModelParams(saved_arrays_on(xp, params, Path(path)), description), metadata
-
-
-def saved_arrays_on(xp: Any, arrays: Mapping[str, Any], where: Path) -> dict[str, Array]:
-    """A file's host ``arrays`` on backend ``xp``, each in the dtype it was saved in.
-
-    A backend without that dtype (JAX without 64-bit types) is refused, naming the file:
-    converting would change the model's numbers without a word.
-    """
-    on_backend = {}
-    for key, value in arrays.items():
-        try:
-            dtype = resolve_dtype(xp, value.dtype)
-        except ValueError as error:
-            raise ValueError(f"cannot load {where} as saved ({key} is {dtype_name(value.dtype)}): "
-                             f"{error}; or load it on another backend, e.g. backend='numpy'"
-                             ) from None
-        on_backend[key] = asarray(value, backend=xp, dtype=dtype)
-    return on_backend
 
 
 def description_of(header: Mapping[str, Any], where: Path) -> dict[str, Any]:
