@@ -7,6 +7,8 @@ import hashlib
 import http.server
 import os
 import struct
+import subprocess
+import sys
 import threading
 import types
 
@@ -68,6 +70,16 @@ def xp(request):
 def _isolated_backend_selection(monkeypatch):
     # Tests that call set_backend must not leak their choice into other tests.
     monkeypatch.setattr(backend_module, "_process_default", backend_module._process_default)
+
+
+def run_without_jax_64_bit_types(code):
+    """Run Python ``code`` in a fresh interpreter with JAX in its default mode (no float64:
+    this suite turns 64-bit types on); returns its stdout, once it exited with status 0."""
+    env = {k: v for k, v in os.environ.items() if k != "JAX_ENABLE_X64"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 def random_targets(rng, output, n_out, m):

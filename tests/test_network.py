@@ -1,9 +1,5 @@
 """init_params, forward_prop, backprop and update_parameters: the tutorial's steps."""
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -11,7 +7,7 @@ import xpnet
 from xpnet import backend as backend_module
 from xpnet.network import LayerCache
 
-from conftest import random_targets
+from conftest import random_targets, run_without_jax_64_bit_types
 
 
 def tutorial_init(layer_dims):
@@ -271,11 +267,7 @@ def test_jax_without_64_bit_mode_trains_in_float32():
             "params, costs = xpnet.train(np.random.RandomState(0).randn(2, 20), np.ones((1, 20)),"
             " [2, 3, 1], 5, 0.1, backend='jax')\n"
             "print(p['W1'].dtype, params['W1'].dtype, len(costs))\n")
-    env = {k: v for k, v in os.environ.items() if k != "JAX_ENABLE_X64"}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["float32", "float32", "5"]
+    assert run_without_jax_64_bit_types(code).split() == ["float32", "float32", "5"]
 
 
 def test_a_network_checked_once_is_checked_again_when_its_structure_changes():

@@ -2,8 +2,6 @@
 headers that do not describe the arrays are refused."""
 
 import os
-import subprocess
-import sys
 import tempfile
 import warnings
 
@@ -17,7 +15,7 @@ import xpnet
 from xpnet.backend import backend_name, dtype_name
 from xpnet.io import load_params, save_params
 
-from conftest import ALL_BACKENDS, load_backend
+from conftest import ALL_BACKENDS, load_backend, run_without_jax_64_bit_types
 
 from .conftest import DROP, assert_refused, make_params, params_header, write_npz
 
@@ -72,14 +70,11 @@ def test_a_float64_file_is_not_silently_narrowed_on_jax_without_64_bit_types(tmp
             f"             lambda: xpnet.load({str(checkpoint)!r}, backend='jax')):\n"
             "    try:\n        load()\n"
             "    except ValueError as error:\n        print(error)\n")
-    env = {k: v for k, v in os.environ.items() if k != "JAX_ENABLE_X64"}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr
+    said = run_without_jax_64_bit_types(code)
     for file in (path, estimator):
-        assert f"cannot load {file} as saved (W1 is float64)" in result.stdout
-    assert f"cannot load {checkpoint} as saved" in result.stdout
-    assert result.stdout.count("JAX_ENABLE_X64=1") == 3 and "backend='numpy'" in result.stdout
+        assert f"cannot load {file} as saved (W1 is float64)" in said
+    assert f"cannot load {checkpoint} as saved" in said
+    assert said.count("JAX_ENABLE_X64=1") == 3 and "backend='numpy'" in said
 
 
 def test_load_params_uses_the_selected_backend_by_default(tmp_path):
