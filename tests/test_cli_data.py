@@ -274,6 +274,9 @@ def test_evaluate_refuses_a_model_without_what_its_data_needs(tmp_path, flowers)
         (["two.npz", "X.npy", "--target", "five.npy"], "whole numbers 0 to 1"),
         (["r.npz", "X.npy", "--target", "y.npy"], "has 2 outputs, but xpnet evaluate reads one"),
     ]
+    xpnet.save_params(tmp_path / "multi.npz", xpnet.init_params([2, 3, 3]), output="sigmoid")
+    cases.append((["multi.npz", "X.npy", "--target", "labels.npy"],
+                  "has 3 sigmoid outputs, as many yes/no labels per sample (multi-label)"))
     # X's own errors are X's, not the labels': a feature beyond float32 for a float32 model.
     xpnet.save_params(tmp_path / "f32.npz", xpnet.init_params([2, 3, 1], dtype="float32"))
     np.save(tmp_path / "big.npy", np.r_[X[:-1], [[1e39, 0.0]]])

@@ -260,3 +260,17 @@ def test_labels_not_one_per_sample_are_refused_naming_the_counts():
         model.evaluate(X, y[:10])
     with pytest.raises(ValueError, match=r"y must be 1-D, one label per sample, got shape \(2, 40\)"):
         model.evaluate(X, np.vstack([y, y]))
+
+
+def test_a_model_of_several_sigmoid_outputs_is_not_read_as_one_label_each():
+    # Multi-label: three yes/no answers per sample. predict must not answer the first alone.
+    params = xpnet.init_params([2, 4, 3], seed=1, scale=1.0)
+    model = xpnet.Model(params, hidden="tanh", output="sigmoid")
+    X = np.random.RandomState(0).randn(2, 5)
+    for call in (lambda: model.predict(X), lambda: model.predict_proba(X),
+                 lambda: model.evaluate(X, np.array([0, 1, 0, 1, 1]))):
+        with pytest.raises(ValueError, match=r"3 sigmoid outputs are 3 yes/no labels per sample "
+                                             r"\(multi-label\), not one label; read them with "
+                                             r"xpnet.predict"):
+            call()
+    assert xpnet.predict(X, params, hidden="tanh").shape == (3, 5)

@@ -82,7 +82,7 @@ class Model:
         AL = self.output_values(X)
         if not self.kind.classifier:
             return AL
-        indices = self.kind.class_indices(AL)
+        indices = self.kind.class_indices(self._one_label_each(AL))
         return indices if self.classes is None else np.asarray(self.classes)[to_numpy(indices)]
 
     def predict_proba(self, X: Any) -> Array:
@@ -90,7 +90,17 @@ class Model:
         if not self.kind.classifier:
             raise ValueError(f"predict_proba needs a classifier; output={self.output!r} "
                              "is a regressor's")
-        return self.kind.probabilities(self.output_values(X))
+        return self.kind.probabilities(self._one_label_each(self.output_values(X)))
+
+    def _one_label_each(self, AL: Array) -> Array:
+        """``AL``, once it holds one label per sample: several sigmoid units are as many
+        yes/no labels per sample (multi-label), which these methods would read as one."""
+        if self.kind.name == "sigmoid" and AL.shape[0] > 1:
+            raise ValueError(f"this model's {AL.shape[0]} sigmoid outputs are {AL.shape[0]} "
+                             "yes/no labels per sample (multi-label), not one label; read them "
+                             "with xpnet.predict(X, model.params, hidden=model.hidden), a "
+                             f"({AL.shape[0]}, n_samples) array of 0/1")
+        return AL
 
     def accuracy(self, X: Any, Y: Any) -> float:
         """Fraction of correct predictions; ``Y`` as in training (0/1 rows, or one-hot)."""
@@ -137,6 +147,7 @@ class Model:
             spread = np.sum((truth - truth.mean(axis=1, keepdims=True)) ** 2, axis=1)
             r2 = np.where(spread > 0, 1.0 - residual / np.where(spread > 0, spread, 1.0), np.nan)
             return {"mse": float(residual.sum()) / truth.size, "r2": float(np.mean(r2))}
+        self._one_label_each(AL)
         indices = self.class_indices(y, "y")
         if indices.shape[0] != m:
             raise ValueError(f"y holds {indices.shape[0]} labels, but X has {m} samples; give "

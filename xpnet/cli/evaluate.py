@@ -45,6 +45,10 @@ def _check_model_reads(model: Model, y: np.ndarray, args: argparse.Namespace) ->
         raise ValueError(f"the model in {args.model} has {n_outputs} outputs, but xpnet "
                          f"evaluate reads one target column from {args.data}; evaluate it in "
                          f"Python: xpnet.load(path).evaluate(X, Y), Y shaped ({n_outputs}, m)")
+    if model.kind.name == "sigmoid" and n_outputs > 1:
+        raise ValueError(f"the model in {args.model} has {n_outputs} sigmoid outputs, as many "
+                         "yes/no labels per sample (multi-label), but xpnet evaluate scores one "
+                         "label per sample; evaluate it in Python with xpnet.accuracy")
     if model.kind.classifier and model.classes is None and y.dtype.kind not in "biuf":
         raise ValueError(f"the model in {args.model} records no class labels, so it cannot "
                          f"match the labels of {args.data} (such as {str(y[0])[:40]!r}) with "
