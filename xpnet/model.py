@@ -92,10 +92,15 @@ class Model:
                              "is a regressor's")
         return self.kind.probabilities(self._one_label_each(self.output_values(X)))
 
+    @property
+    def multi_label(self) -> bool:
+        """Whether the network has several sigmoid outputs: as many yes/no labels per sample."""
+        return self.kind.name == "sigmoid" and layer_dims_of(self.params)[-1] > 1
+
     def _one_label_each(self, AL: Array) -> Array:
-        """``AL``, once it holds one label per sample: several sigmoid units are as many
-        yes/no labels per sample (multi-label), which these methods would read as one."""
-        if self.kind.name == "sigmoid" and AL.shape[0] > 1:
+        """``AL``, once it holds one label per sample: a :attr:`multi_label` network's would
+        be read as one label."""
+        if self.multi_label:
             raise ValueError(f"this model's {AL.shape[0]} sigmoid outputs are {AL.shape[0]} "
                              "yes/no labels per sample (multi-label), not one label; read them "
                              "with xpnet.predict(X, model.params, hidden=model.hidden), a "

@@ -45,7 +45,7 @@ def _check_model_reads(model: Model, y: np.ndarray, args: argparse.Namespace) ->
         raise ValueError(f"the model in {args.model} has {n_outputs} outputs, but xpnet "
                          f"evaluate reads one target column from {args.data}; evaluate it in "
                          f"Python: xpnet.load(path).evaluate(X, Y), Y shaped ({n_outputs}, m)")
-    if model.kind.name == "sigmoid" and n_outputs > 1:
+    if model.multi_label:
         raise ValueError(f"the model in {args.model} has {n_outputs} sigmoid outputs, as many "
                          "yes/no labels per sample (multi-label), but xpnet evaluate scores one "
                          "label per sample; evaluate it in Python with xpnet.accuracy")
