@@ -50,6 +50,8 @@ def bias_relu_into(Z: Array, b: Array) -> bool:
     output. NaN stays NaN, as with ``maximum``. Returns False, touching nothing, on
     every other backend or when the arrays do not suit (dtype, shape).
     """
+    if _CUPY_TYPES.get(type(Z)) is False:  # known not CuPy: answered without a call
+        return False
     if not (_cupy_floats(Z, b) and Z.ndim == 2 and b.shape == (Z.shape[0], 1)):
         return False
     # (v > 0 || v != v): NaN is kept, as maximum(NaN, 0) keeps it.
@@ -65,6 +67,8 @@ def relu_backward(dA: Array, A: Array) -> Array | None:
     multiplies by 0 where ``A <= 0`` rather than writing 0, so NaN and inf in ``dA``
     give the generic code's NaN there.
     """
+    if _CUPY_TYPES.get(type(dA)) is False:  # known not CuPy: answered without a call
+        return None
     if not (_cupy_floats(dA, A) and dA.shape == A.shape):
         return None
     return _cupy_kernel("xpnet_relu_backward", "T da, T a", "T dz",
@@ -80,6 +84,8 @@ def add_scaled_into(target: Array, scale: float, g: Array) -> bool:
     (no fused multiply-add), so the numbers are the generic code's exactly. Returns
     False, touching nothing, on every other backend or when the arrays do not suit.
     """
+    if _CUPY_TYPES.get(type(target)) is False:  # known not CuPy: answered without a call
+        return False
     if not (_cupy_floats(target, g) and target.shape == g.shape):
         return False
     _cupy_kernel("xpnet_add_scaled", "T s, T g", "T w", "w = w + xpnet_mul_rn(s, g)",
@@ -97,10 +103,11 @@ __device__ inline double xpnet_mul_rn(double a, double b) { return __dmul_rn(a, 
 
 def _cupy_floats(a: Array, b: Array) -> bool:
     """Whether ``a`` and ``b`` are CuPy arrays of one float32 or float64 dtype."""
-    # Asked on every layer of every step on every backend: the cheapest test first.
     return _is_cupy(a) and _is_cupy(b) and a.dtype == b.dtype and a.dtype.char in "fd"
 
 
+# Whether a type is CuPy's array, per type seen; every fast path looks its first argument
+# up here before anything else, since it is asked on every layer of every step.
 _CUPY_TYPES: dict[type, bool] = {}
 
 
