@@ -19,6 +19,7 @@ from typing import Any
 
 from .backend import array_namespace, in_place
 from .kernels import bias_relu_into, relu_backward as fused_relu_backward
+from .reductions import axis_max, axis_sum
 
 Array = Any
 
@@ -71,7 +72,9 @@ def relu(Z: Array) -> Array:
 
 def _biased_relu(Z: Array, b: Array) -> Array:
     # One pass, in place, where the backend has a kernel (CuPy).
-    return Z if bias_relu_into(Z, b) else relu(in_place(Z, operator.add, b))
+    if bias_relu_into(Z, b):
+        return Z
+    return array_namespace(Z).maximum(in_place(Z, operator.add, b), 0.0)  # relu(Z + b)
 
 
 def _relu_backward(dA: Array, A: Array) -> Array:
@@ -115,13 +118,13 @@ def _identity_backward(dA: Array, A: Array) -> Array:
 def softmax(Z: Array) -> Array:
     """Column-wise softmax (each column is one sample); stable for any finite ``Z``."""
     xp = array_namespace(Z)
-    M = xp.max(Z, axis=0, keepdims=True)
+    M = axis_max(Z, 0)
     # exp(Z - M): the largest exponent is 0, so exp cannot overflow. Z - M itself can, for
     # logits spanning more than the dtype's range; Z is first raised to max(M, 0) - (the
     # largest float), which leaves every Z whose exp is not 0 unchanged.
     floor = xp.maximum(M, 0.0) - _largest_float(xp, Z.dtype)
     E = xp.exp(in_place(xp.maximum(Z, floor), operator.sub, M))
-    return in_place(E, operator.truediv, xp.sum(E, axis=0, keepdims=True))
+    return in_place(E, operator.truediv, axis_sum(E, 0))
 
 
 def _largest_float(xp: ModuleType, dtype: Any) -> float:
@@ -140,8 +143,7 @@ _LARGEST: dict[tuple[ModuleType, Any], float] = {}
 
 def _softmax_backward(dA: Array, A: Array) -> Array:
     # The Jacobian diag(A) - A A^T applied to dA, one column per sample.
-    xp = array_namespace(dA, A)
-    return A * (dA - xp.sum(dA * A, axis=0, keepdims=True))
+    return A * (dA - axis_sum(dA * A, 0))
 
 
 ACTIVATIONS: dict[str, Activation] = {

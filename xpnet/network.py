@@ -24,6 +24,7 @@ from .outputs import Output, get_output
 from .memo import array_layout, remembered
 from .parameters import (check_network, gradient_key, gradient_keys, layer_keys,
                          network_layout)
+from .reductions import axis_sum
 from .seeding import host_rng
 from .validation import check_input, check_layer_dims, check_positive, float_dtype
 
@@ -205,7 +206,7 @@ def one_layer_backward(dA: Array, cache: LayerCache, activation: str | None = No
 
 def bias_gradient(dZ: Array) -> Array:
     """``db = sum(dZ, axis=1)``, one column per layer unit."""
-    return array_namespace(dZ).sum(dZ, axis=1, keepdims=True)
+    return axis_sum(dZ, 1)
 
 
 def layer_gradients(AL: Array, Y: Array, caches: Sequence[LayerCache], output: str | Output, *,
@@ -244,7 +245,8 @@ def backprop(AL: Array, Y: Array, caches: Sequence[LayerCache], *,
     gradient with respect to ``X``: training never uses it, and in the first layer
     it costs as much as ``dW1``.
     """
-    if isinstance(caches, (str, bytes)) or not isinstance(caches, Sequence):
+    if type(caches) is not list and (isinstance(caches, (str, bytes))  # (a list, asked first)
+                                     or not isinstance(caches, Sequence)):
         raise TypeError(f"caches must be the list returned by forward_prop (one LayerCache per "
                         f"layer), not {type(caches).__name__}")
     for i, cache in enumerate(caches):
@@ -283,29 +285,30 @@ def update_parameters(params: MutableMapping[str, Array], grads: Mapping[str, Ar
     array-api-strict) and replaced where arrays are immutable (JAX). Returns ``params``.
     """
     learning_rate = check_positive(learning_rate, "learning_rate")
-    for key in _checked_keys(params, grads, learning_rate):
-        params[key] = add_scaled(params[key], -learning_rate, grads[gradient_key(key)])
+    for key, g_key in _checked_keys(params, grads, learning_rate):
+        params[key] = add_scaled(params[key], -learning_rate, grads[g_key])
     return params
 
 
 def _checked_keys(params: Mapping[str, Array], grads: Mapping[str, Array],
-                  learning_rate: float) -> tuple[str, ...]:
-    """The parameter keys, once ``grads`` are checked to fit ``params`` (shapes, dtypes and
-    libraries: metadata, so nothing waits for the device) and ``learning_rate`` their dtype."""
-    if not isinstance(grads, Mapping):
+                  learning_rate: float) -> tuple[tuple[str, str], ...]:
+    """The ``(parameter key, gradient key)`` pairs, once ``grads`` are checked to fit
+    ``params`` (shapes, dtypes and libraries: metadata, so nothing waits for the device)
+    and ``learning_rate`` their dtype."""
+    if type(grads) is not dict and not isinstance(grads, Mapping):  # (a dict, asked first)
         raise TypeError(f"grads must be the dict returned by backprop (dW1, db1, ...), "
                         f"not {type(grads).__name__}")
-    keys, dtype, largest = remembered(_GRADIENTS_CHECKED, _gradients_layout(params, grads),
-                                      lambda: _check_gradients(params, grads))
+    pairs, dtype, largest = remembered(_GRADIENTS_CHECKED, _gradients_layout(params, grads),
+                                       lambda: _check_gradients(params, grads))
     if learning_rate > largest:
         # It would become inf in the parameters' dtype, and inf * 0 is NaN.
         raise ValueError(f"learning_rate={learning_rate} is beyond the range of the parameters' "
                          f"dtype {dtype}; use a smaller learning rate")
-    return keys
+    return pairs
 
 
 # The checks of the network and of its gradients read the metadata of both, nothing else.
-_GRADIENTS_CHECKED: dict[tuple, tuple[tuple[str, ...], Any, float]] = {}
+_GRADIENTS_CHECKED: dict[tuple, tuple[tuple[tuple[str, str], ...], Any, float]] = {}
 
 
 def _gradients_layout(params: Mapping[str, Array], grads: Mapping[str, Array]) -> tuple | None:
@@ -316,9 +319,9 @@ def _gradients_layout(params: Mapping[str, Array], grads: Mapping[str, Array]) -
 
 
 def _check_gradients(params: Mapping[str, Array], grads: Mapping[str, Array]
-                     ) -> tuple[tuple[str, ...], Any, float]:
-    """The parameter keys, their dtype and its largest number, once ``params`` are checked
-    and ``grads`` fit them."""
+                     ) -> tuple[tuple[tuple[str, str], ...], Any, float]:
+    """The ``(parameter key, gradient key)`` pairs, the parameters' dtype and its largest
+    number, once ``params`` are checked and ``grads`` fit them."""
     L, dtype = check_network(params)
     keys = tuple(key for l in range(1, L + 1) for key in layer_keys(l))
     missing = [gradient_key(key) for key in keys if gradient_key(key) not in grads]
@@ -330,4 +333,5 @@ def _check_gradients(params: Mapping[str, Array], grads: Mapping[str, Array]
         if tuple(g.shape) != tuple(p.shape) or g.dtype != p.dtype:
             raise ValueError(f"grads[{gradient_key(key)!r}] is {tuple(g.shape)} {g.dtype} but "
                              f"params[{key!r}] is {tuple(p.shape)} {p.dtype}; they must match")
-    return keys, dtype, float(array_namespace(params[keys[0]]).finfo(dtype).max)
+    pairs = tuple((key, gradient_key(key)) for key in keys)
+    return pairs, dtype, float(array_namespace(params[keys[0]]).finfo(dtype).max)
