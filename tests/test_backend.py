@@ -1,5 +1,6 @@
 """The backend selector, conversions and the errors for backends that cannot run."""
 
+import operator
 import sys
 import threading
 
@@ -192,6 +193,26 @@ def test_is_writeable_reads_numpy_flags_and_defers_to_array_api_compat_elsewhere
     frozen = np.zeros(3)
     frozen.flags.writeable = False
     assert backend_module.is_writeable(np.zeros(3)) and not backend_module.is_writeable(frozen)
+
+
+def test_in_place_writes_into_writeable_numpy_arrays_and_copies_read_only_ones():
+    owned = np.ones((2, 3))
+    assert backend_module.in_place(owned, operator.mul, 2.0) is owned
+    np.testing.assert_array_equal(owned, np.full((2, 3), 2.0))
+    frozen = np.ones((2, 3))
+    frozen.flags.writeable = False
+    result = backend_module.in_place(frozen, operator.add, 1.0)
+    assert result is not frozen
+    np.testing.assert_array_equal(result, np.full((2, 3), 2.0))
+    np.testing.assert_array_equal(frozen, np.ones((2, 3)))  # untouched
+
+
+def test_in_place_on_a_writeable_array_refuses_what_does_not_fit_it():
+    # Not a silent out-of-place result of another shape or dtype: the in-place error.
+    with pytest.raises(ValueError, match="broadcast"):
+        backend_module.in_place(np.ones((1, 3)), operator.add, np.ones((2, 3)))
+    with pytest.raises(TypeError):
+        backend_module.in_place(np.ones(3, dtype=int), operator.add, 0.5)
 
 
 def test_backend_name_without_an_argument_names_the_selected_backend(no_environment_choice):

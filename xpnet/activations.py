@@ -19,7 +19,7 @@ from typing import Any
 
 from .backend import array_namespace, in_place
 from .kernels import bias_relu_into, relu_backward as fused_relu_backward
-from .reductions import axis_max, axis_sum
+from .step_ops import astype, axis_max, axis_sum, scalar, zero
 
 Array = Any
 
@@ -74,7 +74,7 @@ def _biased_relu(Z: Array, b: Array) -> Array:
     # One pass, in place, where the backend has a kernel (CuPy).
     if bias_relu_into(Z, b):
         return Z
-    return array_namespace(Z).maximum(in_place(Z, operator.add, b), 0.0)  # relu(Z + b)
+    return array_namespace(Z).maximum(in_place(Z, operator.add, b), zero(Z))  # relu(Z + b)
 
 
 def _relu_backward(dA: Array, A: Array) -> Array:
@@ -83,7 +83,7 @@ def _relu_backward(dA: Array, A: Array) -> Array:
         return fused
     # Multiplying by the 0/1 mask is several times faster than where(A > 0, dA, 0); the
     # mask is this function's own array, so the product can be written into it.
-    return in_place(array_namespace(dA, A).astype(A > 0, dA.dtype), operator.mul, dA)
+    return in_place(astype(A > zero(A), dA.dtype), operator.mul, dA)
 
 
 def leaky_relu(Z: Array) -> Array:
@@ -122,7 +122,7 @@ def softmax(Z: Array) -> Array:
     # exp(Z - M): the largest exponent is 0, so exp cannot overflow. Z - M itself can, for
     # logits spanning more than the dtype's range; Z is first raised to max(M, 0) - (the
     # largest float), which leaves every Z whose exp is not 0 unchanged.
-    floor = xp.maximum(M, 0.0) - _largest_float(xp, Z.dtype)
+    floor = xp.maximum(M, zero(M)) - scalar(M, _largest_float(xp, Z.dtype))
     E = xp.exp(in_place(xp.maximum(Z, floor), operator.sub, M))
     return in_place(E, operator.truediv, axis_sum(E, 0))
 

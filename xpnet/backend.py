@@ -356,8 +356,13 @@ def in_place(owned: Any, op: Callable[[Any, Any], Any], other: Any) -> Any:
     ``owned`` must be an array of the caller's own: it is overwritten. Writing in place
     saves allocating (and touching) one more array of its size.
     """
-    if type(owned) is np.ndarray and owned.flags.writeable:  # the common case, first
-        return _IN_PLACE[op](owned, other)
+    if type(owned) is np.ndarray:  # the common case, first; its flag is read only on failure
+        try:
+            return _IN_PLACE[op](owned, other)
+        except (ValueError, TypeError):
+            if owned.flags.writeable:
+                raise
+            return op(owned, other)  # read-only: as for any immutable array
     return _IN_PLACE[op](owned, other) if is_writeable(owned) else op(owned, other)
 
 

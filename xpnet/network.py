@@ -24,7 +24,7 @@ from .outputs import Output, get_output
 from .memo import array_layout, remembered
 from .parameters import (check_network, gradient_key, gradient_keys, layer_keys,
                          network_layout)
-from .reductions import axis_sum
+from .step_ops import axis_sum, scalar
 from .seeding import host_rng
 from .validation import check_input, check_layer_dims, check_positive, float_dtype
 
@@ -222,12 +222,24 @@ def layer_gradients(AL: Array, Y: Array, caches: Sequence[LayerCache], output: s
     ``input_gradient``: training never uses it, and it costs as much as ``dW1``.
     ``weights``: per-sample weights, a ``(1, m)`` row summing to 1, for the weighted mean cost.
     """
-    dZ = get_output(output).gradient(AL, Y, weights)
-    for l in reversed(range(1, len(caches) + 1)):
+    for l, dZ, dA_prev in layer_errors(AL, Y, caches, output, input_gradient, weights):
         cache = caches[l - 1]
-        dA_prev = cache.W.T @ dZ if l > 1 or input_gradient else None
         yield (l, dA_prev, WeightGradient(dZ, cache.A_prev, cache.W, weight_decay),
                Gradient(bias_gradient(dZ), owned=True))
+        del dZ  # this layer's is spent: let it go before the next one is made
+
+
+def layer_errors(AL: Array, Y: Array, caches: Sequence[LayerCache], output: str | Output,
+                 input_gradient: bool = False, weights: Array | None = None
+                 ) -> Iterator[tuple[int, Array, Array | None]]:
+    """The backward pass's own part, the output layer first: ``(l, dZ, dA_prev)``, the
+    error of layer ``l`` (dCost/dZ) and the gradient of its input (see
+    :func:`layer_gradients`). A caller holds each ``dZ`` only until the next is asked for."""
+    dZ = get_output(output).gradient(AL, Y, weights)
+    for l in range(len(caches), 0, -1):
+        cache = caches[l - 1]
+        dA_prev = cache.W.T @ dZ if l > 1 or input_gradient else None
+        yield l, dZ, dA_prev
         if l > 1:
             previous = caches[l - 2]
             dZ = None  # this layer's is spent: let it go before the next one is made
@@ -267,13 +279,12 @@ def backward(AL: Array, Y: Array, caches: Sequence[LayerCache],
              input_gradient: bool = True) -> dict[str, Array]:
     """:func:`backprop` without its checks, for loops that made them once."""
     grads = {}
-    for l, dA_prev, dW, db in layer_gradients(AL, Y, caches, caches[-1].activation,
-                                              input_gradient=input_gradient):
+    for l, dZ, dA_prev in layer_errors(AL, Y, caches, caches[-1].activation, input_gradient):
         dA_key, dW_key, db_key = gradient_keys(l)
-        grads[dW_key], grads[db_key] = dW.value(), db.value()
+        grads[dW_key], grads[db_key] = dZ @ caches[l - 1].A_prev.T, bias_gradient(dZ)
         if dA_prev is not None:
             grads[dA_key] = dA_prev
-        del dW, db  # the layer's dZ goes with them, before the next layer's is made
+        del dZ  # spent: let it go before the next layer's is made
     return grads
 
 
@@ -285,8 +296,10 @@ def update_parameters(params: MutableMapping[str, Array], grads: Mapping[str, Ar
     array-api-strict) and replaced where arrays are immutable (JAX). Returns ``params``.
     """
     learning_rate = check_positive(learning_rate, "learning_rate")
-    for key, g_key in _checked_keys(params, grads, learning_rate):
-        params[key] = add_scaled(params[key], -learning_rate, grads[g_key])
+    pairs = _checked_keys(params, grads, learning_rate)
+    step = scalar(params[pairs[0][0]], -learning_rate)  # made once for every layer
+    for key, g_key in pairs:
+        params[key] = add_scaled(params[key], step, grads[g_key])
     return params
 
 

@@ -23,6 +23,7 @@ from typing import Any
 from .activations import ACTIVATIONS, Activation
 from .backend import array_namespace, default_int_dtype, in_place
 from .losses import BINARY_CROSS_ENTROPY, CATEGORICAL_CROSS_ENTROPY, SQUARED_ERROR, Loss
+from .step_ops import scalar
 from .validation import check_finite
 
 Array = Any
@@ -72,7 +73,8 @@ class Output:
     def gradient(self, AL: Array, Y: Array, weights: Array | None = None) -> Array:
         """dCost/dZ of the output layer, a new array; ``weights`` as in :meth:`cost`."""
         # Each sample's share of the mean: 1/m, or its weight.
-        scale, share = (operator.truediv, AL.shape[1]) if weights is None else (operator.mul, weights)
+        scale, share = ((operator.truediv, scalar(AL, AL.shape[1])) if weights is None
+                        else (operator.mul, weights))
         if self.canonical:
             return in_place(AL - Y, scale, share)
         return self.activation.backward(scale(self.loss.gradient(AL, Y), share), AL)

@@ -1,0 +1,67 @@
+"""The small array operations of every training step, answered directly for NumPy arrays.
+
+Each is the array namespace's own operation; for a NumPy array it is reached without the
+Python work around it, which is most of what a small network's step costs beyond a
+hand-written NumPy one:
+
+- NumPy's ``sum``/``max`` functions, and array-api-compat's ``astype``, dispatch in Python
+  before calling the array's method (0.2-1 us a call); the method runs the same code.
+- NumPy resolves the dtype of a Python number in every operation (NEP 50's "weak"
+  scalars, about 0.3 us); :func:`scalar` hands it as a 0-d array of the array's dtype
+  instead, which is what the number becomes either way, so the results are the same.
+
+Other backends get the namespace's functions and the Python number, unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .backend import array_namespace
+
+Array = Any
+
+
+def axis_sum(x: Array, axis: int) -> Array:
+    """``xp.sum(x, axis=axis, keepdims=True)``."""
+    if type(x) is np.ndarray:
+        return x.sum(axis=axis, keepdims=True)
+    return array_namespace(x).sum(x, axis=axis, keepdims=True)
+
+
+def axis_max(x: Array, axis: int) -> Array:
+    """``xp.max(x, axis=axis, keepdims=True)``."""
+    if type(x) is np.ndarray:
+        return x.max(axis=axis, keepdims=True)
+    return array_namespace(x).max(x, axis=axis, keepdims=True)
+
+
+def astype(x: Array, dtype: Any) -> Array:
+    """``xp.astype(x, dtype)``."""
+    if type(x) is np.ndarray:
+        return x.astype(dtype)
+    return array_namespace(x).astype(x, dtype)
+
+
+def zero(like: Array) -> Array | float:
+    """``scalar(like, 0.0)``, made once per dtype: relu asks for it on every layer."""
+    if type(like) is not np.ndarray:
+        return 0.0
+    known = _ZEROS.get(like.dtype)
+    if known is None:
+        known = _ZEROS[like.dtype] = scalar(like, 0.0)
+    return known
+
+
+_ZEROS: dict[Any, Array] = {}
+
+
+def scalar(like: Array, value: float) -> Array | float:
+    """``value`` for arithmetic with the floating array ``like``: a 0-d array of its dtype
+    for a NumPy array (the number rounded to that dtype, as NumPy does with a Python
+    number), the number itself for every other library."""
+    if type(like) is np.ndarray and like.dtype.kind == "f":
+        return np.asarray(value, like.dtype)
+    return value
