@@ -49,3 +49,20 @@ def test_axis_reductions_and_astype_match_the_namespace(xp, axis):
                           (step_ops.astype(x > 0, x.dtype), ns.astype(x > 0, x.dtype))]:
         assert got.shape == expected.shape and got.dtype == expected.dtype
         np.testing.assert_array_equal(xpnet.to_numpy(got), xpnet.to_numpy(expected))
+
+
+def test_float_limits_are_finfo_of_that_namespace_and_dtype(xp):
+    for dtype in (xp.float32, xp.float64):
+        info = xp.finfo(dtype)
+        assert step_ops.float_limits(xp, dtype) == (float(info.eps), float(info.max))
+
+
+def test_take_and_argmax_match_the_namespace(xp):
+    x = xpnet.asarray(np.random.RandomState(1).standard_normal((4, 3)), xp)
+    ns = array_namespace(x)
+    rows = xpnet.asarray(np.array([2, 0, 2]), xp)
+    np.testing.assert_array_equal(xpnet.to_numpy(step_ops.take(x, rows, 0)),
+                                  xpnet.to_numpy(ns.take(x, rows, axis=0)))
+    np.testing.assert_array_equal(xpnet.to_numpy(step_ops.argmax(x, 0)),
+                                  xpnet.to_numpy(ns.argmax(x, axis=0)))
+    assert float(step_ops.total(x)) == float(ns.sum(x))

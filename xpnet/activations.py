@@ -14,12 +14,11 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
 from .backend import array_namespace, in_place
 from .kernels import bias_relu_into, relu_backward as fused_relu_backward
-from .step_ops import astype, axis_max, axis_sum, scalar, zero
+from .step_ops import astype, axis_max, axis_sum, float_limits, scalar, zero
 
 Array = Any
 
@@ -122,23 +121,9 @@ def softmax(Z: Array) -> Array:
     # exp(Z - M): the largest exponent is 0, so exp cannot overflow. Z - M itself can, for
     # logits spanning more than the dtype's range; Z is first raised to max(M, 0) - (the
     # largest float), which leaves every Z whose exp is not 0 unchanged.
-    floor = xp.maximum(M, zero(M)) - scalar(M, _largest_float(xp, Z.dtype))
+    floor = xp.maximum(M, zero(M)) - scalar(M, float_limits(xp, Z.dtype)[1])
     E = xp.exp(in_place(xp.maximum(Z, floor), operator.sub, M))
     return in_place(E, operator.truediv, axis_sum(E, 0))
-
-
-def _largest_float(xp: ModuleType, dtype: Any) -> float:
-    """``xp.finfo(dtype).max`` as a Python float, remembered per namespace and dtype."""
-    # Keyed by both: some libraries' dtypes hash as NumPy's do but must not be compared with them.
-    key = (xp, dtype)
-    try:
-        return _LARGEST[key]
-    except KeyError:
-        largest = _LARGEST[key] = float(xp.finfo(dtype).max)
-        return largest
-
-
-_LARGEST: dict[tuple[ModuleType, Any], float] = {}
 
 
 def _softmax_backward(dA: Array, A: Array) -> Array:

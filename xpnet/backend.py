@@ -366,11 +366,6 @@ def in_place(owned: Any, op: Callable[[Any, Any], Any], other: Any) -> Any:
     return _IN_PLACE[op](owned, other) if is_writeable(owned) else op(owned, other)
 
 
-def machine_epsilon(xp: ModuleType, dtype: Any) -> float:
-    """``xp.finfo(dtype).eps`` as a Python float."""
-    return float(xp.finfo(dtype).eps)
-
-
 def _check_real(xp: ModuleType, dtype: Any) -> None:
     if not xp.isdtype(dtype, ("bool", "integral", "real floating")):
         raise TypeError(f"cannot use data of dtype {dtype}: xpnet needs real numbers "

@@ -16,8 +16,9 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-from .backend import array_namespace, in_place, machine_epsilon
+from .backend import array_namespace, in_place
 from .kernels import add_product_into, add_scaled_into
+from .step_ops import float_limits
 
 Array = Any
 
@@ -92,6 +93,6 @@ class WeightGradient(Gradient):
         # dtype resolves that scale to within 0.1% of the penalty: in float32, 1 - 1e-8
         # rounds to 1 and the penalty would silently vanish.
         decay = alpha * self.weight_decay
-        if decay and machine_epsilon(array_namespace(target), target.dtype) > 1e-3 * abs(decay):
+        if decay and float_limits(array_namespace(target), target.dtype)[0] > 1e-3 * abs(decay):
             return False
         return add_product_into(target, alpha, self.dZ, self.A_prev, beta + decay)

@@ -25,6 +25,8 @@ def add_product_into(target: Array, alpha: float, A: Array, B: Array, beta: floa
     on every other backend (the array API has no matrix product into an existing
     array) or when the arrays do not suit (dtype, layout).
     """
+    if _CUPY_TYPES.get(type(target)) is False:  # known not CuPy: answered without a call
+        return False
     if not (_is_cupy(target) and _is_cupy(A) and _is_cupy(B)):
         return False
     if not (target.dtype == A.dtype == B.dtype and target.dtype.char in "fd"):

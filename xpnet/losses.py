@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from .backend import array_namespace, machine_epsilon, namespace_of
+from .backend import array_namespace, namespace_of
 from .memo import array_layout, remembered
+from .step_ops import float_limits, scalar, total
 
 Array = Any
 
@@ -23,18 +24,17 @@ Array = Any
 def _clipped(P: Array, upper_gap: bool) -> Array:
     # Probabilities kept inside [eps, 1 - eps] (scikit-learn's choice) so log() stays finite.
     xp = array_namespace(P)
-    eps = machine_epsilon(xp, P.dtype)
+    eps = float_limits(xp, P.dtype)[0]
     # maximum/minimum rather than clip: array-api-compat's clip is several times slower on NumPy.
-    return xp.minimum(xp.maximum(P, eps), 1 - eps if upper_gap else 1.0)
+    return xp.minimum(xp.maximum(P, scalar(P, eps)), scalar(P, 1 - eps if upper_gap else 1.0))
 
 
 def _sample_mean(terms: Array, weights: Array | None) -> Array:
     """The samples' (columns') mean of ``terms`` summed over rows; with ``weights`` (a
     ``(1, m)`` row summing to 1), their weighted sum."""
-    xp = array_namespace(terms)
     if weights is None:
-        return xp.sum(terms) / terms.shape[1]
-    return xp.sum(terms * weights)
+        return total(terms) / terms.shape[1]
+    return total(terms * weights)
 
 
 def _binary_cross_entropy(AL: Array, Y: Array, weights: Array | None = None) -> Array:

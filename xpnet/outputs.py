@@ -23,7 +23,7 @@ from typing import Any
 from .activations import ACTIVATIONS, Activation
 from .backend import array_namespace, default_int_dtype, in_place
 from .losses import BINARY_CROSS_ENTROPY, CATEGORICAL_CROSS_ENTROPY, SQUARED_ERROR, Loss
-from .step_ops import scalar
+from .step_ops import argmax, astype, scalar, total
 from .validation import check_finite
 
 Array = Any
@@ -117,9 +117,8 @@ def _binary_hits(AL: Array, Y: Array) -> Array:
 
 
 def _arg_max_hits(AL: Array, Y: Array) -> Array:
-    xp = array_namespace(AL, Y)
-    hits = xp.argmax(AL, axis=0) == xp.argmax(Y, axis=0)
-    return xp.sum(xp.astype(hits, AL.dtype))
+    hits = argmax(AL, 0) == argmax(Y, 0)
+    return total(astype(hits, AL.dtype))
 
 
 def _two_class_probabilities(AL: Array) -> Array:

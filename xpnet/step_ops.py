@@ -4,17 +4,21 @@ Each is the array namespace's own operation; for a NumPy array it is reached wit
 Python work around it, which is most of what a small network's step costs beyond a
 hand-written NumPy one:
 
-- NumPy's ``sum``/``max`` functions, and array-api-compat's ``astype``, dispatch in Python
-  before calling the array's method (0.2-1 us a call); the method runs the same code.
+- NumPy's ``sum``/``max``/``argmax``/``take`` functions, and array-api-compat's
+  ``astype``, dispatch in Python before calling the array's method (0.2-1 us a call); the
+  method runs the same code.
 - NumPy resolves the dtype of a Python number in every operation (NEP 50's "weak"
   scalars, about 0.3 us); :func:`scalar` hands it as a 0-d array of the array's dtype
   instead, which is what the number becomes either way, so the results are the same.
 
-Other backends get the namespace's functions and the Python number, unchanged.
+Other backends get the namespace's functions and the Python number, unchanged. And
+:func:`float_limits` remembers ``finfo``'s numbers, a Python-level call of several
+microseconds, per namespace and dtype.
 """
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -36,6 +40,27 @@ def axis_max(x: Array, axis: int) -> Array:
     if type(x) is np.ndarray:
         return x.max(axis=axis, keepdims=True)
     return array_namespace(x).max(x, axis=axis, keepdims=True)
+
+
+def total(x: Array) -> Array:
+    """``xp.sum(x)``: the sum of every element."""
+    if type(x) is np.ndarray:
+        return x.sum()
+    return array_namespace(x).sum(x)
+
+
+def argmax(x: Array, axis: int) -> Array:
+    """``xp.argmax(x, axis=axis)``."""
+    if type(x) is np.ndarray:
+        return x.argmax(axis=axis)
+    return array_namespace(x).argmax(x, axis=axis)
+
+
+def take(x: Array, indices: Array, axis: int) -> Array:
+    """``xp.take(x, indices, axis=axis)``."""
+    if type(x) is np.ndarray:
+        return x.take(indices, axis=axis)
+    return array_namespace(x, indices).take(x, indices, axis=axis)
 
 
 def astype(x: Array, dtype: Any) -> Array:
@@ -65,3 +90,18 @@ def scalar(like: Array, value: float) -> Array | float:
     if type(like) is np.ndarray and like.dtype.kind == "f":
         return np.asarray(value, like.dtype)
     return value
+
+
+def float_limits(xp: ModuleType, dtype: Any) -> tuple[float, float]:
+    """``(eps, max)`` of ``xp.finfo(dtype)`` as Python floats, remembered per namespace and dtype."""
+    # Keyed by both: some libraries' dtypes hash as NumPy's do but must not be compared with them.
+    key = (xp, dtype)
+    try:
+        return _LIMITS[key]
+    except KeyError:
+        info = xp.finfo(dtype)
+        limits = _LIMITS[key] = (float(info.eps), float(info.max))
+        return limits
+
+
+_LIMITS: dict[tuple[ModuleType, Any], tuple[float, float]] = {}

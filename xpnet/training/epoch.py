@@ -11,6 +11,7 @@ from typing import Any
 
 from ..backend import array_namespace, asarray, to_numpy
 from ..network import forward
+from ..step_ops import take
 from .run import TrainingRun
 from .step import backward_and_update
 
@@ -131,4 +132,4 @@ def batch_rows(run: TrainingRun, order: Array | None, start: int, stop: int, xp:
     if order is None:
         return run.X_rows[start:stop, :].T, run.Y_rows[start:stop, :].T
     indices = order[start:stop]
-    return xp.take(run.X_rows, indices, axis=0).T, xp.take(run.Y_rows, indices, axis=0).T
+    return take(run.X_rows, indices, 0).T, take(run.Y_rows, indices, 0).T
