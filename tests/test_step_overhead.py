@@ -12,7 +12,7 @@ import pytest
 
 import xpnet
 from xpnet import backend as backend_module
-from xpnet import kernels, parameters
+from xpnet import kernels, memo, parameters
 
 DIMS = [12, 8, 6, 4]
 
@@ -75,7 +75,7 @@ def test_fit_gives_the_hand_written_loops_numbers_bit_for_bit(dtype):
 
 
 def test_the_network_check_is_remembered_only_for_networks_that_passed(monkeypatch):
-    monkeypatch.setattr(parameters, "_CHECKED", {})
+    monkeypatch.setattr(parameters, "_CHECKED", memo.Answers())
     params = xpnet.init_params(DIMS, seed=0, backend="numpy")
     bad = {**params, "W3": np.zeros((6, 6))}
     for _ in range(2):
@@ -123,3 +123,22 @@ def test_the_remembered_door_checks_still_refuse_what_changed_after_a_pass():
     with pytest.raises(ValueError, match="beyond the range"):
         xpnet.update_parameters({k: v.astype("float32") for k, v in params.items()},
                                 {k: v.astype("float32") for k, v in grads.items()}, 1e39)
+
+
+def test_the_remembered_checks_take_arrays_of_another_library_of_the_same_layout_in_turn():
+    # The layout just seen is compared first; each key puts an array's type before its
+    # dtype, so array-api-strict's dtypes are never compared with NumPy's (it warns, and
+    # warnings are errors here).
+    strict = pytest.importorskip("array_api_strict")
+    X, Y = _data("float64")
+    results = []
+    for xp in (np, strict, np, strict):
+        params = xpnet.init_params(DIMS, seed=0, scale="he", backend=xp)
+        Xb, Yb = xpnet.asarray(X, xp), xpnet.asarray(Y, xp)
+        AL, caches = xpnet.forward_prop(Xb, params, hidden="relu", output="softmax")
+        grads = xpnet.backprop(AL, Yb, caches, input_gradient=False)
+        xpnet.update_parameters(params, grads, 0.1)
+        results.append({k: xpnet.to_numpy(v) for k, v in params.items()})
+    for later in results[1:]:
+        for key in results[0]:
+            np.testing.assert_allclose(later[key], results[0][key], rtol=1e-12, atol=1e-14)

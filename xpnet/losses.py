@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from .backend import array_namespace, namespace_of
-from .memo import array_layout, remembered
+from .memo import Answers, array_layout, remembered
 from .step_ops import float_limits, scalar, total
 
 Array = Any
@@ -97,7 +97,7 @@ def match_labels(AL: Array, Y: Array) -> Array:
 
 
 # The label checks read the types, shapes and dtypes of AL and Y, nothing else.
-_LABELS_CHECKED: dict[tuple, tuple[ModuleType, bool, bool]] = {}
+_LABELS_CHECKED: Answers = Answers()  # layout -> (namespace, reshape?, cast?)
 
 
 def _check_labels(AL: Array, Y: Array) -> tuple[ModuleType, bool, bool]:

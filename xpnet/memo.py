@@ -5,6 +5,10 @@ dict's keys, names), never values, so arguments with the same metadata pass or f
 alike. Each check keeps its answers for the layouts that passed: a training loop that
 calls the public functions with arrays of the same layout every step pays a dict lookup
 instead of the check. A check that fails raises before anything is remembered.
+
+Every key lists an array's type before its dtype: two keys are compared item by item and
+differ at the type first, so the dtypes of two libraries are never compared (NumPy's
+against array-api-strict's warns).
 """
 
 from __future__ import annotations
@@ -22,20 +26,35 @@ def array_layout(a: Any) -> tuple:
     return type(a), a.shape, a.dtype
 
 
-def remembered(cache: dict, key: tuple | None, check: Callable[[], T]) -> T:
+class Answers(dict):
+    """One check's answers, per layout that passed; ``last`` the latest ``(layout, answer)``."""
+
+    __slots__ = ("last",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last: tuple[tuple, Any] | None = None
+
+
+def remembered(cache: Answers, key: tuple | None, check: Callable[[], T]) -> T:
     """``check()``'s answer (not None), kept in ``cache`` under ``key``, a tuple of
     everything ``check`` reads; ``key`` None, or one that cannot be hashed (a dtype of
     some library): checked every time."""
     if key is not None:
+        # The latest layout first: comparing with it costs half a lookup (which hashes
+        # the whole key, then compares it), and a training loop repeats its layout.
+        last = cache.last
+        if last is not None and last[0] == key:
+            return last[1]
         try:
             known = cache.get(key)
         except TypeError:
             return check()
-        if known is not None:
-            return known
-    known = check()
-    if key is not None:
-        if len(cache) >= LIMIT:
-            cache.clear()
-        cache[key] = known
-    return known
+        if known is None:
+            known = check()
+            if len(cache) >= LIMIT:
+                cache.clear()
+            cache[key] = known
+        cache.last = (key, known)
+        return known
+    return check()

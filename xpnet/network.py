@@ -21,7 +21,7 @@ from .backend import (Backend, array_namespace, asarray, default_float_dtype, ge
 from .gradients import Gradient, WeightGradient, add_scaled
 from .losses import match_labels
 from .outputs import Output, get_output
-from .memo import array_layout, remembered
+from .memo import Answers, array_layout, remembered
 from .parameters import (check_network, gradient_key, gradient_keys, layer_keys,
                          network_layout)
 from .step_ops import axis_sum, scalar
@@ -144,7 +144,7 @@ def forward_prop(X: Array, params: Mapping[str, Array], *, hidden: str = "sigmoi
 
 
 # The checks of forward_prop read the network's and X's metadata and the activations' names.
-_FORWARD_CHECKED: dict[tuple, list[Activation]] = {}
+_FORWARD_CHECKED: Answers = Answers()  # layout -> the layers' activations
 
 
 def _check_forward(X: Array, params: Mapping[str, Array], hidden: str,
@@ -321,14 +321,22 @@ def _checked_keys(params: Mapping[str, Array], grads: Mapping[str, Array],
 
 
 # The checks of the network and of its gradients read the metadata of both, nothing else.
-_GRADIENTS_CHECKED: dict[tuple, tuple[tuple[tuple[str, str], ...], Any, float]] = {}
+_GRADIENTS_CHECKED: Answers = Answers()  # layout -> (key pairs, dtype, its largest number)
 
 
 def _gradients_layout(params: Mapping[str, Array], grads: Mapping[str, Array]) -> tuple | None:
-    """What :func:`_check_gradients` reads, as a key; None where it cannot be had."""
-    # Every entry of grads (dA too): the same layout of both dicts passes or fails alike.
-    layout, grads_layout = network_layout(params), network_layout(grads)
-    return None if layout is None or grads_layout is None else (layout, grads_layout)
+    """What :func:`_check_gradients` reads, as a key: each parameter's key, type, shape and
+    dtype beside its gradient's (nothing else of ``grads``); None where it cannot be had."""
+    if type(params) is not dict or type(grads) is not dict:
+        return None
+    layout = []
+    try:
+        for key, p in params.items():
+            g = grads[gradient_key(key)]
+            layout.append((key, type(p), p.shape, p.dtype, type(g), g.shape, g.dtype))
+    except (KeyError, TypeError, AttributeError):  # checked in full, which says why
+        return None
+    return tuple(layout)
 
 
 def _check_gradients(params: Mapping[str, Array], grads: Mapping[str, Array]

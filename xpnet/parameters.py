@@ -15,7 +15,7 @@ from typing import Any
 from array_api_compat import is_array_api_obj
 
 from .backend import array_namespace, host_copy, to_device_of, to_numpy
-from .memo import remembered
+from .memo import Answers, remembered
 
 
 # The key helpers are asked several times per layer and step: their strings are made once.
@@ -80,7 +80,7 @@ def check_network(params: Mapping[str, Any]) -> tuple[int, Any]:
                       lambda: (n_layers(params), check_dtypes(params)))
 
 
-_CHECKED: dict[tuple, tuple[int, Any]] = {}
+_CHECKED: Answers = Answers()  # layout -> (L, dtype)
 
 
 def network_layout(params: Any) -> tuple | None:
