@@ -66,3 +66,21 @@ def test_take_and_argmax_match_the_namespace(xp):
     np.testing.assert_array_equal(xpnet.to_numpy(step_ops.argmax(x, 0)),
                                   xpnet.to_numpy(ns.argmax(x, axis=0)))
     assert float(step_ops.total(x)) == float(ns.sum(x))
+
+
+def test_zero_is_read_only_as_it_is_shared():
+    shared = step_ops.zero(np.ones(2, dtype=np.float32))
+    with pytest.raises(ValueError, match="read-only"):
+        shared[...] = 1.0
+
+
+def test_float_limits_of_a_dtype_that_cannot_be_hashed_are_asked_every_time():
+    import types
+
+    asked = []
+    namespace = types.SimpleNamespace(finfo=lambda d: asked.append(d) or types.SimpleNamespace(
+        eps=0.5, max=8.0))
+    unhashable = ["a dtype object of some library"]
+    assert step_ops.float_limits(namespace, unhashable) == (0.5, 8.0)
+    assert step_ops.float_limits(namespace, unhashable) == (0.5, 8.0)
+    assert len(asked) == 2

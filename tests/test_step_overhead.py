@@ -142,3 +142,16 @@ def test_the_remembered_checks_take_arrays_of_another_library_of_the_same_layout
     for later in results[1:]:
         for key in results[0]:
             np.testing.assert_allclose(later[key], results[0][key], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", [np.array("relu"), np.array(["relu"])])
+def test_a_remembered_layout_does_not_pass_an_activation_name_that_is_no_str(name):
+    # NumPy string arrays compare equal to the str they hold: the remembered layout of
+    # the call before must not answer for them.
+    X, _ = _data("float64")
+    params = xpnet.init_params(DIMS, seed=0, scale="he", backend="numpy")
+    xpnet.forward_prop(X, params, hidden="relu", output="softmax")
+    with pytest.raises(TypeError, match="hidden must be an activation name"):
+        xpnet.forward_prop(X, params, hidden=name, output="softmax")
+    with pytest.raises(TypeError, match="output must be an activation name"):
+        xpnet.forward_prop(X, params, hidden="relu", output=np.array("softmax"))

@@ -337,8 +337,8 @@ def resolve_dtype(xp: ModuleType, dtype: Any) -> Any:
 def is_writeable(x: Any) -> bool:
     """``array_api_compat.is_writeable_array``, quicker for NumPy arrays.
 
-    Every in-place update asks it, several times per layer and step; for a NumPy
-    array the answer is its ``writeable`` flag, read without the general dispatch.
+    In-place updates ask it of other libraries' arrays (and NumPy's, outside the step);
+    for a NumPy array the answer is its ``writeable`` flag, without the general dispatch.
     """
     if type(x) is np.ndarray:
         return bool(x.flags.writeable)
@@ -362,7 +362,7 @@ def in_place(owned: Any, op: Callable[[Any, Any], Any], other: Any) -> Any:
         except (ValueError, TypeError):
             if owned.flags.writeable:
                 raise
-            return op(owned, other)  # read-only: as for any immutable array
+        return op(owned, other)  # read-only: as for any immutable array
     return _IN_PLACE[op](owned, other) if is_writeable(owned) else op(owned, other)
 
 

@@ -39,7 +39,9 @@ class Answers(dict):
 def remembered(cache: Answers, key: tuple | None, check: Callable[[], T]) -> T:
     """``check()``'s answer (not None), kept in ``cache`` under ``key``, a tuple of
     everything ``check`` reads; ``key`` None, or one that cannot be hashed (a dtype of
-    some library): checked every time."""
+    some library): checked every time. ``key`` is compared with the latest layout before
+    it is hashed, so it must hold only values whose ``==`` agrees with their hash (str,
+    numbers, types, dtypes, tuples of them): a caller passes None for anything else."""
     if key is not None:
         # The latest layout first: comparing with it costs half a lookup (which hashes
         # the whole key, then compares it), and a training loop repeats its layout.

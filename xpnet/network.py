@@ -4,9 +4,10 @@ The tutorial's steps, each in one function: ``init_params``, ``forward_prop``,
 ``cost_function``, ``one_layer_backward``, ``backprop`` and ``update_parameters``
 (``train`` lives in :mod:`xpnet.training`). Every function takes its array namespace from
 the arrays it receives, so the same code runs on NumPy, CuPy, PyTorch, JAX and
-array-api-strict. The backward pass is written once, as :func:`layer_gradients`:
-``backprop`` collects its gradients, and ``fit``'s training step updates each layer
-from them as soon as they exist.
+array-api-strict. The backward pass is written once, as :func:`layer_errors` (each
+layer's ``dZ`` and input gradient): ``backprop`` forms ``dW`` and ``db`` from it, and
+:func:`layer_gradients` hands them to the update rules, with which ``fit``'s training
+step updates each layer as soon as they exist.
 """
 
 from __future__ import annotations
@@ -135,7 +136,10 @@ def forward_prop(X: Array, params: Mapping[str, Array], *, hidden: str = "sigmoi
     """
     try:
         layout = network_layout(params)
-        layout = layout and (layout, hidden, output, array_layout(X))
+        # Names remembered only as str (or Output): memo compares keys before hashing them,
+        # and a NumPy string array equals its str without being one.
+        named = type(hidden) is str and (type(output) is str or isinstance(output, Output))
+        layout = (layout, hidden, output, array_layout(X)) if layout and named else None
     except AttributeError:  # X is not an array: the checks say so
         layout = None
     activations = remembered(_FORWARD_CHECKED, layout,

@@ -76,7 +76,10 @@ def zero(like: Array) -> Array | float:
         return 0.0
     known = _ZEROS.get(like.dtype)
     if known is None:
-        known = _ZEROS[like.dtype] = scalar(like, 0.0)
+        known = scalar(like, 0.0)
+        if type(known) is np.ndarray:
+            known.flags.writeable = False  # one array, shared by every caller
+        _ZEROS[like.dtype] = known
     return known
 
 
@@ -99,9 +102,15 @@ def float_limits(xp: ModuleType, dtype: Any) -> tuple[float, float]:
     try:
         return _LIMITS[key]
     except KeyError:
-        info = xp.finfo(dtype)
-        limits = _LIMITS[key] = (float(info.eps), float(info.max))
-        return limits
+        limits = _LIMITS[key] = _finfo_limits(xp, dtype)
+    except TypeError:  # a dtype that cannot be hashed: asked every time
+        limits = _finfo_limits(xp, dtype)
+    return limits
+
+
+def _finfo_limits(xp: ModuleType, dtype: Any) -> tuple[float, float]:
+    info = xp.finfo(dtype)
+    return float(info.eps), float(info.max)
 
 
 _LIMITS: dict[tuple[ModuleType, Any], tuple[float, float]] = {}

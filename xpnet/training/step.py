@@ -1,7 +1,8 @@
 """The training step: one mini-batch forward, backward, and every layer updated.
 
 The backward pass is the one :func:`~xpnet.network.backprop` runs
-(:func:`~xpnet.network.layer_gradients`), but each layer's gradients go to the
+(:func:`~xpnet.network.layer_errors`, through :func:`~xpnet.network.layer_gradients`),
+but each layer's gradients go to the
 optimizer as soon as they exist, the output layer first (after the layer's input
 gradient, which needs the weights before they change): at most one layer's ``dW`` is
 alive at a time, and none where the update folds into the gradient's matrix product
