@@ -205,7 +205,7 @@ def one_layer_backward(dA: Array, cache: LayerCache, activation: str | None = No
     name = cache.activation if activation is None else activation
     dZ = get_activation(name).backward(dA, cache.A)
     dA_prev = cache.W.T @ dZ if input_gradient else None
-    return dA_prev, WeightGradient(dZ, cache.A_prev, cache.W).value(), bias_gradient(dZ)
+    return dA_prev, dZ @ cache.A_prev.T, bias_gradient(dZ)  # as backward forms them
 
 
 def bias_gradient(dZ: Array) -> Array:

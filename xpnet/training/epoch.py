@@ -35,7 +35,7 @@ def train_epoch(run: TrainingRun, epoch: int, before_update: Callable[[], None]
                             else (run.tensor.forward, run.tensor.backward_and_update))
     # The data was checked once in prepare_run: the loop calls the unchecked forward.
     for start in range(0, m, run.batch_size):
-        Xb, Yb = _batch(run, order, start, xp)
+        Xb, Yb = _batch(run, order, start)
         batch = (start, min(start + run.batch_size, m))
         weights, decay, _ = batch_weights(run, host_order, order, batch, batch, xp)
         AL, caches = forward_pass(Xb, run.params, run.activations)
@@ -119,14 +119,14 @@ def batch_weights(run: TrainingRun, host_order: Any, order: Array | None, batch:
     return weights * (1.0 / part), decay, part / total
 
 
-def _batch(run: TrainingRun, order: Array | None, start: int, xp: Any) -> tuple[Array, Array]:
+def _batch(run: TrainingRun, order: Array | None, start: int) -> tuple[Array, Array]:
     if run.X_rows is None:
         return run.X, run.Y
     # array-api-strict refuses slices past the end
-    return batch_rows(run, order, start, min(start + run.batch_size, run.X.shape[1]), xp)
+    return batch_rows(run, order, start, min(start + run.batch_size, run.X.shape[1]))
 
 
-def batch_rows(run: TrainingRun, order: Array | None, start: int, stop: int, xp: Any
+def batch_rows(run: TrainingRun, order: Array | None, start: int, stop: int
                ) -> tuple[Array, Array]:
     """Samples ``start:stop`` of this epoch's ``order`` (None: as stored) as ``(X, Y)``."""
     if order is None:

@@ -118,7 +118,7 @@ def train_epoch_on_ranks(run: TrainingRun, epoch: int, before_update: Callable[[
         lo, hi = piece(start, stop, transport.rank, transport.size)
         weights, decay, share = batch_weights(run, host_order, order, (start, stop), (lo, hi), xp)
         if hi > lo:
-            Xb, Yb = batch_rows(run, order, lo, hi, xp)
+            Xb, Yb = batch_rows(run, order, lo, hi)
             AL, caches = forward_pass(Xb, run.params, run.activations)
             weighted_losses.append(o.output.cost(AL, Yb, weights) * share)
             hits.append(xp.asarray(o.output.correct_count(AL, Yb), dtype=dtype)
