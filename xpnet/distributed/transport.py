@@ -13,6 +13,7 @@ are 10-25x slower on large buffers.
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,9 @@ import numpy as np
 from ..backend import namespace_of, to_device_of, to_numpy
 from .mpi import import_mpi
 from .threads import ranks_on_this_machine
+
+ABORT_GRACE_SECONDS = 0.2
+"""How long a failing rank waits, its report written, before it ends the job."""
 
 Array = Any
 class Transport:
@@ -73,7 +77,11 @@ class Transport:
 
     def abort(self, status: int = 1) -> None:
         """End every process of the job now (after a failure only some ranks saw)."""
+        sys.stdout.flush()
         sys.stderr.flush()
+        # mpiexec forwards each process's output on its own time and drops what is still
+        # in flight when an abort tears the job down: give it a moment to pass the report on.
+        time.sleep(ABORT_GRACE_SECONDS)
         self.comm.Abort(status)
 
     def __repr__(self) -> str:
