@@ -7,16 +7,22 @@ keeping both, and nothing is recomputed.
 
 To add an activation, add one entry to :data:`ACTIVATIONS`; the names accepted
 everywhere (``hidden=``, ``output=``) and listed in error messages come from it.
+
+The arrays a function here makes (and the layer's product ``Z``, handed over to be
+overwritten) are its own, so its arithmetic on them is written in place, ``Z += b``:
+the array API's in-place operators write into the array where its library allows, and
+where arrays are immutable (JAX, which has no ``__iadd__``) Python rebinds the name to
+a new array. (:func:`xpnet.backend.in_place` is for arrays that may be read-only.)
 """
 
 from __future__ import annotations
 
-import operator
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .backend import array_namespace, in_place
+from .backend import array_namespace
 from .kernels import bias_relu_into, relu_backward as fused_relu_backward
 from .step_ops import astype, axis_max, axis_sum, float_limits, scalar, zero
 
@@ -31,7 +37,9 @@ class Activation:
     """An activation: ``forward(Z) -> A`` and ``backward(dA, A) -> dZ``.
 
     ``biased_forward(Z, b)``, where one is given, is ``forward(Z + b)`` in fewer passes,
-    overwriting ``Z`` (the layer's product, the caller's own array). ``init_scale`` is the
+    overwriting ``Z`` (the layer's product, the caller's own array);
+    ``forward_with_bias(Z, b)`` is ``forward(Z + b)`` for every activation, by
+    ``biased_forward`` where there is one. ``init_scale`` is the
     weight scale that suits layers feeding it (``"he"`` for the relu family, else
     ``"xavier"``; see :func:`xpnet.init_params`).
     """
@@ -43,11 +51,17 @@ class Activation:
     init_scale: str = "xavier"
     hidden_layer: bool = True  # False: an output activation only (softmax couples its units)
 
-    def forward_with_bias(self, Z: Array, b: Array) -> Array:
-        """``forward(Z + b)``; ``Z`` is a temporary of the caller's, which may be overwritten."""
-        if self.biased_forward is not None:
-            return self.biased_forward(Z, b)
-        return self.forward(in_place(Z, operator.add, b))
+    def __post_init__(self) -> None:
+        # forward_with_bias(Z, b) = forward(Z + b), ``Z`` a temporary of the caller's, which
+        # may be overwritten: biased_forward itself where there is one (the forward pass
+        # calls it on every layer: no method call in between), else the bias added in place.
+        object.__setattr__(self, "forward_with_bias", self.biased_forward
+                           or functools.partial(_add_bias_then, self.forward))
+
+
+def _add_bias_then(forward: Callable[[Array], Array], Z: Array, b: Array) -> Array:
+    Z += b
+    return forward(Z)
 
 
 def sigmoid(Z: Array) -> Array:
@@ -73,7 +87,8 @@ def _biased_relu(Z: Array, b: Array) -> Array:
     # One pass, in place, where the backend has a kernel (CuPy).
     if bias_relu_into(Z, b):
         return Z
-    return array_namespace(Z).maximum(in_place(Z, operator.add, b), zero(Z))  # relu(Z + b)
+    Z += b
+    return array_namespace(Z).maximum(Z, zero(Z))  # relu(Z + b)
 
 
 def _relu_backward(dA: Array, A: Array) -> Array:
@@ -82,7 +97,9 @@ def _relu_backward(dA: Array, A: Array) -> Array:
         return fused
     # Multiplying by the 0/1 mask is several times faster than where(A > 0, dA, 0); the
     # mask is this function's own array, so the product can be written into it.
-    return in_place(astype(A > zero(A), dA.dtype), operator.mul, dA)
+    dZ = astype(A > zero(A), dA.dtype)
+    dZ *= dA
+    return dZ
 
 
 def leaky_relu(Z: Array) -> Array:
@@ -122,8 +139,11 @@ def softmax(Z: Array) -> Array:
     # logits spanning more than the dtype's range; Z is first raised to max(M, 0) - (the
     # largest float), which leaves every Z whose exp is not 0 unchanged.
     floor = xp.maximum(M, zero(M)) - scalar(M, float_limits(xp, Z.dtype)[1])
-    E = xp.exp(in_place(xp.maximum(Z, floor), operator.sub, M))
-    return in_place(E, operator.truediv, axis_sum(E, 0))
+    shifted = xp.maximum(Z, floor)
+    shifted -= M
+    E = xp.exp(shifted)
+    E /= axis_sum(E, 0)
+    return E
 
 
 def _softmax_backward(dA: Array, A: Array) -> Array:

@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from .backend import array_namespace, namespace_of
-from .memo import Answers, array_layout, remembered
+from .memo import Answers, remembered
 from .step_ops import float_limits, scalar, total
 
 Array = Any
@@ -87,10 +87,10 @@ def one_hot_hint(Y_shape: tuple[int, ...], n_outputs: int, name: str = "Y") -> s
 def match_labels(AL: Array, Y: Array) -> Array:
     """``Y`` shaped and typed like ``AL``; a 1-D ``Y`` of length m fits a ``(1, m)`` ``AL``."""
     try:
-        layout = (*array_layout(AL), *array_layout(Y))
+        layout = (type(AL), AL.shape, AL.dtype, type(Y), Y.shape, Y.dtype)
     except AttributeError:  # not arrays: the checks say so
         layout = None
-    xp, reshape, cast = remembered(_LABELS_CHECKED, layout, lambda: _check_labels(AL, Y))
+    xp, reshape, cast = remembered(_LABELS_CHECKED, layout, _check_labels, AL, Y)
     if reshape:
         Y = xp.reshape(Y, AL.shape)
     return xp.astype(Y, AL.dtype) if cast else Y

@@ -6,9 +6,13 @@ alike. Each check keeps its answers for the layouts that passed: a training loop
 calls the public functions with arrays of the same layout every step pays a dict lookup
 instead of the check. A check that fails raises before anything is remembered.
 
-Every key lists an array's type before its dtype: two keys are compared item by item and
-differ at the type first, so the dtypes of two libraries are never compared (NumPy's
-against array-api-strict's warns).
+A key is one flat tuple (no tuple per array: fewer objects to build and compare on
+every call) holding the names a check reads and, for each array, its type, shape and
+dtype in that order (the callers write the fields out: a helper function would cost a
+call per array). The type
+comes before the dtype: two keys are compared item by item and differ at the type first,
+so the dtypes of two libraries are never compared (NumPy's against array-api-strict's
+warns).
 """
 
 from __future__ import annotations
@@ -21,11 +25,6 @@ LIMIT = 64
 """Layouts kept per check; past it the check starts afresh (a loop uses a handful)."""
 
 
-def array_layout(a: Any) -> tuple:
-    """What the checks read of one array; raises AttributeError for what is not one."""
-    return type(a), a.shape, a.dtype
-
-
 class Answers(dict):
     """One check's answers, per layout that passed; ``last`` the latest ``(layout, answer)``."""
 
@@ -36,12 +35,14 @@ class Answers(dict):
         self.last: tuple[tuple, Any] | None = None
 
 
-def remembered(cache: Answers, key: tuple | None, check: Callable[[], T]) -> T:
-    """``check()``'s answer (not None), kept in ``cache`` under ``key``, a tuple of
+def remembered(cache: Answers, key: tuple | None, check: Callable[..., T], *args: Any) -> T:
+    """``check(*args)``'s answer (not None), kept in ``cache`` under ``key``, a tuple of
     everything ``check`` reads; ``key`` None, or one that cannot be hashed (a dtype of
     some library): checked every time. ``key`` is compared with the latest layout before
     it is hashed, so it must hold only values whose ``==`` agrees with their hash (str,
-    numbers, types, dtypes, tuples of them): a caller passes None for anything else."""
+    numbers, types, dtypes, tuples of them): a caller passes None for anything else.
+    (``check``'s arguments are passed rather than captured by a closure, which would make
+    each local it captures a cell in the caller, on every call.)"""
     if key is not None:
         # The latest layout first: comparing with it costs half a lookup (which hashes
         # the whole key, then compares it), and a training loop repeats its layout.
@@ -51,12 +52,12 @@ def remembered(cache: Answers, key: tuple | None, check: Callable[[], T]) -> T:
         try:
             known = cache.get(key)
         except TypeError:
-            return check()
+            return check(*args)
         if known is None:
-            known = check()
+            known = check(*args)
             if len(cache) >= LIMIT:
                 cache.clear()
             cache[key] = known
         cache.last = (key, known)
         return known
-    return check()
+    return check(*args)

@@ -22,7 +22,7 @@ from .backend import (Backend, array_namespace, asarray, default_float_dtype, ge
 from .gradients import Gradient, WeightGradient, add_scaled
 from .losses import match_labels
 from .outputs import Output, get_output
-from .memo import Answers, array_layout, remembered
+from .memo import Answers, remembered
 from .parameters import (check_network, gradient_key, gradient_keys, layer_keys,
                          network_layout)
 from .step_ops import axis_sum, scalar
@@ -139,11 +139,10 @@ def forward_prop(X: Array, params: Mapping[str, Array], *, hidden: str = "sigmoi
         # Names remembered only as str (or Output): memo compares keys before hashing them,
         # and a NumPy string array equals its str without being one.
         named = type(hidden) is str and (type(output) is str or isinstance(output, Output))
-        layout = (layout, hidden, output, array_layout(X)) if layout and named else None
+        layout = (hidden, output, type(X), X.shape, X.dtype) + layout if layout and named else None
     except AttributeError:  # X is not an array: the checks say so
         layout = None
-    activations = remembered(_FORWARD_CHECKED, layout,
-                             lambda: _check_forward(X, params, hidden, output))
+    activations = remembered(_FORWARD_CHECKED, layout, _check_forward, X, params, hidden, output)
     return forward(X, params, activations)
 
 
@@ -285,7 +284,8 @@ def backward(AL: Array, Y: Array, caches: Sequence[LayerCache],
     grads = {}
     for l, dZ, dA_prev in layer_errors(AL, Y, caches, caches[-1].activation, input_gradient):
         dA_key, dW_key, db_key = gradient_keys(l)
-        grads[dW_key], grads[db_key] = dZ @ caches[l - 1].A_prev.T, bias_gradient(dZ)
+        # (db is bias_gradient's axis_sum, called directly: this runs on every layer and step)
+        grads[dW_key], grads[db_key] = dZ @ caches[l - 1].A_prev.T, axis_sum(dZ, 1)
         if dA_prev is not None:
             grads[dA_key] = dA_prev
         del dZ  # spent: let it go before the next layer's is made
@@ -316,7 +316,7 @@ def _checked_keys(params: Mapping[str, Array], grads: Mapping[str, Array],
         raise TypeError(f"grads must be the dict returned by backprop (dW1, db1, ...), "
                         f"not {type(grads).__name__}")
     pairs, dtype, largest = remembered(_GRADIENTS_CHECKED, _gradients_layout(params, grads),
-                                       lambda: _check_gradients(params, grads))
+                                       _check_gradients, params, grads)
     if learning_rate > largest:
         # It would become inf in the parameters' dtype, and inf * 0 is NaN.
         raise ValueError(f"learning_rate={learning_rate} is beyond the range of the parameters' "
@@ -330,14 +330,15 @@ _GRADIENTS_CHECKED: Answers = Answers()  # layout -> (key pairs, dtype, its larg
 
 def _gradients_layout(params: Mapping[str, Array], grads: Mapping[str, Array]) -> tuple | None:
     """What :func:`_check_gradients` reads, as a key: each parameter's key, type, shape and
-    dtype beside its gradient's (nothing else of ``grads``); None where it cannot be had."""
+    dtype beside its gradient's (nothing else of ``grads``), seven fields per parameter in
+    one flat tuple; None where it cannot be had."""
     if type(params) is not dict or type(grads) is not dict:
         return None
-    layout = []
+    layout: list = []
     try:
         for key, p in params.items():
             g = grads[gradient_key(key)]
-            layout.append((key, type(p), p.shape, p.dtype, type(g), g.shape, g.dtype))
+            layout += (key, type(p), p.shape, p.dtype, type(g), g.shape, g.dtype)
     except (KeyError, TypeError, AttributeError):  # checked in full, which says why
         return None
     return tuple(layout)

@@ -76,8 +76,11 @@ def check_network(params: Mapping[str, Any]) -> tuple[int, Any]:
     share one real floating dtype (what computing with them needs)."""
     # The checks read only the keys and each value's type, shape and dtype: a network that
     # passed them with the same ones passes again (the public step asks on every call).
-    return remembered(_CHECKED, network_layout(params),
-                      lambda: (n_layers(params), check_dtypes(params)))
+    return remembered(_CHECKED, network_layout(params), _layers_and_dtype, params)
+
+
+def _layers_and_dtype(params: Mapping[str, Any]) -> tuple[int, Any]:
+    return n_layers(params), check_dtypes(params)
 
 
 _CHECKED: Answers = Answers()  # layout -> (L, dtype)
@@ -88,11 +91,14 @@ def network_layout(params: Any) -> tuple | None:
     None where it cannot be had (not a dict, or not of arrays)."""
     if type(params) is not dict:
         return None
+    layout: list = []
     try:
-        # xpnet.memo.array_layout's fields, written out: this runs on every public step.
-        return tuple([(key, type(v), v.shape, v.dtype) for key, v in params.items()])
+        # Four fields per array (xpnet.memo: one flat key): this runs on every public step.
+        for key, v in params.items():
+            layout += (key, type(v), v.shape, v.dtype)
     except AttributeError:  # not an array: checked in full
         return None
+    return tuple(layout)
 
 
 def check_dtypes(params: Mapping[str, Any]) -> Any:

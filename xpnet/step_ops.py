@@ -6,7 +6,8 @@ hand-written NumPy one:
 
 - NumPy's ``sum``/``max``/``argmax``/``take`` functions, and array-api-compat's
   ``astype``, dispatch in Python before calling the array's method (0.2-1 us a call); the
-  method runs the same code.
+  method runs the same code. ``sum`` and ``max`` are the ufuncs' ``reduce``, which the
+  methods reach through one more Python function (``numpy/_core/_methods.py``).
 - NumPy resolves the dtype of a Python number in every operation (NEP 50's "weak"
   scalars, about 0.3 us); :func:`scalar` hands it as a 0-d array of the array's dtype
   instead, which is what the number becomes either way, so the results are the same.
@@ -28,24 +29,28 @@ from .backend import array_namespace
 Array = Any
 
 
+# What ndarray.sum and ndarray.max call, reached directly.
+_SUM, _MAX = np.add.reduce, np.maximum.reduce
+
+
 def axis_sum(x: Array, axis: int) -> Array:
     """``xp.sum(x, axis=axis, keepdims=True)``."""
     if type(x) is np.ndarray:
-        return x.sum(axis=axis, keepdims=True)
+        return _SUM(x, axis=axis, keepdims=True)
     return array_namespace(x).sum(x, axis=axis, keepdims=True)
 
 
 def axis_max(x: Array, axis: int) -> Array:
     """``xp.max(x, axis=axis, keepdims=True)``."""
     if type(x) is np.ndarray:
-        return x.max(axis=axis, keepdims=True)
+        return _MAX(x, axis=axis, keepdims=True)
     return array_namespace(x).max(x, axis=axis, keepdims=True)
 
 
 def total(x: Array) -> Array:
     """``xp.sum(x)``: the sum of every element."""
     if type(x) is np.ndarray:
-        return x.sum()
+        return _SUM(x, axis=None)
     return array_namespace(x).sum(x)
 
 
