@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .backend import array_namespace
@@ -50,6 +50,8 @@ class Activation:
     biased_forward: Callable[[Array, Array], Array] | None = None
     init_scale: str = "xavier"
     hidden_layer: bool = True  # False: an output activation only (softmax couples its units)
+    forward_with_bias: Callable[[Array, Array], Array] = field(init=False, repr=False,
+                                                               compare=False)
 
     def __post_init__(self) -> None:
         # forward_with_bias(Z, b) = forward(Z + b), ``Z`` a temporary of the caller's, which

@@ -7,7 +7,7 @@ hand-written NumPy one:
 - NumPy's ``sum``/``max``/``argmax``/``take`` functions, and array-api-compat's
   ``astype``, dispatch in Python before calling the array's method (0.2-1 us a call); the
   method runs the same code. ``sum`` and ``max`` are the ufuncs' ``reduce``, which the
-  methods reach through one more Python function (``numpy/_core/_methods.py``).
+  methods reach through one more Python function (in NumPy's ``_methods`` module).
 - NumPy resolves the dtype of a Python number in every operation (NEP 50's "weak"
   scalars, about 0.3 us); :func:`scalar` hands it as a 0-d array of the array's dtype
   instead, which is what the number becomes either way, so the results are the same.

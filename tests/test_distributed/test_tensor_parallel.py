@@ -14,7 +14,7 @@ from xpnet.training.ranks import check_parallel
 from xpnet.training.tensor import (TensorParallel, gather_params, init_shard, shard_params,
                                    tensor_layout)
 
-from .threads import fit_on_threads, on_threads
+from .threads import ThreadTransport, fit_on_threads, on_threads
 
 DIMS = [5, 7, 6, 3]
 
@@ -56,6 +56,29 @@ def test_forward_and_gradients_equal_the_unsplit_networks(xp, size):
                 lo, hi = layout.units(l)
                 expected = expected[lo:hi]
             np.testing.assert_allclose(value, expected, rtol=1e-10, atol=1e-14)
+
+
+class ReadOnlySums(ThreadTransport):
+    """Sums handed back as read-only arrays, which a Transport may do."""
+
+    def allreduce_sum(self, flat):
+        total = super().allreduce_sum(flat)
+        total.flags.writeable = False
+        return total
+
+
+def test_a_transport_may_hand_back_read_only_sums():
+    X, _ = data(np)
+    whole = xpnet.init_params(DIMS, seed=1, backend="numpy", dtype="float64")
+    activations = layer_activations(3, "relu", "softmax")  # each adds its bias into Z
+
+    def work(rank, transport):
+        transport = ReadOnlySums(transport.ranks, rank)
+        tensor = TensorParallel(tensor_layout(DIMS, rank, 2), transport)
+        return tensor.forward(X, shard_params(whole, transport), activations)[0]
+
+    for AL in on_threads(2, work):
+        np.testing.assert_allclose(AL, forward(X, whole, activations)[0], rtol=1e-12)
 
 
 @pytest.mark.parametrize("size", [2, 3])

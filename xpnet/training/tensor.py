@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..activations import Activation, get_activation
-from ..backend import dtype_name, namespace_of, to_device_of, to_numpy
+from ..backend import (array_namespace, dtype_name, is_writeable, namespace_of,
+                       to_device_of, to_numpy)
 from ..distributed import Transport
 from ..gradients import Gradient, WeightGradient
 from ..network import LayerCache, bias_gradient, init_scale, layer_activations, random_weights
@@ -155,6 +156,8 @@ class TensorParallel:
             if l > 1:  # the product over this rank's inputs only: summed over the ranks
                 lo, hi = self.layout.units(l)
                 Z = self._summed(Z)[lo:hi, :]
+                if not is_writeable(Z):  # a transport's sum may be read-only: the
+                    Z = array_namespace(Z).asarray(Z, copy=True)  # activation writes into Z
             A_prev, A = A, activation.forward_with_bias(Z, b)
             caches.append(LayerCache(A_prev, W, b, A, activation.name))
         return A, caches
