@@ -229,7 +229,7 @@ def layer_gradients(AL: Array, Y: Array, caches: Sequence[LayerCache], output: s
         cache = caches[l - 1]
         yield (l, dA_prev, WeightGradient(dZ, cache.A_prev, cache.W, weight_decay),
                Gradient(bias_gradient(dZ), owned=True))
-        del dZ  # this layer's is spent: let it go before the next one is made
+        del dZ, dA_prev  # this layer's are spent: let them go before the next ones are made
 
 
 def layer_errors(AL: Array, Y: Array, caches: Sequence[LayerCache], output: str | Output,
@@ -247,6 +247,7 @@ def layer_errors(AL: Array, Y: Array, caches: Sequence[LayerCache], output: str 
             previous = caches[l - 2]
             dZ = None  # this layer's is spent: let it go before the next one is made
             dZ = get_activation(previous.activation).backward(dA_prev, previous.A)
+            dA_prev = None  # spent too (unless the caller keeps it): not alive in the next product
 
 
 def backprop(AL: Array, Y: Array, caches: Sequence[LayerCache], *,

@@ -44,6 +44,9 @@ def train_epoch(run: TrainingRun, epoch: int, before_update: Callable[[], None]
             correct.append(o.output.correct_count(AL, Yb))
         before_update()
         update(AL, Yb, caches, run.params, o.output, o.optimizer, lr, decay, weights)
+        # The batch and its activations are spent: let them go before the next batch's
+        # are made (else the step's peak memory holds two batches' activations).
+        del Xb, Yb, weights, AL, caches
     batch_losses = xp.stack(losses)
     # Weighting by the batches' shares keeps a single batch's cost exact.
     metrics = {"loss": xp.sum(batch_losses * run.batch_shares)}

@@ -125,7 +125,7 @@ def train_epoch_on_ranks(run: TrainingRun, epoch: int, before_update: Callable[[
                         if o.output.classifier else zero)
             flat = weighted_gradients(AL, Yb, caches, o.output, decay, share, weights,
                                       run.tensor)
-            del AL, caches
+            del Xb, Yb, AL, caches  # spent: not alive while the next batch's are made
         else:  # a last batch smaller than the number of ranks leaves some without samples
             weighted_losses.append(zero)
             hits.append(zero)

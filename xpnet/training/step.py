@@ -38,8 +38,9 @@ def _parameter_gradients(AL: Array, Y: Array, caches: Sequence[LayerCache], outp
                          weight_decay: float, weights: Array | None
                          ) -> Iterator[tuple[str, Gradient]]:
     # A generator: the next layer's gradients are computed only after this one's update.
-    for l, _, dW, db in layer_gradients(AL, Y, caches, output, weight_decay=weight_decay,
-                                        weights=weights):
+    for l, dA_prev, dW, db in layer_gradients(AL, Y, caches, output, weight_decay=weight_decay,
+                                              weights=weights):
+        del dA_prev  # the backward pass's own: released before it makes the next layer's
         W_key, b_key = layer_keys(l)
         yield W_key, dW
         yield b_key, db

@@ -181,6 +181,7 @@ class TensorParallel:
                 previous = caches[l - 2]
                 dZ = whole_dZ = None  # spent before the next layer's are made
                 dZ = get_activation(previous.activation).backward(dA_prev, previous.A)
+                dA_prev = None  # spent too: not alive in the next layer's product
 
     def backward_and_update(self, AL: Array, Y: Array, caches: Sequence[LayerCache],
                             params: MutableMapping[str, Array], output: Output,
