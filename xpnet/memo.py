@@ -9,10 +9,9 @@ instead of the check. A check that fails raises before anything is remembered.
 A key is one flat tuple (no tuple per array: fewer objects to build and compare on
 every call) holding the names a check reads and, for each array, its type, shape and
 dtype in that order (the callers write the fields out: a helper function would cost a
-call per array). The type
-comes before the dtype: two keys are compared item by item and differ at the type first,
-so the dtypes of two libraries are never compared (NumPy's against array-api-strict's
-warns).
+call per array). The type comes before the dtype: two keys are compared item by item and
+differ at the type first, so the dtypes of two libraries are never compared (NumPy's
+against array-api-strict's warns).
 """
 
 from __future__ import annotations
