@@ -285,8 +285,7 @@ def backward(AL: Array, Y: Array, caches: Sequence[LayerCache],
     grads = {}
     for l, dZ, dA_prev in layer_errors(AL, Y, caches, caches[-1].activation, input_gradient):
         dA_key, dW_key, db_key = gradient_keys(l)
-        # (db is bias_gradient's axis_sum, called directly: this runs on every layer and step)
-        grads[dW_key], grads[db_key] = dZ @ caches[l - 1].A_prev.T, axis_sum(dZ, 1)
+        grads[dW_key], grads[db_key] = dZ @ caches[l - 1].A_prev.T, bias_gradient(dZ)
         if dA_prev is not None:
             grads[dA_key] = dA_prev
         del dZ  # spent: let it go before the next layer's is made
