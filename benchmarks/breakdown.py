@@ -70,7 +70,8 @@ def xpnet_parts(dims: list[int], batch: int, dtype: str, backend: str
         "step: forward_prop": lambda: xpnet.forward_prop(X, params, **options),
         "step: backprop": lambda: xpnet.backprop(AL, Y, caches, input_gradient=False),
         "step: update_parameters": lambda: xpnet.update_parameters(params, grads, 1e-9),
-        "fit: backward + fused update": lambda: backward_and_update(AL, Y, caches, params,
+        # (a copy of the list each time: the step spends the caches it is given)
+        "fit: backward + fused update": lambda: backward_and_update(AL, Y, list(caches), params,
                                                                    softmax, sgd, 1e-9),
         "layer 2: W @ A": lambda: W @ A,
         "layer 2: dZ @ A.T (dW)": lambda: dZ @ A.T,

@@ -39,6 +39,17 @@ def test_forward_is_finite_and_warning_free_for_huge_inputs(xp, name, dtype):
     assert A.dtype == np.dtype(dtype)
 
 
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_the_backward_that_may_overwrite_dA_gives_the_backward_numbers(xp, name):
+    activation = ACTIVATIONS[name]
+    A = activation.forward(xpnet.asarray(Z_HOST, xp))
+    dA_host = np.array([[1.0, -2.0, 0.5, 3.0, -1.0], [np.inf, 2.0, -0.25, np.nan, 4.0]])
+    with np.errstate(invalid="ignore"):
+        expected = xpnet.to_numpy(activation.backward(xpnet.asarray(dA_host, xp), A))
+        found = activation.backward_spending(xpnet.asarray(dA_host, xp), A)
+    np.testing.assert_array_equal(xpnet.to_numpy(found), expected)
+
+
 def test_sigmoid_keeps_relative_precision_in_the_negative_tail(xp):
     A = xpnet.to_numpy(ACTIVATIONS["sigmoid"].forward(xpnet.asarray([[-700.0, -40.0]], xp)))
     np.testing.assert_allclose(A, np.exp([[-700.0, -40.0]]) / (1 + np.exp([[-700.0, -40.0]])),

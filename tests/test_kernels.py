@@ -66,6 +66,24 @@ def test_the_relu_backward_kernel_gives_the_generic_numbers(dtype):
 
 @pytest.mark.gpu
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_relu_backward_kernel_writes_into_the_input_gradient_when_asked(dtype):
+    import cupy
+
+    dA_host, A_host = awkward_values((64, 33), dtype, 6), awkward_values((64, 33), dtype, 7)
+    with np.errstate(invalid="ignore"):  # inf * 0 in the reference
+        expected = dA_host * (A_host > 0).astype(dtype)
+    dA, A = cupy.asarray(dA_host), cupy.asarray(A_host)
+    assert relu_backward(dA, A, out=dA) is dA
+    np.testing.assert_array_equal(dA.get(), expected)
+    dA = cupy.asarray(dA_host)
+    found = get_activation("relu").backward_spending(dA, A)
+    assert found is dA, "the training step's relu backward makes no array of the layer's size"
+    np.testing.assert_array_equal(found.get(), expected)
+    assert relu_backward(dA, A, out=dA[:, :1]) is None, "an out of another shape is refused"
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_the_update_kernel_rounds_as_the_generic_update(dtype):
     import cupy
 

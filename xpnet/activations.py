@@ -39,7 +39,10 @@ class Activation:
     ``biased_forward(Z, b)``, where one is given, is ``forward(Z + b)`` in fewer passes,
     overwriting ``Z`` (the layer's product, the caller's own array);
     ``forward_with_bias(Z, b)`` is ``forward(Z + b)`` for every activation, by
-    ``biased_forward`` where there is one. ``init_scale`` is the
+    ``biased_forward`` where there is one. ``backward_in_place(dA, A)``, where one is
+    given, is ``backward(dA, A)`` free to write ``dZ`` into ``dA`` (an input gradient the
+    caller hands over), and ``backward_spending(dA, A)`` is ``backward(dA, A)`` for such
+    a ``dA`` for every activation, by ``backward_in_place`` where there is one. ``init_scale`` is the
     weight scale that suits layers feeding it (``"he"`` for the relu family, else
     ``"xavier"``; see :func:`xpnet.init_params`).
     """
@@ -50,7 +53,10 @@ class Activation:
     biased_forward: Callable[[Array, Array], Array] | None = None
     init_scale: str = "xavier"
     hidden_layer: bool = True  # False: an output activation only (softmax couples its units)
+    backward_in_place: Callable[[Array, Array], Array] | None = None
     forward_with_bias: Callable[[Array, Array], Array] = field(init=False, repr=False,
+                                                               compare=False)
+    backward_spending: Callable[[Array, Array], Array] = field(init=False, repr=False,
                                                                compare=False)
 
     def __post_init__(self) -> None:
@@ -59,6 +65,7 @@ class Activation:
         # calls it on every layer: no method call in between), else the bias added in place.
         object.__setattr__(self, "forward_with_bias", self.biased_forward
                            or functools.partial(_add_bias_then, self.forward))
+        object.__setattr__(self, "backward_spending", self.backward_in_place or self.backward)
 
 
 def _add_bias_then(forward: Callable[[Array], Array], Z: Array, b: Array) -> Array:
@@ -102,6 +109,14 @@ def _relu_backward(dA: Array, A: Array) -> Array:
     dZ = astype(A > zero(A), dA.dtype)
     dZ *= dA
     return dZ
+
+
+def _relu_backward_in_place(dA: Array, A: Array) -> Array:
+    # Written into dA where the backend has a kernel (CuPy): the backward pass then holds
+    # no second array of the layer's size while it makes dZ. Elsewhere the generic
+    # code's mask is an array of that size anyway, and becomes dZ.
+    fused = fused_relu_backward(dA, A, out=dA)
+    return _relu_backward(dA, A) if fused is None else fused
 
 
 def leaky_relu(Z: Array) -> Array:
@@ -157,7 +172,8 @@ ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
         Activation("sigmoid", sigmoid, _sigmoid_backward),
-        Activation("relu", relu, _relu_backward, _biased_relu, init_scale="he"),
+        Activation("relu", relu, _relu_backward, _biased_relu, init_scale="he",
+                   backward_in_place=_relu_backward_in_place),
         Activation("leaky_relu", leaky_relu, _leaky_relu_backward, init_scale="he"),
         Activation("tanh", tanh, _tanh_backward),
         Activation("identity", identity, _identity_backward),

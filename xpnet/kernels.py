@@ -62,9 +62,11 @@ def bias_relu_into(Z: Array, b: Array) -> bool:
     return True
 
 
-def relu_backward(dA: Array, A: Array) -> Array | None:
-    """``dA * (A > 0)`` as a new array in one pass where the backend has a kernel, else None.
+def relu_backward(dA: Array, A: Array, out: Array | None = None) -> Array | None:
+    """``dA * (A > 0)`` in one pass where the backend has a kernel, else None.
 
+    The result is a new array, or ``out`` (an array shaped and typed as ``dA``, which may
+    be ``dA`` itself: each element is read before it is written) where one is given.
     The generic code makes a mask, casts it and multiplies: three passes. The kernel
     multiplies by 0 where ``A <= 0`` rather than writing 0, so NaN and inf in ``dA``
     give the generic code's NaN there.
@@ -73,8 +75,11 @@ def relu_backward(dA: Array, A: Array) -> Array | None:
         return None
     if not (_cupy_floats(dA, A) and dA.shape == A.shape):
         return None
-    return _cupy_kernel("xpnet_relu_backward", "T da, T a", "T dz",
-                        "dz = a > (T)0 ? da : da * (T)0")(dA, A)
+    if out is not None and not (_cupy_floats(dA, out) and out.shape == dA.shape):
+        return None
+    kernel = _cupy_kernel("xpnet_relu_backward", "T da, T a", "T dz",
+                          "dz = a > (T)0 ? da : da * (T)0")
+    return kernel(dA, A) if out is None else kernel(dA, A, out)
 
 
 def add_scaled_into(target: Array, scale: float, g: Array) -> bool:

@@ -214,7 +214,7 @@ def bias_gradient(dZ: Array) -> Array:
 
 def layer_gradients(AL: Array, Y: Array, caches: Sequence[LayerCache], output: str | Output, *,
                     weight_decay: float = 0.0, input_gradient: bool = False,
-                    weights: Array | None = None
+                    weights: Array | None = None, spend: bool = False
                     ) -> Iterator[tuple[int, Array | None, WeightGradient, Gradient]]:
     """The backward pass, one layer at a time, the output layer first.
 
@@ -224,30 +224,52 @@ def layer_gradients(AL: Array, Y: Array, caches: Sequence[LayerCache], output: s
     caller may update layer ``l`` at once. ``dA0`` (the gradient of the input) only with
     ``input_gradient``: training never uses it, and it costs as much as ``dW1``.
     ``weights``: per-sample weights, a ``(1, m)`` row summing to 1, for the weighted mean cost.
+    ``spend``: the caller hands ``caches`` over (see :func:`layer_errors`).
     """
-    for l, dZ, dA_prev in layer_errors(AL, Y, caches, output, input_gradient, weights):
+    for l, dZ, dA_prev in layer_errors(AL, Y, caches, output, input_gradient, weights,
+                                       spend=spend):
         cache = caches[l - 1]
         yield (l, dA_prev, WeightGradient(dZ, cache.A_prev, cache.W, weight_decay),
                Gradient(bias_gradient(dZ), owned=True))
-        del dZ, dA_prev  # this layer's are spent: let them go before the next ones are made
+        del dZ, dA_prev, cache  # this layer's are spent: let them go before the next ones are made
 
 
 def layer_errors(AL: Array, Y: Array, caches: Sequence[LayerCache], output: str | Output,
-                 input_gradient: bool = False, weights: Array | None = None
-                 ) -> Iterator[tuple[int, Array, Array | None]]:
+                 input_gradient: bool = False, weights: Array | None = None, *,
+                 spend: bool = False) -> Iterator[tuple[int, Array, Array | None]]:
     """The backward pass's own part, the output layer first: ``(l, dZ, dA_prev)``, the
     error of layer ``l`` (dCost/dZ) and the gradient of its input (see
-    :func:`layer_gradients`). A caller holds each ``dZ`` only until the next is asked for."""
+    :func:`layer_gradients`). A caller holds each ``dZ`` only until the next is asked for.
+
+    ``spend=True``: the caller hands over ``caches`` (a list) and keeps none of the
+    ``dA_prev`` it is given. Each layer's output then goes as soon as it is spent (its
+    cache is dropped from the list, or kept without ``A``), and an activation that can
+    writes the next ``dZ`` into ``dA_prev``: the pass holds one array of a layer's size
+    fewer (a training step's peak memory).
+    """
     dZ = get_output(output).gradient(AL, Y, weights)
     for l in range(len(caches), 0, -1):
         cache = caches[l - 1]
         dA_prev = cache.W.T @ dZ if l > 1 or input_gradient else None
         yield l, dZ, dA_prev
         if l > 1:
-            previous = caches[l - 2]
-            dZ = None  # this layer's is spent: let it go before the next one is made
-            dZ = get_activation(previous.activation).backward(dA_prev, previous.A)
+            dZ = cache = None  # this layer's are spent: let them go before the next are made
+            dZ = layer_error(caches, l - 1, dA_prev, spend)
             dA_prev = None  # spent too (unless the caller keeps it): not alive in the next product
+
+
+def layer_error(caches: Sequence[LayerCache], l: int, dA: Array, spend: bool = False) -> Array:
+    """``dZ`` of layer ``l`` from ``dA``, the gradient of its output, once layer ``l + 1``
+    is done with (``spend``: see :func:`layer_errors`)."""
+    cache = caches[l - 1]
+    activation = get_activation(cache.activation)
+    if not spend:
+        return activation.backward(dA, cache.A)
+    # Layer l+1 is done: its cache goes; layer l's output A goes once dZ is made from it
+    # (the layer's own dW needs its input and weights only).
+    caches[l] = None
+    caches[l - 1] = LayerCache(cache.A_prev, cache.W, cache.b, None, cache.activation)
+    return activation.backward_spending(dA, cache.A)
 
 
 def backprop(AL: Array, Y: Array, caches: Sequence[LayerCache], *,

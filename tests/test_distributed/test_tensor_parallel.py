@@ -3,6 +3,8 @@ gradients and the weights after training equal the unsplit network's."""
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pytest
 
@@ -11,8 +13,8 @@ from xpnet.backend import to_numpy
 from xpnet.network import forward, layer_activations
 from xpnet.outputs import get_output
 from xpnet.training.ranks import check_parallel
-from xpnet.training.tensor import (TensorParallel, gather_params, init_shard, shard_params,
-                                   tensor_layout)
+from xpnet.training.tensor import (TensorParallel, _writeable, gather_params, init_shard,
+                                   shard_params, tensor_layout)
 
 from .threads import ThreadTransport, fit_on_threads, on_threads
 
@@ -39,8 +41,11 @@ def test_forward_and_gradients_equal_the_unsplit_networks(xp, size):
         share = shard_params(whole, transport)
         tensor = TensorParallel(tensor_layout(DIMS, rank, size), transport)
         AL_share, caches_share = tensor.forward(X, share, activations)
+        hidden = [weakref.ref(c.A) for c in caches_share[:-1] if isinstance(c.A, np.ndarray)]
         gradients = {key: to_numpy(g.value()) for key, g in
                      tensor.gradients(AL_share, Y, caches_share, output, 0.0)}
+        # The caches are the training step's: each hidden layer's output went once spent.
+        assert [ref() for ref in hidden] == [None] * len(hidden)
         return to_numpy(AL_share), gradients
 
     for rank, (AL_share, gradients) in enumerate(on_threads(size, work)):
@@ -79,6 +84,18 @@ def test_a_transport_may_hand_back_read_only_sums():
 
     for AL in on_threads(2, work):
         np.testing.assert_allclose(AL, forward(X, whole, activations)[0], rtol=1e-12)
+
+
+def test_a_sum_is_copied_only_where_the_activation_would_write_into_it(xp):
+    Z = xpnet.asarray(np.ones((2, 3)), xp)
+    # Writeable arrays, and JAX's (never written in place: ``+=`` makes a new array), as
+    # they come; a read-only NumPy sum copied, since relu's ``Z += b`` writes into it.
+    assert _writeable(Z) is Z
+    read_only = np.ones((2, 3))
+    read_only.flags.writeable = False
+    copied = _writeable(read_only)
+    assert copied is not read_only and copied.flags.writeable
+    np.testing.assert_array_equal(copied, read_only)
 
 
 @pytest.mark.parametrize("size", [2, 3])

@@ -4,11 +4,13 @@ backward pass and the epoch loop let each array go as soon as it is spent."""
 from __future__ import annotations
 
 import tracemalloc
+import weakref
 
 import numpy as np
 
 import xpnet
-from xpnet.network import forward, layer_activations
+from xpnet import activations
+from xpnet.network import forward, layer_activations, layer_errors
 from xpnet.training import fit
 from xpnet.training.optimizers import SGD
 from xpnet.training.step import backward_and_update
@@ -66,3 +68,57 @@ def test_fit_holds_one_batch_of_activations_at_a_time():
     # gathered batch) are small beside a layer.
     assert fit_peak < step_peak + 0.5 * LAYER_BYTES, (fit_peak / LAYER_BYTES,
                                                       step_peak / LAYER_BYTES)
+
+
+def test_fit_s_backward_pass_lets_each_layer_output_go_once_it_is_spent():
+    params = xpnet.init_params(DIMS, scale="he", backend="numpy")
+    X, Y = _data()
+    for spend in (False, True):
+        AL, caches = forward(X, params, ACTIVATIONS)
+        outputs = [weakref.ref(cache.A) for cache in caches[:-1]]  # the hidden layers'
+        alive = {l: [ref() is not None for ref in outputs]
+                 for l, _, _ in layer_errors(AL, Y, caches, "softmax", spend=spend)}
+        if spend:  # when layer l's dZ comes, the outputs of layers l and above are gone
+            assert alive == {l: [h < l - 1 for h in range(len(outputs))]
+                             for l in range(len(DIMS) - 1, 0, -1)}, alive
+        else:  # the caches are the caller's: nothing of theirs is let go
+            assert all(all(flags) for flags in alive.values()), alive
+
+
+def test_a_training_step_holds_its_activations_and_two_layers_more_at_most():
+    params = xpnet.init_params(DIMS, scale="he", backend="numpy")
+    X, Y = _data()
+
+    def one_step():
+        AL, caches = forward(X, params, ACTIVATIONS)
+        backward_and_update(AL, Y, caches, params, "softmax", SGD(), 1e-3)
+
+    peak = _traced_peak(one_step)
+    # The top of the backward pass: the three hidden layers' outputs, the last one's dA
+    # and its dZ (NumPy's relu backward makes dZ apart), plus a few small arrays. With
+    # every output kept until the pass was over, the third layer's update held five
+    # layers' worth too (A1, A2, A3, dZ3, dA2) and its dW (half a layer here) on top.
+    assert peak < 5.25 * LAYER_BYTES, peak / LAYER_BYTES
+
+
+def test_where_relu_backward_writes_into_dA_a_step_holds_one_layer_beyond_its_activations(
+        monkeypatch):
+    # CuPy's relu-backward kernel writes dZ into dA; played here by NumPy (its boolean
+    # mask is an eighth of a layer), so that tracemalloc can follow the step's arrays.
+    def into_dA(dA, A, out=None):
+        return None if out is None else np.multiply(dA, A > 0, out=out)
+
+    monkeypatch.setattr(activations, "fused_relu_backward", into_dA)
+    params = xpnet.init_params(DIMS, scale="he", backend="numpy")
+    X, Y = _data()
+
+    def one_step():
+        AL, caches = forward(X, params, ACTIVATIONS)
+        backward_and_update(AL, Y, caches, params, "softmax", SGD(), 1e-3)
+
+    peak = _traced_peak(one_step)
+    # The hidden layers' outputs and the top one's dA (then dZ, in place), or, further
+    # down, the outputs not yet spent, a dZ and the next dA: four layers, with the mask
+    # or a layer's dW (half a layer here: NumPy has no product into the weights, which
+    # CuPy's update uses). Keeping each output to the end of the pass held five and the dW.
+    assert peak < 4.6 * LAYER_BYTES, peak / LAYER_BYTES

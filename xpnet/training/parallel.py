@@ -82,11 +82,12 @@ def weighted_gradients(AL: Array, Y: Array, caches: list[LayerCache], output: Ou
     """This rank's gradients (of its piece's mean cost, or weighted mean with ``weights``)
     times its ``share`` of the batch, as one flat buffer; with ``tensor`` (a grid's
     :class:`~xpnet.training.tensor.TensorParallel`) those of this rank's share of the
-    network, in the same order."""
+    network, in the same order. ``caches`` are spent (see
+    :func:`~xpnet.network.layer_errors`)."""
     grads = []
     if tensor is None:
         for _, _, dW, db in layer_gradients(AL, Y, caches, output, weight_decay=weight_decay,
-                                            weights=weights):
+                                            weights=weights, spend=True):
             grads += [dW.value(), db.value()]
     else:  # each taken as it comes: the generator's sums run in step on the group's ranks
         grads = [g.value() for _, g in tensor.gradients(AL, Y, caches, output, weight_decay,

@@ -28,8 +28,10 @@ def backward_and_update(AL: Array, Y: Array, caches: Sequence[LayerCache],
                         optimizer: Optimizer, learning_rate: float,
                         weight_decay: float = 0.0, weights: Array | None = None) -> None:
     """The step's backward pass, each layer updated by ``optimizer`` as soon as its
-    gradients exist. ``caches`` come from the forward pass over ``params``; ``weights``
-    are the batch's sample weights (a ``(1, m)`` row summing to 1), or None."""
+    gradients exist. ``caches`` (a list) come from the forward pass over ``params`` and
+    are spent here: each layer's output goes once the pass is done with it
+    (:func:`~xpnet.network.layer_errors` with ``spend=True``); ``weights`` are the batch's
+    sample weights (a ``(1, m)`` row summing to 1), or None."""
     optimizer.step_each(params, _parameter_gradients(AL, Y, caches, output, weight_decay, weights),
                         learning_rate)
 
@@ -39,7 +41,7 @@ def _parameter_gradients(AL: Array, Y: Array, caches: Sequence[LayerCache], outp
                          ) -> Iterator[tuple[str, Gradient]]:
     # A generator: the next layer's gradients are computed only after this one's update.
     for l, dA_prev, dW, db in layer_gradients(AL, Y, caches, output, weight_decay=weight_decay,
-                                              weights=weights):
+                                              weights=weights, spend=True):
         del dA_prev  # the backward pass's own: released before it makes the next layer's
         W_key, b_key = layer_keys(l)
         yield W_key, dW

@@ -19,16 +19,18 @@ The sums run in rank order, so the numbers are those of one process to rounding.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..activations import Activation, get_activation
+from ..activations import Activation
 from ..backend import (array_namespace, dtype_name, is_writeable, namespace_of,
                        to_device_of, to_numpy)
 from ..distributed import Transport
 from ..gradients import Gradient, WeightGradient
-from ..network import LayerCache, bias_gradient, init_scale, layer_activations, random_weights
+from ..network import (LayerCache, bias_gradient, init_scale, layer_activations, layer_error,
+                       random_weights)
 from ..outputs import Output
 from ..parameters import check_dtypes, check_network, layer_dims_of, layer_keys
 from ..seeding import host_rng
@@ -155,9 +157,7 @@ class TensorParallel:
             Z = W @ A
             if l > 1:  # the product over this rank's inputs only: summed over the ranks
                 lo, hi = self.layout.units(l)
-                Z = self._summed(Z)[lo:hi, :]
-                if not is_writeable(Z):  # a transport's sum may be read-only: the
-                    Z = array_namespace(Z).asarray(Z, copy=True)  # activation writes into Z
+                Z = _writeable(self._summed(Z)[lo:hi, :])  # the activation writes into Z
             A_prev, A = A, activation.forward_with_bias(Z, b)
             caches.append(LayerCache(A_prev, W, b, A, activation.name))
         return A, caches
@@ -167,7 +167,8 @@ class TensorParallel:
                   ) -> Iterator[tuple[str, Gradient]]:
         """``(key, gradient)`` of this rank's parameters, the output layer first; each
         layer's ``dA`` below is computed before its gradients are handed over. ``weights``:
-        the batch's sample weights (a ``(1, m)`` row summing to 1), or None."""
+        the batch's sample weights (a ``(1, m)`` row summing to 1), or None. ``caches``
+        (a list, from :meth:`forward`) are spent (see :func:`~xpnet.network.layer_errors`)."""
         L = self.layout.L
         dZ = output.gradient(AL, Y, weights)  # whole on every rank, as AL is
         for l in reversed(range(1, L + 1)):
@@ -178,9 +179,9 @@ class TensorParallel:
             yield W_key, WeightGradient(whole_dZ, cache.A_prev, cache.W, weight_decay)
             yield b_key, Gradient(bias_gradient(dZ), owned=True)
             if l > 1:
-                previous = caches[l - 2]
-                dZ = whole_dZ = None  # spent before the next layer's are made
-                dZ = get_activation(previous.activation).backward(dA_prev, previous.A)
+                dZ = whole_dZ = cache = None  # spent before the next layer's are made
+                # The caches are the training step's: each layer's output goes once spent.
+                dZ = layer_error(caches, l - 1, dA_prev, spend=True)
                 dA_prev = None  # spent too: not alive in the next layer's product
 
     def backward_and_update(self, AL: Array, Y: Array, caches: Sequence[LayerCache],
@@ -377,3 +378,17 @@ def _concat_host(parts: list[Any], axis: int) -> Any:
     """Host arrays joined along ``axis`` (through the array API of NumPy's namespace)."""
     xp = namespace_of(first=parts[0])
     return xp.concat(parts, axis=axis)
+
+
+def _writeable(Z: Array) -> Array:
+    """``Z``, or a copy of it where it is read-only (a transport may hand back its sums so)
+    but its library writes arrays in place (not JAX's, where ``+=`` makes a new array)."""
+    if is_writeable(Z):
+        return Z
+    xp = array_namespace(Z)
+    return xp.asarray(Z, copy=True) if _writes_in_place(xp) else Z
+
+
+@functools.cache
+def _writes_in_place(xp: Any) -> bool:
+    return is_writeable(xp.empty((0,)))
