@@ -38,6 +38,16 @@ def _traced_peak(call) -> int:
         tracemalloc.stop()
 
 
+def _step_peak(params, X: np.ndarray, Y: np.ndarray) -> int:
+    """The traced peak of one training step of fit's (forward, then backward and update)."""
+
+    def one_step():
+        AL, caches = forward(X, params, ACTIVATIONS)
+        backward_and_update(AL, Y, caches, params, "softmax", SGD(), 1e-3)
+
+    return _traced_peak(one_step)
+
+
 def test_the_backward_pass_lets_each_input_gradient_go_before_the_next_product():
     params = xpnet.init_params(DIMS, scale="he", backend="numpy")
     X, Y = _data()
@@ -56,13 +66,8 @@ def test_fit_holds_one_batch_of_activations_at_a_time():
                    params=params, restore_on_nan=False, verbose=0)
     fit(X, Y, DIMS, **options)  # once before: what a first call sets up for good
     fit_peak = _traced_peak(lambda: fit(X, Y, DIMS, **options))
-    Xb, Yb = X[:, :BATCH].copy(), Y[:, :BATCH].copy()  # a batch, as fit gathers it
-
-    def one_step():
-        AL, caches = forward(Xb, params, ACTIVATIONS)
-        backward_and_update(AL, Yb, caches, params, "softmax", SGD(), 1e-3)
-
-    step_peak = _traced_peak(one_step)
+    # a batch, as fit gathers it
+    step_peak = _step_peak(params, X[:, :BATCH].copy(), Y[:, :BATCH].copy())
     # Keeping the previous batch's activations (three layers) through the next forward pass
     # put fit two layers above one step; its own extras (the epoch's order and metrics, the
     # gathered batch) are small beside a layer.
@@ -87,13 +92,7 @@ def test_fit_s_backward_pass_lets_each_layer_output_go_once_it_is_spent():
 
 def test_a_training_step_holds_its_activations_and_two_layers_more_at_most():
     params = xpnet.init_params(DIMS, scale="he", backend="numpy")
-    X, Y = _data()
-
-    def one_step():
-        AL, caches = forward(X, params, ACTIVATIONS)
-        backward_and_update(AL, Y, caches, params, "softmax", SGD(), 1e-3)
-
-    peak = _traced_peak(one_step)
+    peak = _step_peak(params, *_data())
     # The top of the backward pass: the three hidden layers' outputs, the last one's dA
     # and its dZ (NumPy's relu backward makes dZ apart), plus a few small arrays. With
     # every output kept until the pass was over, the third layer's update held five
@@ -110,13 +109,7 @@ def test_where_relu_backward_writes_into_dA_a_step_holds_one_layer_beyond_its_ac
 
     monkeypatch.setattr(activations, "fused_relu_backward", into_dA)
     params = xpnet.init_params(DIMS, scale="he", backend="numpy")
-    X, Y = _data()
-
-    def one_step():
-        AL, caches = forward(X, params, ACTIVATIONS)
-        backward_and_update(AL, Y, caches, params, "softmax", SGD(), 1e-3)
-
-    peak = _traced_peak(one_step)
+    peak = _step_peak(params, *_data())
     # The hidden layers' outputs and the top one's dA (then dZ, in place), or, further
     # down, the outputs not yet spent, a dZ and the next dA: four layers, with the mask
     # or a layer's dW (half a layer here: NumPy has no product into the weights, which
