@@ -112,11 +112,12 @@ def _relu_backward(dA: Array, A: Array) -> Array:
 
 
 def _relu_backward_in_place(dA: Array, A: Array) -> Array:
-    # Written into dA where the backend has a kernel (CuPy): the backward pass then holds
-    # no second array of the layer's size while it makes dZ. Elsewhere the generic
-    # code's mask is an array of that size anyway, and becomes dZ.
-    fused = fused_relu_backward(dA, A, out=dA)
-    return _relu_backward(dA, A) if fused is None else fused
+    # dZ written into dA: in one pass where the backend has a kernel (CuPy), so that the
+    # backward pass holds no second array of the layer's size while it makes dZ; else
+    # through the generic code's mask (an array of that size, but only for the product).
+    if fused_relu_backward(dA, A, out=dA) is None:
+        dA *= astype(A > zero(A), dA.dtype)
+    return dA
 
 
 def leaky_relu(Z: Array) -> Array:
