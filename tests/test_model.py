@@ -115,6 +115,24 @@ def test_a_models_standardisation_is_applied_before_the_network(tmp_path):
                                   expected)
 
 
+@pytest.mark.parametrize("shape, message", [
+    ((4,), "X must be 2-D"),  # one sample, as a vector
+    ((1, 7), "X has 1 rows"),  # one feature row of a four-feature network
+    ((7, 4), "X has 7 rows"),  # samples as rows
+])
+def test_a_standardised_model_checks_x_before_its_standardisation_broadcasts_it(tmp_path,
+                                                                                 shape, message):
+    params, _ = network("identity", "float64")
+    model = xpnet.Model(params, hidden="relu", output="identity",
+                        preprocessing={"standardize": {"mean": [0.0] * 4, "scale": [1.0] * 4}})
+    path = model.save(tmp_path / "m.npz")
+    X = np.ones(shape)
+    for predict in (model.predict, xpnet.load(path).predict,
+                    lambda X: xpnet.predict(X, xpnet.load_params(path)[0])):
+        with pytest.raises(ValueError, match=message):
+            predict(X)
+
+
 @pytest.mark.parametrize("description, message", [
     ({"classes": ["a", "b"]}, "one per output unit"),
     ({"classes": ["a", "a", "b"]}, "distinct"),

@@ -16,7 +16,7 @@ from .losses import match_labels
 from .network import forward_prop
 from .outputs import OUTPUTS, get_output
 from .parameters import check_network
-from .validation import check_finite_cast, to_backend
+from .validation import check_finite_cast, check_input, to_backend
 
 Array = Any
 
@@ -50,7 +50,11 @@ def standardized(X: Array, params: Mapping[str, Array]) -> Array:
     preprocessing = (getattr(params, "description", None) or {}).get("preprocessing")
     if not preprocessing:
         return X
-    xp, dtype = namespace_of(X=X), params["W1"].dtype
+    xp, W1 = namespace_of(X=X), params["W1"]
+    dtype = W1.dtype
+    # Checked before the (n_features, 1) mean and scale meet X: broadcasting would turn a
+    # 1-D X or a single row into a whole matrix of "samples" and run them without a word.
+    check_input(X, W1.shape[1], xp)
     mean, scale = (xp.reshape(to_backend(preprocessing["standardize"][name], xp, dtype, name),
                               (-1, 1)) for name in ("mean", "scale"))
     return (X - mean) / scale
