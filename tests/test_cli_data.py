@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import xpnet
+from xpnet.cli import main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -288,3 +289,26 @@ def test_evaluate_refuses_a_model_without_what_its_data_needs(tmp_path, flowers)
         assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
         assert message in result.stderr and "Traceback" not in result.stderr
         assert ("labels do not fit" in result.stderr) == (message == "whole numbers 0 to 1")
+
+
+def test_predict_never_writes_over_its_model_or_data_nor_another_file_without_force(
+        tmp_path, flowers, capsys):
+    path, X, _ = flowers
+    params = xpnet.init_params([2, 3, 3], seed=0, dtype="float64")
+    model_path = xpnet.Model(params, hidden="relu", output="softmax",
+                             classes=["setosa", "versicolor", "virginica"]).save(
+                                 tmp_path / "model.npz")
+    kept = {p: p.read_bytes() for p in (path, model_path)}
+    for target, message in ((path, "is the DATA file"), (model_path, "is the MODEL file")):
+        for force in ([], ["--force"]):
+            assert main(["predict", str(model_path), str(path), "--target", "species",
+                         "--out", str(target), *force]) == 1
+            assert message in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in kept} == kept
+    out = tmp_path / "predictions.csv"
+    out.write_text("my notes\n")
+    predict = ["predict", str(model_path), str(path), "--target", "species", "--out", str(out)]
+    assert main(predict) == 1
+    assert "exists; pass --force" in capsys.readouterr().err and out.read_text() == "my notes\n"
+    assert main([*predict, "--force"]) == 0, capsys.readouterr().err
+    assert out.read_text().splitlines()[0] == "prediction" and len(out.read_text().split()) == 241

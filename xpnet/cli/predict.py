@@ -15,6 +15,7 @@ from .data import model_and_inputs
 
 
 def run(args: argparse.Namespace) -> int:
+    _check_out(args)
     model, X, _ = model_and_inputs(args.model, args.data, args.target, need_target=False)
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
@@ -39,6 +40,22 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_out(args: argparse.Namespace) -> None:
+    """Refuse an --out that would write over the model or the data it reads, or over any
+    other file without --force: before the work, so nothing is lost."""
+    out = args.out
+    if out is None:
+        return
+    if out.is_dir():
+        raise IsADirectoryError(f"--out {out} is a directory; give a file path")
+    for name, path in (("MODEL", args.model), ("DATA", args.data)):
+        if out.resolve() == path.resolve():
+            raise ValueError(f"--out {out} is the {name} file this command reads; write the "
+                             "predictions to another file")
+    if out.exists() and not args.force:
+        raise FileExistsError(f"--out {out} exists; pass --force to overwrite it")
+
+
 def add_command(commands: Any) -> None:
     parser = commands.add_parser(
         "predict", help="predict each row of a data file with a saved model",
@@ -52,6 +69,7 @@ def add_command(commands: Any) -> None:
     parser.add_argument("--proba", action="store_true", help="write class probabilities")
     parser.add_argument("--out", type=pathlib.Path, metavar="FILE",
                         help="write the CSV here (default: standard output)")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     parser.add_argument("--target", metavar="COLUMN",
                         help="the label column to leave out (default: the model's)")
     parser.set_defaults(run=run)
