@@ -33,15 +33,33 @@ def activations_of(params: Mapping[str, Array], hidden: str | None,
     """The ``(hidden, output)`` to run ``params`` with: those given, else those their model
     file recorded (``params.description``), else sigmoid. Naming one that contradicts the
     file raises ``ValueError`` naming both."""
-    stored = getattr(params, "description", None) or {}
-    chosen = []
+    described = getattr(params, "description", None)
+    stored = described or {}
+    chosen, assumed = [], []
     for name, given in (("hidden", hidden), ("output", output)):
         saved = stored.get(name)
+        if given is None and saved is None and described is not None:
+            assumed.append(name)
         if given is not None and saved is not None and given != saved:
-            raise ValueError(f"{name}={given!r} contradicts the model file, whose network was "
-                             f"trained with {name}={saved!r}; leave {name} out to use the file's")
+            raise ValueError(f"{name}={given!r} contradicts the model file (or fit) that "
+                             f"described these parameters: their network was trained with "
+                             f"{name}={saved!r}; leave {name} out to use theirs")
         chosen.append(given if given is not None else saved or "sigmoid")
+    warn_unrecorded(assumed)
     return chosen[0], chosen[1]
+
+
+def warn_unrecorded(names: list[str], stacklevel: int = 4) -> None:
+    """Warn that a model file does not record the activations ``names`` (``"hidden"``,
+    ``"output"``), so sigmoid is assumed: a network trained with another would predict
+    wrongly without a word (a file saved from a dict that did not carry them)."""
+    if names:
+        warnings.warn(f"the model file does not record the {' and '.join(names)} "
+                      f"activation(s) its network was trained with: assuming "
+                      f"{', '.join(f'{name}=sigmoid' for name in names)}; name "
+                      f"{' and '.join(f'{name}=' for name in names)} to say otherwise, and "
+                      "save the file again with them to record them", UserWarning,
+                      stacklevel=stacklevel)
 
 
 def standardized(X: Array, params: Mapping[str, Array]) -> Array:
@@ -70,7 +88,13 @@ def network_output(X: Any, params: Mapping[str, Array], hidden: str | None = Non
         warnings.simplefilter("ignore", RuntimeWarning)
         converted = _like_params(X, params, "X")
     check_finite_cast(converted, X, "X")
-    return forward_prop(standardized(converted, params), params, hidden=hidden, output=output)[0]
+    AL = forward_prop(standardized(converted, params), params, hidden=hidden, output=output)[0]
+    xp = namespace_of(AL=AL)
+    if not bool(xp.all(xp.isfinite(AL))):  # NaN compares false: it would read as class 0
+        raise ValueError("the network's output holds NaN or infinity: its weights are not "
+                         "finite (a training that diverged?) or X's values overflow it; no "
+                         "prediction is made from it")
+    return AL
 
 
 def predict(X: Any, params: Mapping[str, Array], *, hidden: str | None = None,

@@ -43,7 +43,8 @@ def test_a_saved_regressor_round_trips(tmp_path):
 
 
 def test_load_tells_estimators_and_plain_parameters_apart(tmp_path):
-    params_file = xpnet.save_params(tmp_path / "params.npz", xpnet.init_params([2, 1]))
+    params_file = xpnet.save_params(tmp_path / "params.npz", xpnet.init_params([2, 1]),
+                                    hidden="sigmoid", output="sigmoid")
     assert isinstance(xpnet.load(params_file), xpnet.Model)  # xpnet.load opens every file
     X, y = blobs()
     model_file = MLPClassifier(max_iter=2).fit(X, y).save(tmp_path / "model.npz")

@@ -88,9 +88,10 @@ def test_load_params_uses_the_selected_backend_by_default(tmp_path):
 def test_loaded_params_are_usable_for_prediction(tmp_path):
     params = make_params()
     X = np.random.default_rng(1).standard_normal((3, 7))
-    path = save_params(tmp_path / "model.npz", params)
+    path = save_params(tmp_path / "model.npz", params, hidden="tanh", output="sigmoid")
     loaded, _ = load_params(path)
-    np.testing.assert_array_equal(xpnet.predict(X, loaded), xpnet.predict(X, params))
+    np.testing.assert_array_equal(xpnet.predict(X, loaded),
+                                  xpnet.predict(X, params, hidden="tanh"))
 
 
 def test_metadata_may_use_the_names_path_and_params_and_tuples_come_back_as_lists(tmp_path):
@@ -199,3 +200,26 @@ def test_extra_arrays_beside_the_params_are_ignored_by_load_params(tmp_path):
     path = write_npz(tmp_path / "model.npz", params_header(), **make_params(),
                      step=np.array(3))
     assert set(load_params(path)[0]) == {"W1", "b1", "W2", "b2"}
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_weights_that_are_not_finite_are_neither_saved_nor_loaded(tmp_path, bad):
+    params = make_params()
+    params["W2"][1, 0] = bad  # a diverged training's weights: they would predict class 0
+    with pytest.raises(ValueError, match="params W2 hold NaN or infinity"):
+        save_params(tmp_path / "model.npz", params)
+    assert not (tmp_path / "model.npz").exists()
+    path = write_npz(tmp_path / "hand_made.npz", params_header(), **params)
+    assert_refused(path, "its array 'W2' holds NaN or infinity")
+    with pytest.raises(xpnet.ModelFileError, match="holds NaN or infinity"):
+        xpnet.load(path)
+
+
+def test_predict_makes_no_prediction_from_weights_that_are_not_finite():
+    params = make_params()
+    params["b1"][0, 0] = np.nan
+    X = np.ones((params["W1"].shape[1], 3))
+    for call in (lambda: xpnet.predict(X, params, hidden="relu"),
+                 lambda: xpnet.accuracy(X, np.zeros((params["W2"].shape[0], 3)), params)):
+        with pytest.raises(ValueError, match="output holds NaN or infinity"):
+            call()

@@ -1,4 +1,5 @@
-"""fit continuing parameters from a model file: its activations and standardisation."""
+"""fit and model files: continuing a file's parameters (its activations and standardisation),
+and the description fit gives a new network."""
 
 import numpy as np
 import pytest
@@ -12,9 +13,12 @@ OPTIONS = dict(epochs=6, lr=0.3, batch_size=32, seed=5, verbose=0)
 
 
 def saved_model(tmp_path, hidden="tanh", **description):
-    """A trained [2, 6, 1] network saved with ``hidden`` (None: not recorded)."""
+    """A trained [2, 6, 1] network saved with ``hidden`` (None: a plain dict of its arrays,
+    saved without its activations)."""
     params, _ = xpnet.fit(X_MOONS, Y_MOONS, [2, 6, 1], epochs=3, hidden=hidden or "tanh",
                           verbose=0)
+    if hidden is None:
+        params = dict(params)
     return xpnet.save_params(tmp_path / "model.npz", params, hidden=hidden, **description)
 
 
@@ -53,7 +57,8 @@ def test_fit_refuses_an_activation_that_contradicts_the_model_file(tmp_path, nam
 def test_fit_records_the_activation_it_trained_with_where_the_file_named_none(tmp_path):
     loaded, _ = xpnet.load_params(saved_model(tmp_path, hidden=None), backend="numpy")
     assert loaded.description["hidden"] is None
-    out, _ = xpnet.fit(X_MOONS, Y_MOONS, [2, 6, 1], params=loaded, hidden="tanh", **OPTIONS)
+    with pytest.warns(UserWarning, match="does not record the output activation"):
+        out, _ = xpnet.fit(X_MOONS, Y_MOONS, [2, 6, 1], params=loaded, hidden="tanh", **OPTIONS)
     assert out.description["hidden"] == "tanh" and out.description["output"] == "sigmoid"
     np.testing.assert_array_equal(xpnet.predict(X_MOONS, out),
                                   xpnet.predict(X_MOONS, dict(out), hidden="tanh"))
@@ -87,3 +92,37 @@ def test_a_checkpoint_of_a_continued_model_records_the_file_s_activation(tmp_pat
     checkpoint = tmp_path / "run.ckpt.npz"
     xpnet.fit(X_MOONS, Y_MOONS, [2, 6, 1], params=loaded, checkpoint=checkpoint, **OPTIONS)
     assert xpnet.load(checkpoint).hidden == "tanh"
+
+
+def test_a_new_network_from_fit_carries_its_activations_into_its_file(tmp_path):
+    params, _ = xpnet.fit(X_MOONS, Y_MOONS, [2, 6, 1], hidden="relu", **OPTIONS)
+    assert (params.description["hidden"], params.description["output"]) == ("relu", "sigmoid")
+    expected = xpnet.predict(X_MOONS, dict(params), hidden="relu")
+    np.testing.assert_array_equal(xpnet.predict(X_MOONS, params), expected)
+    path = xpnet.save_params(tmp_path / "model.npz", params)  # nothing more to say
+    model = xpnet.load(path)
+    assert (model.hidden, model.output) == ("relu", "sigmoid")
+    np.testing.assert_array_equal(model.predict(X_MOONS), expected[0])
+    np.testing.assert_array_equal(xpnet.predict(X_MOONS, xpnet.load_params(path)[0]), expected)
+    trained, _ = xpnet.train(X_MOONS, Y_MOONS, [2, 6, 1], 3, 0.1, hidden="tanh")
+    assert trained.description["hidden"] == "tanh"
+
+
+def test_fit_hands_back_a_dict_of_the_callers_own_as_it_is():
+    mine = xpnet.init_params([2, 6, 1], seed=0)
+    params, _ = xpnet.fit(X_MOONS, Y_MOONS, [2, 6, 1], params=mine, hidden="relu", **OPTIONS)
+    assert params is mine
+
+
+def test_a_file_that_does_not_record_its_activations_warns_where_sigmoid_is_assumed(tmp_path):
+    plain = dict(xpnet.fit(X_MOONS, Y_MOONS, [2, 6, 1], hidden="relu", **OPTIONS)[0])
+    path = xpnet.save_params(tmp_path / "model.npz", plain)
+    with pytest.warns(UserWarning, match="does not record the hidden and output activation"):
+        model = xpnet.load(path)
+    assert (model.hidden, model.output) == ("sigmoid", "sigmoid")
+    loaded, _ = xpnet.load_params(path)  # the arrays alone: nothing assumed yet
+    with pytest.warns(UserWarning, match="assuming hidden=sigmoid, output=sigmoid"):
+        xpnet.predict(X_MOONS, loaded)
+    # Named, nothing is assumed: no warning (warnings are errors in this suite).
+    np.testing.assert_array_equal(xpnet.predict(X_MOONS, loaded, hidden="relu", output="sigmoid"),
+                                  xpnet.predict(X_MOONS, plain, hidden="relu"))

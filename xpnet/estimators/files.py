@@ -17,6 +17,7 @@ import numpy as np
 
 from ..backend import backend_name, dtype_name, get_backend, resolve_backend
 from ..errors import ModelFileError
+from ..evaluation import warn_unrecorded
 from ..io import (PARAMS_KIND, ModelParams, description_of, expect_network, network_of, read_model,
                   write_network)
 from ..io.checkpoint_file import CHECKPOINT_KIND, checkpoint_of, expect_checkpoint
@@ -113,8 +114,10 @@ def load(path: str | os.PathLike, backend: Any = None) -> BaseEstimator | Model:
     params, metadata = network_of(arrays, header, where, kinds)
     kind = header["kind"]
     if kind == PARAMS_KIND:
-        return Model.from_params(ModelParams(saved_arrays_on(xp, params, where),
-                                             description_of(header, where)),
+        description = description_of(header, where)  # (a file of format 1 warns there)
+        if header["format_version"] >= 2:
+            warn_unrecorded([key for key in ("hidden", "output") if description[key] is None])
+        return Model.from_params(ModelParams(saved_arrays_on(xp, params, where), description),
                                  metadata)
     try:
         settings = dict(metadata["settings"])

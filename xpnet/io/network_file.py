@@ -77,12 +77,18 @@ def write_network(path: str | os.PathLike, params: Mapping[str, Array], kind: st
     :func:`save_params` and ``est.save`` write."""
     if not isinstance(params, Mapping):
         raise TypeError(f"params must be a dict of arrays (W1, b1, ...), not {type(params).__name__}")
-    namespace_of(**{str(key): a for key, a in params.items()})
+    xp = namespace_of(**{str(key): a for key, a in params.items()})
     layer_dims = layer_dims_of(params)
     dtypes = {key: dtype_name(params[key].dtype) for key in parameter_keys(params)}
     if len(set(dtypes.values())) != 1 or dtypes["W1"] not in PARAM_DTYPES:
         raise ValueError(f"params must all be float32 or all float64; got {dtypes}; "
                          "convert them with xpnet.asarray(a, dtype=...)")
+    not_finite = [key for key in parameter_keys(params)
+                  if not bool(xp.all(xp.isfinite(params[key])))]
+    if not_finite:  # it would predict one class for everything, without a word
+        raise ValueError(f"params {', '.join(not_finite)} hold NaN or infinity (a training "
+                         "that diverged?); a model file keeps finite weights only: train again "
+                         "(a smaller lr) or save a copy taken before the divergence")
     check_plain(dict(metadata), "metadata")
     header = {"kind": kind, "layer_dims": layer_dims, "dtype": dtypes["W1"],
               "metadata": dict(metadata)}
@@ -200,6 +206,10 @@ def network_of(arrays: Mapping[str, np.ndarray], header: Mapping[str, Any], wher
     """The NumPy ``params`` and metadata of a file read with :func:`read_model`, checked to
     hold a valid network of one of ``kinds``."""
     params = _checked_params(arrays, header, where, kinds)
+    for key in parameter_keys(params):
+        if not np.all(np.isfinite(params[key])):  # no save writes one
+            raise bad_file(f"{where}: its array {key!r} holds NaN or infinity; the file is "
+                           "damaged or was not written by xpnet")
     return {key: params[key] for key in parameter_keys(params)}, header["metadata"]
 
 

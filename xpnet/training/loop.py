@@ -12,6 +12,7 @@ from ..backend import Backend
 from ..distributed import agree_on_flag, failures_end_the_job, on_every_rank, raised_on_every_rank
 from ..errors import ConvergenceWarning, TrainingDivergedError
 from ..evaluation import activations_of
+from ..io import ModelParams
 from ..parameters import restore_params
 from .checkpoint import Checkpointer
 from .divergence import divergence_message, numpy_float_warnings_silenced
@@ -115,17 +116,21 @@ def fit(X: Any, Y: Any, layer_dims: Sequence[int], *, epochs: int = 100, lr: flo
     # After the ranks' last collective: a warning turned into an error on rank 0 alone
     # (which warns for the job) is an ordinary exception, not a failure mid-training.
     _judge(run, history)
-    _describe_trained(run)
-    return run.params, history
+    return _described(run), history
 
 
-def _describe_trained(run: TrainingRun) -> None:
-    # Parameters that carry a model file's description keep one true of them: the
-    # activations trained with (which the file may not have named); the standardisation
-    # stays, as the training ran on it.
+def _described(run: TrainingRun) -> dict[str, Array]:
+    """The trained parameters, described: those that carry a model file's description
+    keep one true of them (the activations trained with, which the file may not have
+    named; the standardisation stays, as the training ran on it), and a new network's
+    name its activations, so that :func:`xpnet.save_params` records them and
+    :func:`xpnet.predict` uses them. A dict of the caller's own is returned as it is."""
+    activations = {"hidden": run.options.hidden, "output": run.options.output.name}
     description = getattr(run.params, "description", None)
     if description is not None:
-        description.update(hidden=run.options.hidden, output=run.options.output.name)
+        description.update(activations)
+        return run.params
+    return ModelParams(run.params, activations) if run.fresh else run.params
 
 
 def train_run(run: TrainingRun, checkpointer: Checkpointer | None) -> History:
