@@ -293,3 +293,19 @@ def test_a_model_of_several_sigmoid_outputs_is_not_read_as_one_label_each():
                                              r"xpnet.predict"):
             call()
     assert xpnet.predict(X, params, hidden="tanh").shape == (3, 5)
+
+
+def test_a_description_no_model_can_have_is_refused_where_it_is_written_or_read(tmp_path):
+    one_unit = xpnet.init_params([4, 3, 1], seed=0)
+    with pytest.raises(ValueError, match="output='softmax' needs at least two output units"):
+        xpnet.save_params(tmp_path / "one.npz", one_unit, output="softmax", classes=["a", "b"])
+    with pytest.raises(ValueError, match="valid names are: identity, leaky_relu, relu, "
+                                         "sigmoid, tanh$"):
+        xpnet.save_params(tmp_path / "one.npz", one_unit, hidden="softmax")
+    assert not (tmp_path / "one.npz").exists()
+    # A regressor's output with class labels: the file loads as parameters, not as a model.
+    path = xpnet.save_params(tmp_path / "mixed.npz", one_unit, hidden="relu", output="relu",
+                             classes=["a", "b"])
+    with pytest.raises(xpnet.ModelFileError, match=r"mixed\.npz: its model description does "
+                                                   r"not make a model.*does not classify"):
+        xpnet.load(path)

@@ -16,10 +16,11 @@ from xpnet.parameters import layer_dims_of
 
 @st.composite
 def networks(draw):
-    """Parameters of any small network, float32 or float64, with any values (NaN included)."""
+    """Parameters of any small network, float32 or float64, with any finite values (signed
+    zeros, subnormals and the extremes included; a model file holds no NaN or infinity)."""
     dims = draw(st.lists(st.integers(1, 5), min_size=2, max_size=4))
     dtype = draw(st.sampled_from([np.float32, np.float64]))
-    floats = st.floats(width=np.finfo(dtype).bits)
+    floats = st.floats(width=np.finfo(dtype).bits, allow_nan=False, allow_infinity=False)
     params = {}
     for l in range(1, len(dims)):
         params[f"W{l}"] = draw(arrays(dtype, (dims[l], dims[l - 1]), elements=floats))

@@ -117,8 +117,12 @@ def load(path: str | os.PathLike, backend: Any = None) -> BaseEstimator | Model:
         description = description_of(header, where)  # (a file of format 1 warns there)
         if header["format_version"] >= 2:
             warn_unrecorded([key for key in ("hidden", "output") if description[key] is None])
-        return Model.from_params(ModelParams(saved_arrays_on(xp, params, where), description),
-                                 metadata)
+        described = ModelParams(saved_arrays_on(xp, params, where), description)
+        try:
+            return Model.from_params(described, metadata)
+        except (TypeError, ValueError) as exc:  # a description no model can have
+            raise ModelFileError(f"{path}: its model description does not make a model "
+                                 f"({str(exc)[:300]})") from exc
     try:
         settings = dict(metadata["settings"])
         if isinstance(settings.get("hidden_layer_sizes"), list):  # JSON has no tuples

@@ -105,13 +105,15 @@ def check_description(description: Mapping[str, Any], layer_dims: list[int],
     found = {key: description.get(key) for key in DESCRIPTION_KEYS}
     for key in ("hidden", "output"):
         name = found[key]
-        if name is not None and (not isinstance(name, str) or name not in ACTIVATIONS
-                                 or (key == "hidden" and not ACTIVATIONS[name].hidden_layer)):
+        valid = sorted(n for n, a in ACTIVATIONS.items() if key == "output" or a.hidden_layer)
+        if name is not None and (not isinstance(name, str) or name not in valid):
             raise refuse(f"{key}={short(name)} is not an activation a {key} layer can use; "
-                         f"valid names are: {', '.join(sorted(ACTIVATIONS))}")
-    classes = found["classes"]
+                         f"valid names are: {', '.join(valid)}")
+    n_out, classes = layer_dims[-1], found["classes"]
+    if found["output"] == "softmax" and n_out == 1:  # its one unit is 1 for every sample
+        raise refuse("output='softmax' needs at least two output units (one per class); a "
+                     "network of one output unit classifies two classes with output='sigmoid'")
     if classes is not None:
-        n_out = layer_dims[-1]
         if not isinstance(classes, (list, tuple)) or len(classes) < 2 or \
                 len(classes) != (2 if n_out == 1 else n_out) or \
                 any(isinstance(c, bool) or not isinstance(c, (str, int, float)) for c in classes) \
