@@ -312,3 +312,34 @@ def test_predict_never_writes_over_its_model_or_data_nor_another_file_without_fo
     assert "exists; pass --force" in capsys.readouterr().err and out.read_text() == "my notes\n"
     assert main([*predict, "--force"]) == 0, capsys.readouterr().err
     assert out.read_text().splitlines()[0] == "prediction" and len(out.read_text().split()) == 241
+
+
+def test_an_estimator_of_boolean_labels_predicts_and_evaluates_from_the_command_line(
+        tmp_path, capsys):
+    X, y = prices(60)
+    with pytest.warns(Warning):
+        classifier = xpnet.MLPClassifier(hidden_layer_sizes=(4,), max_iter=5,
+                                         random_state=0).fit(X, y > 0)
+    classifier.save(tmp_path / "clf.npz")
+    data = write_csv(tmp_path / "d.csv", ["a", "b", "c", "up"],
+                     [[*row, str(label)] for row, label in zip(X.tolist(), (y > 0).tolist())])
+    assert main(["predict", str(tmp_path / "clf.npz"), str(data), "--target", "up"]) == 0
+    predicted = capsys.readouterr().out.split()[1:]
+    assert predicted == [str(label) for label in classifier.predict(X).tolist()]
+    assert main(["evaluate", str(tmp_path / "clf.npz"), str(data), "--target", "up"]) == 0
+    assert "accuracy" in capsys.readouterr().out
+
+
+def test_an_npy_of_inputs_is_predicted_by_a_model_trained_on_a_csv(tmp_path, flowers, capsys):
+    path, X, _ = flowers
+    model_path = tmp_path / "model.npz"
+    assert main(["train", "--data", str(path), "--target", "species", "--epochs", "2",
+                 "--layers", "4", "--save", str(model_path)]) == 0
+    np.save(tmp_path / "X.npy", X)
+    capsys.readouterr()
+    # (the recorded target, a CSV column's name, is no file of labels to read)
+    assert main(["predict", str(model_path), str(tmp_path / "X.npy")]) == 0, \
+        capsys.readouterr().err
+    assert len(capsys.readouterr().out.split()) == 241
+    assert main(["predict", str(model_path), str(tmp_path)]) == 1
+    assert "is a directory; give a data file" in capsys.readouterr().err

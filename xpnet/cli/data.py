@@ -105,7 +105,10 @@ def model_and_inputs(model_path: pathlib.Path, data_path: pathlib.Path, target: 
         model = estimator_model(model, model_path)
     features = model.metadata.get("features")
     features = features if isinstance(features, list) else None
-    table = read_table(data_path, target or model.metadata.get("target"), features=features,
+    # The recorded target is the name of a CSV's label column: an .npy's labels are a file.
+    arrays = data_path.suffix.lower() in (".npy", ".npz")
+    recorded = None if arrays else model.metadata.get("target")
+    table = read_table(data_path, target or recorded, features=features,
                        need_target=need_target)
     n_features = model.params["W1"].shape[1]
     if (features is None and not need_target and table.target is not None and target is None
@@ -128,6 +131,8 @@ def estimator_model(estimator: Any, path: pathlib.Path) -> Model:
                          "label per row, so use it from Python (xpnet.load)")
     names = getattr(estimator, "feature_names_in_", None)
     classes = getattr(estimator, "classes_", None)
+    if classes is not None and classes.dtype == bool:  # written and read as text in the CSVs
+        classes = classes.astype(str)
     return Model({key: np.asarray(value) for key, value in estimator.params_.items()},
                  hidden=estimator._hidden_activation(), output=estimator.out_activation_,
                  classes=None if classes is None else classes.tolist(),

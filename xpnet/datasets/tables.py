@@ -41,6 +41,8 @@ def read_table(path: Any, target: Any = None, *, features: list[str] | None = No
     the target column gives ``y=None``.
     """
     path = check_path(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path} is a directory; give a data file")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path}: no such data file")
     suffix = os.path.splitext(path)[1].lower()
