@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..activations import get_activation
+from ..activations import ACTIVATIONS, Activation, get_activation
 from ..outputs import Output, get_output
 from ..seeding import check_seed
 from ..validation import (check_count, check_flag, check_fraction, check_non_negative,
@@ -77,8 +77,8 @@ def fit_options(**given: Any) -> FitOptions:
         optimizer=get_optimizer(o.optimizer), schedule=get_schedule(o.schedule),
         weight_decay=check_non_negative(o.weight_decay, "weight_decay"),
         decay_per_sample=check_flag(o.decay_per_sample, "decay_per_sample"),
-        hidden=get_activation(o.hidden, "hidden").name, output=get_output(o.output),
-        scale=get_activation(o.hidden, "hidden").init_scale if o.scale == "auto" else o.scale,
+        hidden=_hidden(o.hidden).name, output=get_output(o.output),
+        scale=_hidden(o.hidden).init_scale if o.scale == "auto" else o.scale,
         seed=check_seed(o.seed), validation_split=_validation_split(o),
         early_stopping=None if o.early_stopping is None else check_count(
             o.early_stopping, "early_stopping (patience)"),
@@ -92,6 +92,16 @@ def fit_options(**given: Any) -> FitOptions:
     options = FitOptions(**{**given, **checked})
     _check_checkpointing(options)
     return options
+
+
+def _hidden(name: Any) -> Activation:
+    activation = get_activation(name, "hidden")
+    if not activation.hidden_layer:  # what a model, its file and the estimators refuse too
+        valid = sorted(n for n, kind in ACTIVATIONS.items() if kind.hidden_layer)
+        raise ValueError(f"hidden={name!r} is an output activation only (it makes each sample's "
+                         f"layer one distribution); valid hidden activations are: "
+                         f"{', '.join(valid)}")
+    return activation
 
 
 def _batch_size(batch_size: Any) -> int | None:
