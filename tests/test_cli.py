@@ -163,6 +163,18 @@ def test_a_resumed_run_says_how_many_epochs_it_trained_itself(capsys, tmp_path):
     assert "; 5 epochs (3 in this run, resumed at epoch 2) in " in out
 
 
+def test_train_never_takes_a_saved_model_for_its_checkpoint(capsys, tmp_path):
+    model = tmp_path / "model.npz"
+    assert train_in_process(capsys, "--dataset", "moons", "--layers", "4", "--epochs", "1",
+                            "--save", str(model))[0] == 0
+    saved = model.read_bytes()
+    for flag in ("--force", "--resume"):
+        status = main(["train", "--backend", "numpy", "--dataset", "moons", "--layers", "4",
+                       "--epochs", "1", "--checkpoint", str(model), flag])
+        assert status == 1 and "holds a saved model" in capsys.readouterr().err
+    assert model.read_bytes() == saved
+
+
 @pytest.mark.parametrize("args, expected", [
     (["--parallel", "grid", "--mesh", "2", "2"], "launch it with mpiexec -n N"),
     (["--parallel", "tensor"], "launch it with mpiexec -n N"),

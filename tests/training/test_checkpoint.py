@@ -8,7 +8,6 @@ import pytest
 import xpnet
 from conftest import load_backend
 from xpnet.datasets import make_blobs, make_moons
-from xpnet.errors import ModelFileError
 from xpnet.io import read_checkpoint
 
 MOONS = make_moons(120, noise=0.2, seed=1)
@@ -142,11 +141,15 @@ def test_an_existing_checkpoint_is_not_overwritten_without_resume(tmp_path):
     assert path.read_bytes() == b"someone else's run"
 
 
-def test_a_params_file_is_not_a_checkpoint(tmp_path):
+@pytest.mark.parametrize("how", [{}, {"resume": True}, {"restart": True}])
+def test_a_saved_model_is_never_taken_for_a_checkpoint_nor_written_over(tmp_path, how):
     path = tmp_path / "params.npz"
-    xpnet.save_params(path, xpnet.init_params([2, 4, 1]))
-    with pytest.raises(ModelFileError, match="not a training checkpoint"):
-        xpnet.fit(*MOONS, [2, 4, 1], checkpoint=path, resume=True, **settings())
+    xpnet.save_params(path, xpnet.init_params([2, 4, 1]), hidden="tanh", output="sigmoid")
+    saved = path.read_bytes()
+    with pytest.raises(FileExistsError, match=r"holds a saved model \('params'\), not a "
+                                              r"training checkpoint; give the checkpoint a path"):
+        xpnet.fit(*MOONS, [2, 4, 1], checkpoint=path, **how, **settings())
+    assert path.read_bytes() == saved
 
 
 def test_params_given_when_resuming_are_replaced_by_the_checkpoints(tmp_path):

@@ -23,6 +23,7 @@ from ..model import Model
 from ..outputs import classifier_output, get_output
 from ..plotting import plot_format, plot_history
 from ..training import fit, gather_params
+from ..training.checkpoint import refuse_a_saved_model
 from ..training.optimizers import OPTIMIZERS
 from ..workload import resolve_for_work
 from .arguments import HIDDEN_ACTIVATIONS, positive_float, positive_int, seed
@@ -60,6 +61,8 @@ def _check_outputs(args: argparse.Namespace) -> None:
                                     "directory; create it or choose another path")
         if flag != "--checkpoint" and target.exists() and not args.force:
             raise FileExistsError(f"{flag} {target} exists; pass --force to overwrite it")
+    if args.checkpoint is not None:
+        refuse_a_saved_model(args.checkpoint)  # (--force would write over it)
     if args.checkpoint is not None and args.checkpoint.exists() and not (args.resume or args.force):
         raise FileExistsError(f"--checkpoint {args.checkpoint} exists; pass --resume to "
                               "continue that run or --force to start over")

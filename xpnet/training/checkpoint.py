@@ -19,9 +19,10 @@ import numpy as np
 
 from ..backend import array_namespace, to_numpy
 from ..io import TrainingState, check_description, read_checkpoint, write_checkpoint
-from ..io.checkpoint_file import MODEL_KEYS
+from ..errors import ModelFileError
+from ..io.checkpoint_file import CHECKPOINT_KIND, MODEL_KEYS
 from ..io.checkpoint_file import damaged_checkpoint as _damaged
-from ..io.container import check_plain, short
+from ..io.container import check_plain, read_header, short
 from ..outputs import Output, get_output
 from ..parameters import layer_dims_of
 from .history import History
@@ -60,6 +61,7 @@ class Checkpointer:
         if not self.path.parent.is_dir():
             raise FileNotFoundError(f"checkpoint {self.path}: the directory {self.path.parent} "
                                     "does not exist; create it or choose another path")
+        refuse_a_saved_model(self.path)
         # A restarted run replaces the old checkpoint with its first save, not before:
         # until then a failure leaves the old one.
         self.exists = self.path.exists() and not restart
@@ -218,3 +220,16 @@ def data_fingerprint(*arrays: Array | None) -> str:
             digest.update(f"{host.dtype.str}{host.shape}".encode())
             digest.update(host.tobytes())
     return digest.hexdigest()
+
+
+def refuse_a_saved_model(path: Path) -> None:
+    """Refuse a checkpoint path that holds a saved model: restarting over it (which a
+    checkpoint's own errors suggest) would replace the model with the run's checkpoint."""
+    try:
+        kind = read_header(path).get("kind") if path.is_file() else None
+    except (ModelFileError, OSError):  # not an xpnet file: the checkpoint's checks say so
+        return
+    if kind is not None and kind != CHECKPOINT_KIND:
+        raise FileExistsError(f"checkpoint {path} holds a saved model ({short(kind)}), not a "
+                              "training checkpoint; give the checkpoint a path of its own (a "
+                              "run writes over its checkpoint)")
