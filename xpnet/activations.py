@@ -42,9 +42,9 @@ class Activation:
     ``biased_forward`` where there is one. ``backward_in_place(dA, A)``, where one is
     given, is ``backward(dA, A)`` free to write ``dZ`` into ``dA`` (an input gradient the
     caller hands over), and ``backward_spending(dA, A)`` is ``backward(dA, A)`` for such
-    a ``dA`` for every activation, by ``backward_in_place`` where there is one. ``init_scale`` is the
-    weight scale that suits layers feeding it (``"he"`` for the relu family, else
-    ``"xavier"``; see :func:`xpnet.init_params`).
+    a ``dA`` for every activation, by ``backward_in_place`` where there is one.
+    ``init_scale`` is the weight scale that suits layers feeding it (``"he"`` for the relu
+    family, else ``"xavier"``; see :func:`xpnet.init_params`).
     """
 
     name: str

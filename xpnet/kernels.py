@@ -65,8 +65,9 @@ def bias_relu_into(Z: Array, b: Array) -> bool:
 def relu_backward(dA: Array, A: Array, out: Array | None = None) -> Array | None:
     """``dA * (A > 0)`` in one pass where the backend has a kernel, else None.
 
-    The result is a new array, or ``out`` (an array shaped and typed as ``dA``, which may
-    be ``dA`` itself: each element is read before it is written) where one is given.
+    The result is a new array, or ``out`` (an array shaped and typed as ``dA``: ``dA``
+    itself, each element read before it is written, or one that does not overlap it)
+    where one is given.
     The generic code makes a mask, casts it and multiplies: three passes. The kernel
     multiplies by 0 where ``A <= 0`` rather than writing 0, so NaN and inf in ``dA``
     give the generic code's NaN there.

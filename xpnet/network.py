@@ -38,7 +38,8 @@ class LayerCache(NamedTuple):
 
     ``A_prev`` is the layer's input (the previous layer's ``A``: the same array,
     not a copy), ``A`` its output; ``Z`` is not kept because every activation's
-    derivative is computed from ``A``.
+    derivative is computed from ``A``. A backward pass that spends its caches
+    (:func:`layer_errors` with ``spend=True``) leaves ``A`` None once it is used.
     """
 
     A_prev: Array
@@ -243,9 +244,9 @@ def layer_errors(AL: Array, Y: Array, caches: Sequence[LayerCache], output: str 
 
     ``spend=True``: the caller hands over ``caches`` (a list) and keeps none of the
     ``dA_prev`` it is given. Each layer's output then goes as soon as it is spent (its
-    cache is dropped from the list, or kept without ``A``), and an activation that can
-    writes the next ``dZ`` into ``dA_prev``: the pass holds one array of a layer's size
-    fewer (a training step's peak memory).
+    cache is dropped from the list, or kept without ``A``: :func:`spent_layer_error`),
+    and an activation that can write the next ``dZ`` into ``dA_prev`` does: the pass
+    holds one or two arrays of a layer's size fewer (a training step's peak memory).
     """
     dZ = get_output(output).gradient(AL, Y, weights)
     for l in range(len(caches), 0, -1):
@@ -254,22 +255,24 @@ def layer_errors(AL: Array, Y: Array, caches: Sequence[LayerCache], output: str 
         yield l, dZ, dA_prev
         if l > 1:
             dZ = cache = None  # this layer's are spent: let them go before the next are made
-            dZ = layer_error(caches, l - 1, dA_prev, spend)
+            if spend:
+                dZ = spent_layer_error(caches, l - 1, dA_prev)
+            else:
+                previous = caches[l - 2]
+                dZ = get_activation(previous.activation).backward(dA_prev, previous.A)
+                previous = None
             dA_prev = None  # spent too (unless the caller keeps it): not alive in the next product
 
 
-def layer_error(caches: Sequence[LayerCache], l: int, dA: Array, spend: bool = False) -> Array:
-    """``dZ`` of layer ``l`` from ``dA``, the gradient of its output, once layer ``l + 1``
-    is done with (``spend``: see :func:`layer_errors`)."""
+def spent_layer_error(caches: list[LayerCache | None], l: int, dA: Array) -> Array:
+    """``dZ`` of layer ``l`` from ``dA``, the gradient of its output (the caller's own, which
+    may be overwritten), once layer ``l + 1`` is done with: its cache, ``caches[l]``, is
+    dropped (None), and layer ``l``'s is kept without ``A``, which goes once ``dZ`` is made
+    from it (the layer's own ``dW`` needs its input and weights only)."""
     cache = caches[l - 1]
-    activation = get_activation(cache.activation)
-    if not spend:
-        return activation.backward(dA, cache.A)
-    # Layer l+1 is done: its cache goes; layer l's output A goes once dZ is made from it
-    # (the layer's own dW needs its input and weights only).
     caches[l] = None
     caches[l - 1] = LayerCache(cache.A_prev, cache.W, cache.b, None, cache.activation)
-    return activation.backward_spending(dA, cache.A)
+    return get_activation(cache.activation).backward_spending(dA, cache.A)
 
 
 def backprop(AL: Array, Y: Array, caches: Sequence[LayerCache], *,

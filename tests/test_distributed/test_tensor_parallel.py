@@ -86,12 +86,14 @@ def test_a_transport_may_hand_back_read_only_sums():
         np.testing.assert_allclose(AL, forward(X, whole, activations)[0], rtol=1e-12)
 
 
-def test_a_sum_is_copied_only_where_the_activation_would_write_into_it(xp):
+def test_a_sum_is_handed_on_as_it_is_where_the_activation_may_write_into_it(xp):
+    # Writeable arrays, and JAX's (never written in place: ``+=`` makes a new array).
     Z = xpnet.asarray(np.ones((2, 3)), xp)
-    # Writeable arrays, and JAX's (never written in place: ``+=`` makes a new array), as
-    # they come; a read-only NumPy sum copied, since relu's ``Z += b`` writes into it.
     assert _writeable(Z) is Z
-    read_only = np.ones((2, 3))
+
+
+def test_a_read_only_sum_is_copied_since_the_activation_writes_into_it():
+    read_only = np.ones((2, 3))  # relu's ``Z += b`` would fail on it
     read_only.flags.writeable = False
     copied = _writeable(read_only)
     assert copied is not read_only and copied.flags.writeable

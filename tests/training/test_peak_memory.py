@@ -11,8 +11,10 @@ import numpy as np
 import xpnet
 from xpnet import activations
 from xpnet.network import forward, layer_activations, layer_errors
+from xpnet.outputs import get_output
 from xpnet.training import fit
 from xpnet.training.optimizers import SGD
+from xpnet.training.parallel import weighted_gradients
 from xpnet.training.step import backward_and_update
 
 DIMS, BATCH = [16, 256, 256, 256, 4], 512  # a hidden layer's batch of activations: 1 MiB
@@ -94,7 +96,8 @@ def test_a_training_step_holds_its_activations_and_two_layers_more_at_most():
     params = xpnet.init_params(DIMS, scale="he", backend="numpy")
     peak = _step_peak(params, *_data())
     # The top of the backward pass: the three hidden layers' outputs, the last one's dA
-    # and its dZ (NumPy's relu backward makes dZ apart), plus a few small arrays. With
+    # and the mask it is multiplied by (NumPy's relu backward makes the mask a float
+    # array of the layer's size), plus a few small arrays. With
     # every output kept until the pass was over, the third layer's update held five
     # layers' worth too (A1, A2, A3, dZ3, dA2) and its dW (half a layer here) on top.
     assert peak < 5.25 * LAYER_BYTES, peak / LAYER_BYTES
@@ -115,3 +118,19 @@ def test_where_relu_backward_writes_into_dA_a_step_holds_one_layer_beyond_its_ac
     # or a layer's dW (half a layer here: NumPy has no product into the weights, which
     # CuPy's update uses). Keeping each output to the end of the pass held five and the dW.
     assert peak < 4.6 * LAYER_BYTES, peak / LAYER_BYTES
+
+
+def test_a_data_parallel_rank_s_gradients_let_each_layer_go_once_spent():
+    params = xpnet.init_params(DIMS, scale="he", backend="numpy")
+    X, Y = _data()
+
+    def gradients():
+        AL, caches = forward(X, params, ACTIVATIONS)
+        weighted_gradients(AL, Y, caches, get_output("softmax"), 0.0, 1.0)
+
+    gradients()
+    peak = _traced_peak(gradients)
+    # As one training step (five layers' worth at the top), with the gradients gathered
+    # for the sum over the ranks; each layer's dZ, input and dW held through the next
+    # layer's backward held half a layer more.
+    assert peak < 5.4 * LAYER_BYTES, peak / LAYER_BYTES

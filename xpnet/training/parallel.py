@@ -86,9 +86,11 @@ def weighted_gradients(AL: Array, Y: Array, caches: list[LayerCache], output: Ou
     :func:`~xpnet.network.layer_errors`)."""
     grads = []
     if tensor is None:
-        for _, _, dW, db in layer_gradients(AL, Y, caches, output, weight_decay=weight_decay,
-                                            weights=weights, spend=True):
+        for _, dA_prev, dW, db in layer_gradients(AL, Y, caches, output,
+                                                  weight_decay=weight_decay, weights=weights,
+                                                  spend=True):
             grads += [dW.value(), db.value()]
+            del dA_prev, dW, db  # spent: let the layer's dZ and input go before the next's
     else:  # each taken as it comes: the generator's sums run in step on the group's ranks
         grads = [g.value() for _, g in tensor.gradients(AL, Y, caches, output, weight_decay,
                                                          weights)]

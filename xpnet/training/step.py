@@ -11,7 +11,7 @@ alive at a time, and none where the update folds into the gradient's matrix prod
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping, Sequence
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 from ..gradients import Gradient
@@ -23,7 +23,7 @@ from .optimizers import Optimizer
 Array = Any
 
 
-def backward_and_update(AL: Array, Y: Array, caches: Sequence[LayerCache],
+def backward_and_update(AL: Array, Y: Array, caches: list[LayerCache],
                         params: MutableMapping[str, Array], output: Output | str,
                         optimizer: Optimizer, learning_rate: float,
                         weight_decay: float = 0.0, weights: Array | None = None) -> None:
@@ -36,7 +36,7 @@ def backward_and_update(AL: Array, Y: Array, caches: Sequence[LayerCache],
                         learning_rate)
 
 
-def _parameter_gradients(AL: Array, Y: Array, caches: Sequence[LayerCache], output: Output | str,
+def _parameter_gradients(AL: Array, Y: Array, caches: list[LayerCache], output: Output | str,
                          weight_decay: float, weights: Array | None
                          ) -> Iterator[tuple[str, Gradient]]:
     # A generator: the next layer's gradients are computed only after this one's update.

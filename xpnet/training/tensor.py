@@ -29,8 +29,8 @@ from ..backend import (array_namespace, dtype_name, is_writeable, namespace_of,
                        to_device_of, to_numpy)
 from ..distributed import Transport
 from ..gradients import Gradient, WeightGradient
-from ..network import (LayerCache, bias_gradient, init_scale, layer_activations, layer_error,
-                       random_weights)
+from ..network import (LayerCache, bias_gradient, init_scale, layer_activations, random_weights,
+                       spent_layer_error)
 from ..outputs import Output
 from ..parameters import check_dtypes, check_network, layer_dims_of, layer_keys
 from ..seeding import host_rng
@@ -162,7 +162,7 @@ class TensorParallel:
             caches.append(LayerCache(A_prev, W, b, A, activation.name))
         return A, caches
 
-    def gradients(self, AL: Array, Y: Array, caches: Sequence[LayerCache], output: Output,
+    def gradients(self, AL: Array, Y: Array, caches: list[LayerCache], output: Output,
                   weight_decay: float, weights: Array | None = None
                   ) -> Iterator[tuple[str, Gradient]]:
         """``(key, gradient)`` of this rank's parameters, the output layer first; each
@@ -181,10 +181,10 @@ class TensorParallel:
             if l > 1:
                 dZ = whole_dZ = cache = None  # spent before the next layer's are made
                 # The caches are the training step's: each layer's output goes once spent.
-                dZ = layer_error(caches, l - 1, dA_prev, spend=True)
+                dZ = spent_layer_error(caches, l - 1, dA_prev)
                 dA_prev = None  # spent too: not alive in the next layer's product
 
-    def backward_and_update(self, AL: Array, Y: Array, caches: Sequence[LayerCache],
+    def backward_and_update(self, AL: Array, Y: Array, caches: list[LayerCache],
                             params: MutableMapping[str, Array], output: Output,
                             optimizer: Optimizer, learning_rate: float,
                             weight_decay: float = 0.0, weights: Array | None = None) -> None:
@@ -391,4 +391,5 @@ def _writeable(Z: Array) -> Array:
 
 @functools.cache
 def _writes_in_place(xp: Any) -> bool:
+    """Whether ``xp``'s arrays can be written in place (not JAX's)."""
     return is_writeable(xp.empty((0,)))
