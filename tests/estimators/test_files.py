@@ -31,6 +31,19 @@ def test_a_saved_classifier_loads_on_any_backend_and_predicts_the_same(tmp_path,
     assert loaded.loss_curve_ == model.loss_curve_ and list(loaded.classes_) == ["cat", "dog", "owl"]
 
 
+@pytest.mark.parametrize("labels", [np.array([b"cat", b"d\xf6g", b""]), np.array([False, True])],
+                         ids=["bytes", "bool"])
+def test_labels_of_bytes_and_booleans_come_back_as_they_were(tmp_path, labels):
+    X, indices = blobs()
+    y = labels[indices % len(labels)]
+    with pytest.warns(Warning):  # (few iterations)
+        model = MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(X, y)
+    loaded = xpnet.load(model.save(tmp_path / "model.npz"))
+    assert loaded.classes_.dtype == labels.dtype and loaded.classes_.tolist() == sorted(
+        labels.tolist())
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
 def test_a_saved_regressor_round_trips(tmp_path):
     X, _ = blobs()
     y = np.column_stack([X[:, 0], X[:, 1] * 2])

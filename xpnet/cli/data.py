@@ -131,8 +131,8 @@ def estimator_model(estimator: Any, path: pathlib.Path) -> Model:
                          "label per row, so use it from Python (xpnet.load)")
     names = getattr(estimator, "feature_names_in_", None)
     classes = getattr(estimator, "classes_", None)
-    if classes is not None and classes.dtype == bool:  # written and read as text in the CSVs
-        classes = classes.astype(str)
+    if classes is not None and classes.dtype.kind in "bS":  # booleans and bytes: as text,
+        classes = classes.astype(str)  # as the CSVs write and read them
     return Model({key: np.asarray(value) for key, value in estimator.params_.items()},
                  hidden=estimator._hidden_activation(), output=estimator.out_activation_,
                  classes=None if classes is None else classes.tolist(),

@@ -148,13 +148,20 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
         return y
 
     def _fitted_state(self):
-        state = {**super()._fitted_state(), "classes_": self.classes_.tolist(),
+        classes = self.classes_.tolist()
+        if self.classes_.dtype.kind == "S":  # bytes labels: JSON keeps text, byte for byte
+            classes = [label.decode("latin-1") for label in classes]
+        state = {**super()._fitted_state(), "classes_": classes,
                  "classes_dtype": self.classes_.dtype.str}
         return {**state, "multilabel": True} if self._multilabel else state  # older files: none
 
     def _restore(self, fitted, params):
         super()._restore(fitted, params)
-        self.classes_ = np.asarray(fitted["classes_"], dtype=np.dtype(fitted["classes_dtype"]))
+        dtype = np.dtype(fitted["classes_dtype"])
+        classes = fitted["classes_"]
+        if dtype.kind == "S" and all(isinstance(label, str) for label in classes):
+            classes = [label.encode("latin-1") for label in classes]
+        self.classes_ = np.asarray(classes, dtype=dtype)
         self._label_indicator = fitted.get("multilabel", False) is True
 
     def predict_proba(self, X: Any) -> Array:
