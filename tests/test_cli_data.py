@@ -343,3 +343,18 @@ def test_an_npy_of_inputs_is_predicted_by_a_model_trained_on_a_csv(tmp_path, flo
     assert len(capsys.readouterr().out.split()) == 241
     assert main(["predict", str(model_path), str(tmp_path)]) == 1
     assert "is a directory; give a data file" in capsys.readouterr().err
+
+
+def test_a_whole_number_quantity_as_target_is_refused_with_the_task_to_use(tmp_path, capsys):
+    X, y = prices(80)
+    whole = np.round(y * 10000).astype(int)  # prices in cents: whole, nearly all distinct
+    data = write_csv(tmp_path / "prices.csv", ["a", "b", "c", "cents"],
+                     [[*row, target] for row, target in zip(X.tolist(), whole.tolist())])
+    assert main(["train", "--data", str(data), "--epochs", "1"]) == 1
+    error = capsys.readouterr().err
+    assert "looks like a quantity rather than class labels: use --task regression" in error
+    assert "more;" in error and len(error) < 600  # ten classes shown, not eighty
+    labels = write_csv(tmp_path / "one.csv", ["a", "b", "c", "kind"],
+                       [[*row, k] for row, k in zip(X.tolist(), [0] * 79 + [1])])
+    assert main(["train", "--data", str(labels), "--epochs", "1"]) == 1
+    assert "use --task regression" not in capsys.readouterr().err  # a rare class, not a quantity

@@ -62,9 +62,15 @@ def training_data(path: pathlib.Path, target: str | None, seed: int,
     classes, indices = np.unique(y, return_inverse=True)
     counts = np.bincount(indices)
     if len(classes) < 2 or counts.min() < 2:
+        shown = dict(list(zip(classes.tolist(), counts.tolist()))[:10])
+        more = f" and {len(classes) - 10} more" if len(classes) > 10 else ""
+        # Whole numbers, most of them seen once: more likely a quantity than class labels.
+        hint = ("; the target looks like a quantity rather than class labels: use --task "
+                "regression" if task == "auto" and y.dtype.kind in "iuf"
+                and np.mean(counts == 1) > 0.5 else "")
         raise DataFileError(f"{path}: a classifier needs at least two classes with at least two "
                             f"samples each (one for validation); the classes and their counts "
-                            f"are {dict(zip(classes.tolist(), counts.tolist()))}")
+                            f"are {shown}{more}{hint}")
     train, val = stratified_split(indices, VALIDATION_FRACTION, seed)
     output = classifier_output(len(classes))
     Y = get_output(output).targets(indices, len(classes), np.float64)
