@@ -183,3 +183,15 @@ def test_train_refuses_to_split_the_layers_of_one_process(args, expected):
     result = run("train", "--epochs", "1", *args)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert expected in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("command", [["info"], ["gradcheck", "--backend", "numpy"]])
+def test_a_reader_that_stops_reading_ends_the_command_quietly(command):
+    # `xpnet ... | head`: the pipe closes before the output is written
+    process = subprocess.Popen([sys.executable, "-m", "xpnet", *command],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()
+    with process.stderr:
+        error = process.stderr.read().decode()
+    assert process.wait(timeout=120) in (0, 1)
+    assert "Broken pipe" not in error and "Traceback" not in error, error

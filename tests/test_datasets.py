@@ -386,6 +386,16 @@ def test_read_table_refuses_a_header_that_names_a_column_twice(tmp_path):
         read_table(path)
 
 
+def test_read_table_says_when_a_csv_has_no_header_row(tmp_path):
+    path = tmp_path / "bare.csv"
+    path.write_text("-3,1.5,2,0\n4,5,6,1\n")  # its first sample would be taken for names
+    with pytest.raises(DataFileError, match=r"bare\.csv: the first row holds numbers "
+                                            r"\(-3, 1\.5, 2, 0\), not column names"):
+        read_table(path)
+    path.write_text("a,2,c,kind\n1,2,3,0\n4,5,6,1\n")  # a name that is a number: fine
+    assert read_table(path).features == ["a", "2", "c"]
+
+
 def test_read_table_refuses_a_blank_label_naming_its_line(tmp_path):
     path = tmp_path / "blank.csv"
     path.write_text("a,b,kind\n1,2,yes\n3,4, \n5,6,no\n")

@@ -285,6 +285,21 @@ def test_warm_start_continues_and_refuses_other_classes():
 
 
 @pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_warm_start_refuses_other_hidden_layer_sizes_naming_them(Estimator):
+    X, y = X_digits_multi, y_digits_multi
+    model = Estimator(hidden_layer_sizes=(3,), solver="sgd", warm_start=True, max_iter=2)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    before = [c.copy() for c in model.coefs_]
+    model.set_params(hidden_layer_sizes=(5, 2))
+    with pytest.raises(ValueError, match=re.escape("whose hidden layers are [3], but "
+                                                   "hidden_layer_sizes asks for [5, 2]; set "
+                                                   "warm_start=False")):
+        model.fit(X, y)
+    assert all(np.array_equal(a, b) for a, b in zip(model.coefs_, before))
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
 def test_warm_start_runs_max_iter_each_fit(Estimator):
     # scikit-learn's test_warm_start_full_iteration
     X, y = X_digits_multi, y_digits_multi

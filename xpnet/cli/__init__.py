@@ -7,6 +7,7 @@ One module per command, each with ``add_command(subparsers)`` and the ``run(args
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -70,6 +71,9 @@ def _run(argv: Sequence[str] | None, comm: Any = None) -> tuple[int, bool]:
         parser.error("--resume needs --checkpoint PATH: the checkpoint to continue from")
     try:
         return args.run(args), getattr(args, "ranks_finished", False)
+    except BrokenPipeError:  # the reader of the output stopped (`| head`): nothing to say
+        _drop_stdout()
+        return 1, False
     except (XpnetError, ValueError, TypeError, OSError, ImportError) as exc:
         print(f"xpnet {args.command}: error: {exc}", file=sys.stderr)
         return 1, False
@@ -77,3 +81,10 @@ def _run(argv: Sequence[str] | None, comm: Any = None) -> tuple[int, bool]:
         detail = f"; {exc}" if str(exc) else ""
         print(f"xpnet {args.command}: interrupted{detail}", file=sys.stderr)
         return 130, False
+
+
+def _drop_stdout() -> None:
+    """Send what is left for standard output nowhere: the reader has gone, and flushing
+    it at exit would fail again (Python's advice for SIGPIPE)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())

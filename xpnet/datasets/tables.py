@@ -112,6 +112,11 @@ def _read_csv(path: str, target: Any, features: list[str] | None,
         raise DataFileError(f"{path}: a CSV data file needs a header row and at least one "
                             "row of data")
     header = [name.strip() for name in rows[0][1]]
+    if all(_is_number(name) for name in header):
+        raise DataFileError(f"{path}: the first row holds numbers ({', '.join(header[:4])}"
+                            f"{', ...' if len(header) > 4 else ''}), not column names; a CSV "
+                            "data file starts with a header row naming its columns (names "
+                            "that are not all numbers)")
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:  # a name must pick one column: the features and target are chosen by name
         raise DataFileError(f"{path}: the header row names the columns {repeated} more than "
@@ -167,3 +172,11 @@ def _label_column(path: str, target: str, cells: list[tuple[int, str]],
         except ValueError:
             continue
     return np.asarray(values)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -51,6 +51,9 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
         return getattr(self, "_label_indicator", False)
 
     def _check_warm_start(self, y: Any) -> None:
+        super()._check_warm_start(y)
+        if y is None:  # (refused with the other checks of y)
+            return
         y = to_numpy(y) if not is_host_data(y) else np.asarray(y)
         given = np.arange(y.shape[1]) if y.ndim == 2 and y.shape[1] > 1 else np.unique(y)
         if not np.array_equal(given, self.classes_):

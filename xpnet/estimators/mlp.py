@@ -18,18 +18,11 @@ from typing import Any
 import numpy as np
 
 from ..activations import ACTIVATIONS
-from ..backend import (
-    asarray,
-    backend_name,
-    is_host_data,
-    namespace_of,
-    resolve_backend,
-    wants_auto,
-)
+from ..backend import asarray, backend_name, is_host_data, namespace_of, resolve_backend, wants_auto
 from ..distributed import as_transport
 from ..errors import XpnetError
 from ..network import forward_prop
-from ..parameters import restore_params
+from ..parameters import layer_dims_of, restore_params
 from ..training import Constant, History
 from ..training import fit as fit_network
 from ..training.ranks import check_parallel
@@ -109,12 +102,18 @@ class _MLPBase(BaseEstimator):
         ``warm_start=True`` from the weights of the previous fit. ``sample_weight`` (one
         weight >= 0 per sample) weights each sample's loss, as scikit-learn's."""
         warm = check_flag(self.warm_start, "warm_start") and hasattr(self, "params_")
-        if warm and y is not None:
+        if warm:
             self._check_warm_start(y)
         return self._train(X, y, reset=not warm, incremental=False, sample_weight=sample_weight)
 
     def _check_warm_start(self, y: Any) -> None:
-        """Raise when ``y`` cannot continue the previous fit (the classifier: other classes)."""
+        """Raise when the network or ``y`` cannot continue the previous fit (the classifier
+        checks the classes too)."""
+        trained = layer_dims_of(self.params_)[1:-1]
+        if not self._holds_shares and self._hidden_sizes() != trained:
+            raise ValueError(f"warm_start=True continues the previous fit's network, whose hidden "
+                             f"layers are {trained}, but hidden_layer_sizes asks for "
+                             f"{self._hidden_sizes()}; set warm_start=False for a new network")
 
     @property
     def coefs_(self) -> list[Array]:
