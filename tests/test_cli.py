@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import xpnet
@@ -195,3 +196,12 @@ def test_a_reader_that_stops_reading_ends_the_command_quietly(command):
         error = process.stderr.read().decode()
     assert process.wait(timeout=120) in (0, 1)
     assert "Broken pipe" not in error and "Traceback" not in error, error
+
+
+def test_a_warning_is_one_line_naming_the_command(tmp_path):
+    path = xpnet.save_params(tmp_path / "plain.npz", xpnet.init_params([2, 3, 1]))
+    np.save(tmp_path / "X.npy", np.zeros((4, 2)))
+    result = run("predict", path, tmp_path / "X.npy")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("xpnet predict: warning: the model file does not record")
+    assert result.stderr.count("\n") == 1, result.stderr

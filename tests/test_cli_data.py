@@ -263,7 +263,8 @@ def test_evaluate_refuses_a_model_without_what_its_data_needs(tmp_path, flowers)
     indices = np.searchsorted(["setosa", "versicolor", "virginica"], labels)
     xpnet.fit(X.T, xpnet.datasets.one_hot(indices, 3), [2, 4, 3], epochs=1, output="softmax",
               checkpoint=tmp_path / "old.ckpt.npz", verbose=0)
-    xpnet.save_params(tmp_path / "two.npz", xpnet.init_params([2, 3, 1]), output="sigmoid")
+    xpnet.save_params(tmp_path / "two.npz", xpnet.init_params([2, 3, 1]), hidden="sigmoid",
+                      output="sigmoid")
     np.save(tmp_path / "X.npy", X)
     np.save(tmp_path / "five.npy", np.r_[np.zeros(len(X) - 1, int), 5])
     with pytest.warns(Warning):
@@ -275,11 +276,13 @@ def test_evaluate_refuses_a_model_without_what_its_data_needs(tmp_path, flowers)
         (["two.npz", "X.npy", "--target", "five.npy"], "whole numbers 0 to 1"),
         (["r.npz", "X.npy", "--target", "y.npy"], "has 2 outputs, but xpnet evaluate reads one"),
     ]
-    xpnet.save_params(tmp_path / "multi.npz", xpnet.init_params([2, 3, 3]), output="sigmoid")
+    xpnet.save_params(tmp_path / "multi.npz", xpnet.init_params([2, 3, 3]), hidden="sigmoid",
+                      output="sigmoid")
     cases.append((["multi.npz", "X.npy", "--target", "labels.npy"],
                   "has 3 sigmoid outputs, as many yes/no labels per sample (multi-label)"))
     # X's own errors are X's, not the labels': a feature beyond float32 for a float32 model.
-    xpnet.save_params(tmp_path / "f32.npz", xpnet.init_params([2, 3, 1], dtype="float32"))
+    xpnet.save_params(tmp_path / "f32.npz", xpnet.init_params([2, 3, 1], dtype="float32"),
+                      hidden="sigmoid", output="sigmoid")
     np.save(tmp_path / "big.npy", np.r_[X[:-1], [[1e39, 0.0]]])
     np.save(tmp_path / "labels.npy", np.zeros(len(X), int))
     cases.append((["f32.npz", "big.npy", "--target", "labels.npy"],

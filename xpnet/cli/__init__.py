@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._version import __version__
@@ -70,7 +71,9 @@ def _run(argv: Sequence[str] | None, comm: Any = None) -> tuple[int, bool]:
     if getattr(args, "resume", False) and args.checkpoint is None:
         parser.error("--resume needs --checkpoint PATH: the checkpoint to continue from")
     try:
-        return args.run(args), getattr(args, "ranks_finished", False)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_line(args.command)
+            return args.run(args), getattr(args, "ranks_finished", False)
     except BrokenPipeError:  # the reader of the output stopped (`| head`): nothing to say
         _drop_stdout()
         return 1, False
@@ -88,3 +91,10 @@ def _drop_stdout() -> None:
     it at exit would fail again (Python's advice for SIGPIPE)."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
+
+
+def _warning_line(command: str) -> Callable[..., None]:
+    """Warnings as one line each, as the command's errors are (not Python's source lines)."""
+    def show(message: Any, category: type, *_: Any, **__: Any) -> None:
+        print(f"xpnet {command}: warning: {message}", file=sys.stderr)
+    return show
