@@ -120,7 +120,6 @@ BROKEN_CHECKPOINTS = {
     "history not a dict": (lambda a, h: h.update(history=[1, 2]), "'history'"),
     "history with foreign entries": (lambda a, h: h["history"].update(f1=[0.5]), "no entries"),
     "history with text losses": (lambda a, h: h["history"].update(loss=["low"]), "history.loss"),
-    "another kind of file": (lambda a, h: h.update(kind="MLPClassifier"), "not a training checkpoint"),
     "random state position 10**30": (lambda a, h: h["rng"].update(position=10**30),
                                      "random-number state"),
     "random state has_gauss 5": (lambda a, h: h["rng"].update(has_gauss=5), "random-number state"),

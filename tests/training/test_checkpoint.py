@@ -143,6 +143,7 @@ def test_an_existing_checkpoint_is_not_overwritten_without_resume(tmp_path):
 
 @pytest.mark.parametrize("how", [{}, {"resume": True}, {"restart": True}])
 def test_a_saved_model_is_never_taken_for_a_checkpoint_nor_written_over(tmp_path, how):
+    # (a checkpoint whose header names another kind of file is taken for one too)
     path = tmp_path / "params.npz"
     xpnet.save_params(path, xpnet.init_params([2, 4, 1]), hidden="tanh", output="sigmoid")
     saved = path.read_bytes()

@@ -109,8 +109,8 @@ class _MLPBase(BaseEstimator):
     def _check_warm_start(self, y: Any) -> None:
         """Raise when the network or ``y`` cannot continue the previous fit (the classifier
         checks the classes too)."""
-        trained = layer_dims_of(self.params_)[1:-1]
-        if not self._holds_shares and self._hidden_sizes() != trained:
+        trained = None if self._holds_shares else layer_dims_of(self.params_)[1:-1]
+        if trained is not None and self._hidden_sizes() != trained:
             raise ValueError(f"warm_start=True continues the previous fit's network, whose hidden "
                              f"layers are {trained}, but hidden_layer_sizes asks for "
                              f"{self._hidden_sizes()}; set warm_start=False for a new network")
