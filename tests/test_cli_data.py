@@ -317,18 +317,24 @@ def test_predict_never_writes_over_its_model_or_data_nor_another_file_without_fo
     assert out.read_text().splitlines()[0] == "prediction" and len(out.read_text().split()) == 241
 
 
-def test_an_estimator_of_boolean_labels_predicts_and_evaluates_from_the_command_line(
-        tmp_path, capsys):
+@pytest.mark.parametrize("names", [[False, True], [b"d\xf6wn", b"up"]], ids=["bool", "bytes"])
+def test_an_estimator_of_boolean_or_bytes_labels_predicts_and_evaluates_from_the_command_line(
+        tmp_path, capsys, names):
     X, y = prices(60)
+    labels = np.array(names)[(y > 0).astype(int)]
     with pytest.warns(Warning):
         classifier = xpnet.MLPClassifier(hidden_layer_sizes=(4,), max_iter=5,
-                                         random_state=0).fit(X, y > 0)
+                                         random_state=0).fit(X, labels)
     classifier.save(tmp_path / "clf.npz")
+
+    def text(label):  # as a CSV holds it (bytes: one character per byte)
+        return label.decode("latin-1") if isinstance(label, bytes) else str(label)
+
     data = write_csv(tmp_path / "d.csv", ["a", "b", "c", "up"],
-                     [[*row, str(label)] for row, label in zip(X.tolist(), (y > 0).tolist())])
+                     [[*row, text(label)] for row, label in zip(X.tolist(), labels.tolist())])
     assert main(["predict", str(tmp_path / "clf.npz"), str(data), "--target", "up"]) == 0
     predicted = capsys.readouterr().out.split()[1:]
-    assert predicted == [str(label) for label in classifier.predict(X).tolist()]
+    assert predicted == [text(label) for label in classifier.predict(X).tolist()]
     assert main(["evaluate", str(tmp_path / "clf.npz"), str(data), "--target", "up"]) == 0
     assert "accuracy" in capsys.readouterr().out
 

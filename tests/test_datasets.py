@@ -394,6 +394,9 @@ def test_read_table_says_when_a_csv_has_no_header_row(tmp_path):
         read_table(path)
     path.write_text("a,2,c,kind\n1,2,3,0\n4,5,6,1\n")  # a name that is a number: fine
     assert read_table(path).features == ["a", "2", "c"]
+    path.write_text("0,1,2,3\n1,2,3,0\n4,5,6,1\n")  # pandas' names for unnamed columns
+    table = read_table(path, "3")
+    assert (table.features, table.target, table.X.shape) == (["0", "1", "2"], "3", (2, 3))
 
 
 def test_read_table_refuses_a_blank_label_naming_its_line(tmp_path):

@@ -309,3 +309,9 @@ def test_a_description_no_model_can_have_is_refused_where_it_is_written_or_read(
     with pytest.raises(xpnet.ModelFileError, match=r"mixed\.npz: its model description does "
                                                    r"not make a model.*does not classify"):
         xpnet.load(path)
+
+
+def test_a_model_with_a_hidden_softmax_lists_the_hidden_activations():
+    with pytest.raises(ValueError, match="valid names are: identity, leaky_relu, relu, sigmoid, "
+                                         "tanh$"):
+        xpnet.Model(xpnet.init_params([4, 3, 2]), hidden="softmax", output="softmax")

@@ -110,15 +110,15 @@ def predict(X: Any, params: Mapping[str, Array], *, hidden: str | None = None,
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) \
             or not 0 <= threshold <= 1:
         raise ValueError(f"threshold must be a number in [0, 1], got {threshold!r}")
-    kind = get_output(activations_of(params, hidden, output)[1])
-    return kind.predict(network_output(X, params, hidden, output), threshold)
+    hidden, output = activations_of(params, hidden, output)  # (warns once where it assumes)
+    return get_output(output).predict(network_output(X, params, hidden, output), threshold)
 
 
 def accuracy(X: Any, Y: Any, params: Mapping[str, Array], *, hidden: str | None = None,
              output: str | None = None) -> float:
     """Fraction of correct predictions; ``Y`` as in training (0/1 rows, or one-hot columns).
     ``hidden``/``output`` as in :func:`predict`."""
-    output = activations_of(params, hidden, output)[1]
+    hidden, output = activations_of(params, hidden, output)  # (warns once where it assumes)
     kind = get_output(output)
     if not kind.classifier:
         classifiers = " or ".join(name for name, entry in OUTPUTS.items() if entry.classifier)

@@ -43,8 +43,9 @@ class Model:
     def __post_init__(self) -> None:
         kind = get_output(self.output)
         if self.hidden not in ACTIVATIONS or not ACTIVATIONS[self.hidden].hidden_layer:
+            valid = sorted(name for name, kind in ACTIVATIONS.items() if kind.hidden_layer)
             raise ValueError(f"hidden={self.hidden!r} is not a hidden-layer activation; valid "
-                             f"names are: {', '.join(sorted(ACTIVATIONS))}")
+                             f"names are: {', '.join(valid)}")
         if self.classes is not None and not kind.classifier:
             raise ValueError(f"classes were given but output={self.output!r} does not "
                              "classify; a regressor has no classes")

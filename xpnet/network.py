@@ -23,7 +23,7 @@ from .gradients import Gradient, WeightGradient, add_scaled
 from .losses import match_labels
 from .outputs import Output, get_output
 from .memo import Answers, remembered
-from .parameters import (check_network, gradient_key, gradient_keys, layer_keys,
+from .parameters import (ModelParams, check_network, gradient_key, gradient_keys, layer_keys,
                          network_layout)
 from .step_ops import axis_sum, scalar
 from .seeding import host_rng
@@ -353,11 +353,14 @@ def _checked_keys(params: Mapping[str, Array], grads: Mapping[str, Array],
 _GRADIENTS_CHECKED: Answers = Answers()  # layout -> (key pairs, dtype, its largest number)
 
 
+_PLAIN_DICTS = (dict, ModelParams)  # dicts whose items() are dict's own
+
+
 def _gradients_layout(params: Mapping[str, Array], grads: Mapping[str, Array]) -> tuple | None:
     """What :func:`_check_gradients` reads, as a key: each parameter's key, type, shape and
     dtype beside its gradient's (nothing else of ``grads``), seven fields per parameter in
     one flat tuple; None where it cannot be had."""
-    if type(params) is not dict or type(grads) is not dict:
+    if type(params) not in _PLAIN_DICTS or type(grads) is not dict:
         return None
     layout: list = []
     try:

@@ -9,6 +9,8 @@ input of layer ``l``).
 from __future__ import annotations
 
 import functools
+import json
+import sys
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
@@ -16,6 +18,39 @@ from array_api_compat import is_array_api_obj
 
 from .backend import array_namespace, host_copy, to_device_of, to_numpy
 from .memo import Answers, remembered
+
+
+DESCRIPTION_KEYS = ("hidden", "output", "classes", "preprocessing")
+"""What described parameters say about their model (all may be None)."""
+
+
+class ModelParams(dict):
+    """Parameters ``W1, b1, ...`` with a ``description`` of their model: a dict of
+    :data:`DESCRIPTION_KEYS` (None where nothing is known), which :func:`xpnet.predict`,
+    :func:`xpnet.accuracy` and :func:`xpnet.save_params` follow. ``fit`` returns a new
+    network's parameters so, and :func:`xpnet.load_params` a model file's."""
+
+    def __init__(self, params: Mapping[str, Any], description: Mapping[str, Any]) -> None:
+        super().__init__(params)
+        self.description = {key: description.get(key) for key in DESCRIPTION_KEYS}
+        if not _PYTREE_REGISTERED and "jax" in sys.modules:
+            _register_with_jax(sys.modules["jax"])
+
+
+_PYTREE_REGISTERED: list[bool] = []  # (a flag that the registration below sets)
+
+
+def _register_with_jax(jax: Any) -> None:
+    """Let JAX see through :class:`ModelParams` as through a dict (``jit``, ``tree_map``):
+    JAX takes an unregistered dict subclass for one opaque leaf."""
+    def flatten(params: ModelParams) -> tuple[list, tuple]:
+        return list(params.values()), (tuple(params), json.dumps(params.description))
+
+    def unflatten(aux: tuple, children: list) -> ModelParams:
+        return ModelParams(dict(zip(aux[0], children)), json.loads(aux[1]))
+
+    _PYTREE_REGISTERED.append(True)
+    jax.tree_util.register_pytree_node(ModelParams, flatten, unflatten)
 
 
 # The key helpers are asked several times per layer and step: their strings are made once.
@@ -89,7 +124,7 @@ _CHECKED: Answers = Answers()  # layout -> (L, dtype)
 def network_layout(params: Any) -> tuple | None:
     """What the network checks read of ``params``, as a key of :func:`~xpnet.memo.remembered`;
     None where it cannot be had (not a dict, or not of arrays)."""
-    if type(params) is not dict:
+    if type(params) is not dict and type(params) is not ModelParams:  # (no other dict's items)
         return None
     layout: list = []
     try:

@@ -112,6 +112,7 @@ def test_fit_tensor_parallel_equals_fit_alone(xp, size, optimizer):
                              then=lambda t, r: (gather_params(r[0], t), r[1]), **options)
     assert not any(isinstance(r, BaseException) for r in results), results
     whole, shared_history = results[0]
+    assert whole.description == alone.description  # gathered, the shares' description stays
     for key in alone:
         np.testing.assert_allclose(to_numpy(whole[key]), to_numpy(alone[key]), rtol=1e-12,
                                    atol=1e-14)

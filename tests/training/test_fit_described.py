@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 
 import xpnet
+from conftest import load_backend
 from xpnet.datasets import make_moons
+from xpnet.parameters import network_layout
 
 X_MOONS, Y_MOONS = make_moons(120, noise=0.15, seed=0)
 MEAN, SCALE = [0.5, 0.25], [0.9, 0.5]
@@ -121,8 +123,27 @@ def test_a_file_that_does_not_record_its_activations_warns_where_sigmoid_is_assu
         model = xpnet.load(path)
     assert (model.hidden, model.output) == ("sigmoid", "sigmoid")
     loaded, _ = xpnet.load_params(path)  # the arrays alone: nothing assumed yet
-    with pytest.warns(UserWarning, match="assuming hidden=sigmoid, output=sigmoid"):
+    with pytest.warns(UserWarning, match="assuming hidden=sigmoid, output=sigmoid") as caught:
         xpnet.predict(X_MOONS, loaded)
+    assert len(caught) == 1 and caught[0].filename == __file__  # once, at the caller's line
     # Named, nothing is assumed: no warning (warnings are errors in this suite).
     np.testing.assert_array_equal(xpnet.predict(X_MOONS, loaded, hidden="relu", output="sigmoid"),
                                   xpnet.predict(X_MOONS, plain, hidden="relu"))
+
+
+def test_fit_s_parameters_stay_a_pytree_for_jax():
+    jax = pytest.importorskip("jax")
+    xp = load_backend("jax")  # (skipped where JAX cannot run)
+    params, _ = xpnet.fit(X_MOONS, Y_MOONS, [2, 6, 1], hidden="relu", backend=xp,
+                          dtype="float32", **OPTIONS)
+    total = jax.jit(lambda p: sum(a.sum() for a in p.values()))(params)
+    np.testing.assert_allclose(float(total), sum(float(a.sum()) for a in params.values()),
+                               rtol=1e-5)
+    doubled = jax.tree_util.tree_map(lambda a: 2 * a, params)
+    assert type(doubled) is type(params) and doubled.description == params.description
+    np.testing.assert_array_equal(xpnet.to_numpy(doubled["W1"]), 2 * xpnet.to_numpy(params["W1"]))
+
+
+def test_the_tutorial_steps_remember_their_checks_for_fit_s_parameters():
+    params, _ = xpnet.fit(X_MOONS, Y_MOONS, [2, 6, 1], hidden="relu", **OPTIONS)
+    assert network_layout(params) == network_layout(dict(params)) is not None

@@ -114,6 +114,7 @@ def test_zero_epochs_returns_the_initial_parameters():
     (dict(Y=np.full((1, 10), 2.0)), ValueError, "Y must hold only 0 and 1 for a sigmoid output"),
     (dict(layer_dims=[2]), ValueError, "at least 2 layer sizes"),
     (dict(hidden="swish"), ValueError, "unknown hidden activation 'swish'; valid names are"),
+    (dict(output="softmax"), ValueError, "output='softmax' needs at least two output units"),
     (dict(hidden="softmax"), ValueError, "hidden='softmax' is an output activation only.*"
                                          "valid hidden activations are: identity, leaky_relu, "
                                          "relu, sigmoid, tanh$"),

@@ -70,10 +70,9 @@ def _run(argv: Sequence[str] | None, comm: Any = None) -> tuple[int, bool]:
         return 0, False  # the other commands run once, on rank 0: one output, one file written
     if getattr(args, "resume", False) and args.checkpoint is None:
         parser.error("--resume needs --checkpoint PATH: the checkpoint to continue from")
+    formatwarning, warnings.formatwarning = warnings.formatwarning, _warning_line(args.command)
     try:
-        with warnings.catch_warnings():
-            warnings.showwarning = _warning_line(args.command)
-            return args.run(args), getattr(args, "ranks_finished", False)
+        return args.run(args), getattr(args, "ranks_finished", False)
     except BrokenPipeError:  # the reader of the output stopped (`| head`): nothing to say
         _drop_stdout()
         return 1, False
@@ -84,6 +83,8 @@ def _run(argv: Sequence[str] | None, comm: Any = None) -> tuple[int, bool]:
         detail = f"; {exc}" if str(exc) else ""
         print(f"xpnet {args.command}: interrupted{detail}", file=sys.stderr)
         return 130, False
+    finally:
+        warnings.formatwarning = formatwarning
 
 
 def _drop_stdout() -> None:
@@ -93,8 +94,8 @@ def _drop_stdout() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
-def _warning_line(command: str) -> Callable[..., None]:
+def _warning_line(command: str) -> Callable[..., str]:
     """Warnings as one line each, as the command's errors are (not Python's source lines)."""
-    def show(message: Any, category: type, *_: Any, **__: Any) -> None:
-        print(f"xpnet {command}: warning: {message}", file=sys.stderr)
-    return show
+    def format_warning(message: Any, *_: Any, **__: Any) -> str:
+        return f"xpnet {command}: warning: {message}\n"
+    return format_warning

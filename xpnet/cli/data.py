@@ -66,7 +66,7 @@ def training_data(path: pathlib.Path, target: str | None, seed: int,
         more = f" and {len(classes) - 10} more" if len(classes) > 10 else ""
         # Whole numbers, most of them seen once: more likely a quantity than class labels.
         hint = ("; the target looks like a quantity rather than class labels: use --task "
-                "regression" if task == "auto" and y.dtype.kind in "iuf"
+                "regression" if task == "auto" and y.dtype.kind in "iuf" and len(classes) > 20
                 and np.mean(counts == 1) > 0.5 else "")
         raise DataFileError(f"{path}: a classifier needs at least two classes with at least two "
                             f"samples each (one for validation); the classes and their counts "
@@ -137,8 +137,10 @@ def estimator_model(estimator: Any, path: pathlib.Path) -> Model:
                          "label per row, so use it from Python (xpnet.load)")
     names = getattr(estimator, "feature_names_in_", None)
     classes = getattr(estimator, "classes_", None)
-    if classes is not None and classes.dtype.kind in "bS":  # booleans and bytes: as text,
-        classes = classes.astype(str)  # as the CSVs write and read them
+    if classes is not None and classes.dtype.kind == "b":  # as text, as the CSVs hold them
+        classes = classes.astype(str)
+    elif classes is not None and classes.dtype.kind == "S":  # (each byte a character, as
+        classes = np.char.decode(classes, "latin-1")  # the model file keeps them)
     return Model({key: np.asarray(value) for key, value in estimator.params_.items()},
                  hidden=estimator._hidden_activation(), output=estimator.out_activation_,
                  classes=None if classes is None else classes.tolist(),

@@ -112,11 +112,12 @@ def _read_csv(path: str, target: Any, features: list[str] | None,
         raise DataFileError(f"{path}: a CSV data file needs a header row and at least one "
                             "row of data")
     header = [name.strip() for name in rows[0][1]]
-    if all(_is_number(name) for name in header):
+    # A first row of numbers, with no column named by the caller: most likely a sample.
+    if target is None and features is None and all(_is_number(name) for name in header):
         raise DataFileError(f"{path}: the first row holds numbers ({', '.join(header[:4])}"
                             f"{', ...' if len(header) > 4 else ''}), not column names; a CSV "
-                            "data file starts with a header row naming its columns (names "
-                            "that are not all numbers)")
+                            "data file starts with a header row naming its columns (where "
+                            "numbers do name them, name the target column: --target NAME)")
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:  # a name must pick one column: the features and target are chosen by name
         raise DataFileError(f"{path}: the header row names the columns {repeated} more than "

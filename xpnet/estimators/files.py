@@ -116,7 +116,8 @@ def load(path: str | os.PathLike, backend: Any = None) -> BaseEstimator | Model:
     if kind == PARAMS_KIND:
         description = description_of(header, where)  # (a file of format 1 warns there)
         if header["format_version"] >= 2:
-            warn_unrecorded([key for key in ("hidden", "output") if description[key] is None])
+            warn_unrecorded([key for key in ("hidden", "output") if description[key] is None],
+                            stacklevel=3)
         described = ModelParams(saved_arrays_on(xp, params, where), description)
         try:
             return Model.from_params(described, metadata)

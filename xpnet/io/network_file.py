@@ -22,7 +22,7 @@ import numpy as np
 
 from ..activations import ACTIVATIONS
 from ..backend import Backend, dtype_name, get_backend, namespace_of, resolve_backend
-from ..parameters import layer_dims_of, parameter_keys
+from ..parameters import DESCRIPTION_KEYS, ModelParams, layer_dims_of, parameter_keys
 from .container import (Expect, bad_file, check_plain, header_field, read_model,
                         saved_arrays_on, short, write_model)
 
@@ -30,20 +30,8 @@ PARAMS_KIND = "params"
 PARAM_DTYPES = ("float32", "float64")
 
 _PARAM_KEY = re.compile(r"[Wb][0-9]+")
-DESCRIPTION_KEYS = ("hidden", "output", "classes", "preprocessing")
-"""What a params file says about its model, beside the parameters (all may be None)."""
 
 Array = Any
-
-
-class ModelParams(dict):
-    """The parameters ``W1, b1, ...`` of a model file, with its ``description``: a dict of
-    :data:`DESCRIPTION_KEYS` (None where the file does not say), which
-    :func:`xpnet.predict` and :func:`xpnet.accuracy` follow."""
-
-    def __init__(self, params: Mapping[str, Array], description: Mapping[str, Any]) -> None:
-        super().__init__(params)
-        self.description = {key: description.get(key) for key in DESCRIPTION_KEYS}
 
 
 def save_params(path: str | os.PathLike, params: Mapping[str, Array], /, *,
@@ -210,8 +198,10 @@ def network_of(arrays: Mapping[str, np.ndarray], header: Mapping[str, Any], wher
     params = _checked_params(arrays, header, where, kinds)
     for key in parameter_keys(params):
         if not np.all(np.isfinite(params[key])):  # no save writes one
-            raise bad_file(f"{where}: its array {key!r} holds NaN or infinity; the file is "
-                           "damaged or was not written by xpnet")
+            raise bad_file(f"{where}: its array {key!r} holds NaN or infinity: a network "
+                           "that cannot predict (a diverged training, which older versions of "
+                           "xpnet saved) or a damaged file",
+                           "train the network again (a smaller lr), or restore a backup")
     return {key: params[key] for key in parameter_keys(params)}, header["metadata"]
 
 

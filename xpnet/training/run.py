@@ -88,6 +88,10 @@ def prepare_run(X: Any, Y: Any, layer_dims: Sequence[int], params: dict[str, Arr
     o = options
     params_given = params
     layer_dims = check_layer_dims(layer_dims)
+    if o.output.name == "softmax" and layer_dims[-1] < 2:  # its one unit is 1 for everything
+        raise ValueError(f"output='softmax' needs at least two output units (one per class), "
+                         f"but layer_dims ends in {layer_dims[-1]}; for two classes use one "
+                         "unit with output='sigmoid'")
     X, Y, auto_choice = _placed_data(X, Y, layer_dims, params, o)
     xp = namespace_of(X=X)
     rng = host_rng(o.seed)

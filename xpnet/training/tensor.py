@@ -32,7 +32,7 @@ from ..gradients import Gradient, WeightGradient
 from ..network import (LayerCache, bias_gradient, init_scale, layer_activations, random_weights,
                        spent_layer_error)
 from ..outputs import Output
-from ..parameters import check_dtypes, check_network, layer_dims_of, layer_keys
+from ..parameters import ModelParams, check_dtypes, check_network, layer_dims_of, layer_keys
 from ..seeding import host_rng
 from ..validation import check_input
 from .optimizers import Optimizer
@@ -216,7 +216,10 @@ def gather_params(params: Mapping[str, Array], comm: Any,
     if whole is None:
         return None
     like = params[layer_keys(1)[0]]
-    return {key: to_device_of(host, like) for key, host in whole.items()}
+    joined = {key: to_device_of(host, like) for key, host in whole.items()}
+    # The shares' description (fit's: their activations) is the whole network's.
+    description = getattr(params, "description", None)
+    return joined if description is None else ModelParams(joined, description)
 
 
 def gather_to_host(params: Mapping[str, Array], comm: Any,
