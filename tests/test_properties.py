@@ -226,6 +226,7 @@ def test_fit_twice_with_the_same_seed_gives_bit_identical_params(cpu_xp, data, s
     dims = data.draw(layer_sizes, label="layer_dims")
     hidden = data.draw(st.sampled_from(HIDDEN_NAMES), label="hidden")  # what fit trains
     output = data.draw(st.sampled_from(ACTIVATION_NAMES), label="output")
+    assume(output != "softmax" or dims[-1] >= 2)  # fit refuses a softmax of one unit
     m = data.draw(st.integers(2, 10), label="samples")
     batch_size = data.draw(st.integers(1, m - 1), label="batch_size")  # several shuffled batches
     X = data.draw(float_arrays(xp, (dims[0], m), SAMPLES), label="X")
