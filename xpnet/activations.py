@@ -183,6 +183,11 @@ ACTIVATIONS: dict[str, Activation] = {
 }
 
 
+HIDDEN_ACTIVATIONS: list[str] = sorted(name for name, kind in ACTIVATIONS.items()
+                                       if kind.hidden_layer)
+"""The names a hidden layer can use (every activation but the output-only ones)."""
+
+
 def get_activation(name: str, argument: str = "activation") -> Activation:
     """The activation called ``name``; ``argument`` names the caller's parameter in errors."""
     if not isinstance(name, str):

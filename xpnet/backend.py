@@ -345,6 +345,12 @@ def is_writeable(x: Any) -> bool:
     return array_api_compat.is_writeable_array(x)
 
 
+@functools.cache
+def writes_in_place(xp: ModuleType) -> bool:
+    """Whether the arrays ``xp`` makes can be written in place (JAX's cannot)."""
+    return is_writeable(xp.empty((0,)))
+
+
 _IN_PLACE = {operator.add: operator.iadd, operator.sub: operator.isub, operator.mul: operator.imul,
              operator.truediv: operator.itruediv}
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .activations import ACTIVATIONS
+from .activations import HIDDEN_ACTIVATIONS
 from .backend import array_namespace, asarray, to_numpy
 from .evaluation import accuracy, network_output
 from .io import DESCRIPTION_KEYS, ModelParams, check_description, save_params
@@ -42,10 +42,9 @@ class Model:
 
     def __post_init__(self) -> None:
         kind = get_output(self.output)
-        if self.hidden not in ACTIVATIONS or not ACTIVATIONS[self.hidden].hidden_layer:
-            valid = sorted(name for name, kind in ACTIVATIONS.items() if kind.hidden_layer)
+        if self.hidden not in HIDDEN_ACTIVATIONS:
             raise ValueError(f"hidden={self.hidden!r} is not a hidden-layer activation; valid "
-                             f"names are: {', '.join(valid)}")
+                             f"names are: {', '.join(HIDDEN_ACTIVATIONS)}")
         if self.classes is not None and not kind.classifier:
             raise ValueError(f"classes were given but output={self.output!r} does not "
                              "classify; a regressor has no classes")

@@ -18,12 +18,12 @@ from typing import Any, NamedTuple
 
 from .activations import Activation, get_activation
 from .backend import (Backend, array_namespace, asarray, default_float_dtype, get_backend,
-                      is_writeable, namespace_of, resolve_backend)
+                      namespace_of, resolve_backend, writes_in_place)
 from .gradients import Gradient, WeightGradient, add_scaled
 from .losses import match_labels
 from .outputs import Output, get_output
 from .memo import Answers, remembered
-from .parameters import (ModelParams, check_network, gradient_key, gradient_keys, layer_keys,
+from .parameters import (PLAIN_DICTS, check_network, gradient_key, gradient_keys, layer_keys,
                          network_layout)
 from .step_ops import axis_sum, scalar
 from .seeding import host_rng
@@ -102,7 +102,7 @@ def random_weights(rng: Any, n_out: int, n_in: int, scale: float, xp: Any, dtype
     created. Every block is drawn, kept or not: the next layer's numbers follow in the stream.
     """
     (r0, r1), (c0, c1) = rows or (0, n_out), columns or (0, n_in)
-    writeable = is_writeable(xp.empty((0,), dtype=dtype))
+    writeable = writes_in_place(xp)
     W, kept = None, []
     for start, block in _weight_rows(rng, n_out, n_in, scale):
         part = block[max(r0 - start, 0):max(r1 - start, 0), c0:c1]
@@ -353,14 +353,11 @@ def _checked_keys(params: Mapping[str, Array], grads: Mapping[str, Array],
 _GRADIENTS_CHECKED: Answers = Answers()  # layout -> (key pairs, dtype, its largest number)
 
 
-_PLAIN_DICTS = (dict, ModelParams)  # dicts whose items() are dict's own
-
-
 def _gradients_layout(params: Mapping[str, Array], grads: Mapping[str, Array]) -> tuple | None:
     """What :func:`_check_gradients` reads, as a key: each parameter's key, type, shape and
     dtype beside its gradient's (nothing else of ``grads``), seven fields per parameter in
     one flat tuple; None where it cannot be had."""
-    if type(params) not in _PLAIN_DICTS or type(grads) is not dict:
+    if type(params) not in PLAIN_DICTS or type(grads) is not dict:
         return None
     layout: list = []
     try:

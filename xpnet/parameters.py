@@ -37,6 +37,9 @@ class ModelParams(dict):
             _register_with_jax(sys.modules["jax"])
 
 
+PLAIN_DICTS = (dict, ModelParams)
+"""The dict types whose ``items()`` are dict's own: the checks may remember their layouts."""
+
 _PYTREE_REGISTERED: list[bool] = []  # (a flag that the registration below sets)
 
 
@@ -124,7 +127,7 @@ _CHECKED: Answers = Answers()  # layout -> (L, dtype)
 def network_layout(params: Any) -> tuple | None:
     """What the network checks read of ``params``, as a key of :func:`~xpnet.memo.remembered`;
     None where it cannot be had (not a dict, or not of arrays)."""
-    if type(params) is not dict and type(params) is not ModelParams:  # (no other dict's items)
+    if type(params) not in PLAIN_DICTS:
         return None
     layout: list = []
     try:

@@ -6,12 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import TypeVar
 
-from ..activations import ACTIVATIONS
-
 T = TypeVar("T")
-
-HIDDEN_ACTIVATIONS = sorted(name for name, kind in ACTIVATIONS.items() if kind.hidden_layer)
-"""The activations meant for hidden layers (softmax is an output's)."""
 
 
 def _named(name: str) -> Callable[[Callable[[str], T]], Callable[[str], T]]:

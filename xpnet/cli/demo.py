@@ -7,12 +7,13 @@ import time
 from typing import Any
 
 from .._version import __version__
+from ..activations import HIDDEN_ACTIVATIONS
 from ..backend import BACKEND_NAMES, backend_name
 from ..datasets import make_moons
 from ..evaluation import accuracy
 from ..training import train
 from ..workload import resolve_for_work
-from .arguments import HIDDEN_ACTIVATIONS, positive_float, positive_int, seed
+from .arguments import positive_float, positive_int, seed
 
 
 

@@ -8,13 +8,14 @@ from typing import Any
 
 import numpy as np
 
+from ..activations import HIDDEN_ACTIVATIONS
 from ..backend import BACKEND_NAMES, asarray, resolve_backend
 from ..errors import BackendUnavailableError
 from ..gradcheck import TOLERANCES, GradientCheckReport, gradient_check
 from ..outputs import OUTPUTS
 from ..parameters import layer_keys
 from ..seeding import host_rng
-from .arguments import HIDDEN_ACTIVATIONS, non_negative_float, positive_int, seed
+from .arguments import non_negative_float, positive_int, seed
 
 LAYER_DIMS = [3, 5, 4, 3]
 CHECKED_BACKENDS = [name for name in BACKEND_NAMES if name != "auto"]

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._version import __version__
+from ..activations import HIDDEN_ACTIVATIONS
 from ..backend import BACKEND_NAMES, backend_name
 from ..distributed import world
 from ..datasets import (load_digits, load_mnist, make_blobs, make_moons, make_spirals,
@@ -26,7 +27,7 @@ from ..training import fit, gather_params
 from ..training.checkpoint import refuse_a_saved_model
 from ..training.optimizers import OPTIMIZERS
 from ..workload import resolve_for_work
-from .arguments import HIDDEN_ACTIVATIONS, positive_float, positive_int, seed
+from .arguments import positive_float, positive_int, seed
 from .data import TASKS, TrainingData, training_data
 
 DataSplit = tuple[Any, Any, Any, Any]

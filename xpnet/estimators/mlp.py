@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..activations import ACTIVATIONS
+from ..activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from ..backend import asarray, backend_name, is_host_data, namespace_of, resolve_backend, wants_auto
 from ..distributed import as_transport
 from ..errors import XpnetError
@@ -40,8 +40,7 @@ from .stopping import (EpochRule, SklearnRate, check_patience, penalty_scale, sk
 Array = Any
 
 # scikit-learn's name for the sigmoid, then xpnet's own hidden-layer activations.
-_ACTIVATION_NAMES = {"logistic": "sigmoid", **{name: name for name, kind in ACTIVATIONS.items()
-                                               if kind.hidden_layer}}
+_ACTIVATION_NAMES = {"logistic": "sigmoid", **{name: name for name in HIDDEN_ACTIVATIONS}}
 
 
 class NotFittedError(XpnetError, NotFittedBase):

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..activations import ACTIVATIONS
+from ..activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from ..backend import Backend, dtype_name, get_backend, namespace_of, resolve_backend
 from ..parameters import DESCRIPTION_KEYS, ModelParams, layer_dims_of, parameter_keys
 from .container import (Expect, bad_file, check_plain, header_field, read_model,
@@ -93,7 +93,7 @@ def check_description(description: Mapping[str, Any], layer_dims: list[int],
     found = {key: description.get(key) for key in DESCRIPTION_KEYS}
     for key in ("hidden", "output"):
         name = found[key]
-        valid = sorted(n for n, a in ACTIVATIONS.items() if key == "output" or a.hidden_layer)
+        valid = sorted(ACTIVATIONS) if key == "output" else HIDDEN_ACTIVATIONS
         if name is not None and (not isinstance(name, str) or name not in valid):
             raise refuse(f"{key}={short(name)} is not an activation a {key} layer can use; "
                          f"valid names are: {', '.join(valid)}")

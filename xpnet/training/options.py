@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..activations import ACTIVATIONS, Activation, get_activation
+from ..activations import HIDDEN_ACTIVATIONS, Activation, get_activation
 from ..outputs import Output, get_output
 from ..seeding import check_seed
 from ..validation import (check_count, check_flag, check_fraction, check_non_negative,
@@ -97,10 +97,9 @@ def fit_options(**given: Any) -> FitOptions:
 def _hidden(name: Any) -> Activation:
     activation = get_activation(name, "hidden")
     if not activation.hidden_layer:  # what a model, its file and the estimators refuse too
-        valid = sorted(n for n, kind in ACTIVATIONS.items() if kind.hidden_layer)
         raise ValueError(f"hidden={name!r} is an output activation only (it makes each sample's "
                          f"layer one distribution); valid hidden activations are: "
-                         f"{', '.join(valid)}")
+                         f"{', '.join(HIDDEN_ACTIVATIONS)}")
     return activation
 
 

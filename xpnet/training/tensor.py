@@ -19,14 +19,13 @@ The sums run in rank order, so the numbers are those of one process to rounding.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..activations import Activation
 from ..backend import (array_namespace, dtype_name, is_writeable, namespace_of,
-                       to_device_of, to_numpy)
+                       to_device_of, to_numpy, writes_in_place)
 from ..distributed import Transport
 from ..gradients import Gradient, WeightGradient
 from ..network import (LayerCache, bias_gradient, init_scale, layer_activations, random_weights,
@@ -389,10 +388,4 @@ def _writeable(Z: Array) -> Array:
     if is_writeable(Z):
         return Z
     xp = array_namespace(Z)
-    return xp.asarray(Z, copy=True) if _writes_in_place(xp) else Z
-
-
-@functools.cache
-def _writes_in_place(xp: Any) -> bool:
-    """Whether ``xp``'s arrays can be written in place (not JAX's)."""
-    return is_writeable(xp.empty((0,)))
+    return xp.asarray(Z, copy=True) if writes_in_place(xp) else Z
