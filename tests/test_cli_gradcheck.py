@@ -6,9 +6,9 @@ import re
 import pytest
 
 from xpnet import activations
+from xpnet.activations import HIDDEN_ACTIVATIONS
 from xpnet.cli import gradcheck as gradcheck_command
 from xpnet.cli import main
-from xpnet.cli.arguments import HIDDEN_ACTIVATIONS
 from xpnet.errors import BackendUnavailableError
 from xpnet.gradcheck import gradient_check
 from xpnet.outputs import OUTPUTS
