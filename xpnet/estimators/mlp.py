@@ -40,7 +40,9 @@ from .stopping import (EpochRule, SklearnRate, check_patience, penalty_scale, sk
 Array = Any
 
 # scikit-learn's name for the sigmoid, then xpnet's own hidden-layer activations.
-_ACTIVATION_NAMES = {"logistic": "sigmoid", **{name: name for name in HIDDEN_ACTIVATIONS}}
+# (in the table's order, as scikit-learn's error lists them)
+_ACTIVATION_NAMES = {"logistic": "sigmoid", **{name: name for name in ACTIVATIONS
+                                               if name in HIDDEN_ACTIVATIONS}}
 
 
 class NotFittedError(XpnetError, NotFittedBase):
